@@ -1,0 +1,146 @@
+"""Format and check-digit rules for the identifiers on a claim.
+
+Each validator raises ``django.core.exceptions.ValidationError`` with a message a therapist
+or biller understands. They are used by model fields and forms alike, so a bad NPI is
+refused wherever it is typed. Source of each rule: ../shared/DOMAIN.md, cited per function.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+
+NPI_RE = re.compile(r"^[12]\d{9}$")
+# DOMAIN.md §4: a letter, two characters, then optionally a dot and up to four more.
+ICD10_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+CPT_RE = re.compile(r"^\d{4}[0-9FTU]$")
+HCPCS_RE = re.compile(r"^[A-V]\d{4}$")
+MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
+EIN_RE = re.compile(r"^\d{2}-\d{7}$")
+SSN_RE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+TAXONOMY_RE = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
+# X12 basic character set, minus the characters we use as delimiters (* ~ : ^).
+MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,80}$")
+
+
+def luhn_checksum(digits: str) -> int:
+    """Luhn sum mod 10 over a string of digits (the last digit counts as a payload digit)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10
+
+
+def npi_check_digit(first_nine: str) -> str:
+    """The NPI check digit: Luhn over "80840" + the first nine digits (DOMAIN.md §5)."""
+    return str((10 - luhn_checksum("80840" + first_nine)) % 10)
+
+
+def validate_npi(value: str) -> None:
+    """DOMAIN.md §5: 10 digits, first digit 1 or 2, Luhn check digit with prefix 80840."""
+    value = value or ""
+    if not NPI_RE.match(value):
+        raise ValidationError(
+            "An NPI is 10 digits starting with 1 or 2 (for example 1234567893).",
+            code="npi_format",
+        )
+    if npi_check_digit(value[:9]) != value[9]:
+        raise ValidationError(
+            "This NPI's last digit does not match its check digit; please check for a typo.",
+            code="npi_check_digit",
+        )
+
+
+def validate_icd10_format(value: str) -> None:
+    """DOMAIN.md §4: ICD-10-CM code written with its dot, e.g. F41.1, F43.10, F32.A."""
+    if not ICD10_RE.match(value or ""):
+        raise ValidationError(
+            "Enter an ICD-10-CM code like F41.1 or Z63.0: a letter, two characters, "
+            "then a dot and up to four more.",
+            code="icd10_format",
+        )
+
+
+def validate_icd10_billable(value: str) -> None:
+    """DOMAIN.md §4: only the most specific codes are billable; check against the catalog."""
+    from billing.models import DiagnosisCode
+
+    validate_icd10_format(value)
+    row = DiagnosisCode.objects.filter(code=value).only("billable", "active").first()
+    if row is None:
+        raise ValidationError(f"{value} is not in the ICD-10-CM catalog.", code="icd10_unknown")
+    if not row.billable:
+        raise ValidationError(
+            f"{value} is a category, not a billable code; choose a more specific code "
+            f"under {value}.",
+            code="icd10_not_billable",
+        )
+    if not row.active:
+        raise ValidationError(f"{value} is no longer a valid code.", code="icd10_inactive")
+
+
+def validate_procedure_code(value: str) -> None:
+    """DOMAIN.md §1: CPT is five characters (digits, or four digits and F/T/U);
+    HCPCS Level II is a letter and four digits."""
+    if not (CPT_RE.match(value or "") or HCPCS_RE.match(value or "")):
+        raise ValidationError(
+            "A procedure code is a 5-character CPT code (e.g. 90834) or a HCPCS code "
+            "(a letter and four digits, e.g. H0004).",
+            code="procedure_code_format",
+        )
+
+
+def validate_modifier(value: str) -> None:
+    """DOMAIN.md §2: a modifier is two letters or digits (95, GT, HO, 25)."""
+    if not MODIFIER_RE.match(value or ""):
+        raise ValidationError(
+            "A modifier is two capital letters or digits, such as 95 or HO.",
+            code="modifier_format",
+        )
+
+
+def validate_ein(value: str) -> None:
+    """DOMAIN.md §5: an EIN is written NN-NNNNNNN."""
+    if not EIN_RE.match(value or "") or value.replace("-", "").startswith("00"):
+        raise ValidationError("An EIN is written 12-3456789.", code="ein_format")
+
+
+def validate_ssn(value: str) -> None:
+    """DOMAIN.md §5: an SSN is written NNN-NN-NNNN; area 000, 666 and 9xx do not exist."""
+    if not SSN_RE.match(value or ""):
+        raise ValidationError("An SSN is written 123-45-6789.", code="ssn_format")
+    area, group, serial = value.split("-")
+    if area in {"000", "666"} or area.startswith("9") or group == "00" or serial == "0000":
+        raise ValidationError("This is not a valid SSN.", code="ssn_invalid")
+
+
+def validate_tax_id(value: str, kind: str) -> None:
+    """Tax id by its declared kind: ``"EIN"`` or ``"SSN"`` (DOMAIN.md §5)."""
+    if kind == "SSN":
+        validate_ssn(value)
+    else:
+        validate_ein(value)
+
+
+def validate_taxonomy(value: str) -> None:
+    """DOMAIN.md §5: a NUCC taxonomy code is 10 characters ending in X (103T00000X)."""
+    if not TAXONOMY_RE.match(value or ""):
+        raise ValidationError(
+            "A taxonomy code is 10 characters ending in X, such as 103T00000X.",
+            code="taxonomy_format",
+        )
+
+
+def validate_member_id(value: str) -> None:
+    """Member ids travel in X12 segments: letters, digits and hyphens only."""
+    if not MEMBER_ID_RE.match(value or ""):
+        raise ValidationError(
+            "A member id may hold only letters, digits and hyphens (no spaces or symbols).",
+            code="member_id_format",
+        )

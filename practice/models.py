@@ -1,0 +1,580 @@
+"""The practice domain: who bills, who renders, who is seen, and each session.
+
+Rules the database can hold are constraints here; rules that need the catalog or the
+payer live in forms and ``billing/coding.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Sum
+from simple_history.models import HistoricalRecords
+
+from billing.models import DiagnosisCode, Payer, PlaceOfService, ProcedureCode
+from billing.validators import (
+    validate_member_id,
+    validate_npi,
+    validate_tax_id,
+    validate_taxonomy,
+)
+
+ZERO = Decimal("0.00")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    UNKNOWN = "U", "Unknown"
+
+
+class Address(models.Model):
+    """Postal address fields, as claims print them."""
+
+    address_line1 = models.CharField("address", max_length=55, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=55, blank=True)
+    city = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def address_lines(self) -> list[str]:
+        city_line = " ".join(
+            p for p in [f"{self.city}," if self.city else "", self.state, self.zip_code] if p
+        )
+        return [line for line in [self.address_line1, self.address_line2, city_line] if line]
+
+
+class Practice(Address):
+    """The billing provider (CMS-1500 box 33, 837P loop 2010AA)."""
+
+    class TaxIdType(models.TextChoices):
+        EIN = "EIN", "EIN (employer identification number)"
+        SSN = "SSN", "SSN (prints on claims and superbills; prefer an EIN)"
+
+    name = models.CharField("legal name", max_length=120)
+    phone = models.CharField(max_length=20, blank=True)
+    tax_id = models.CharField(max_length=11)
+    tax_id_type = models.CharField(max_length=3, choices=TaxIdType, default=TaxIdType.EIN)
+    npi = models.CharField(
+        "group NPI (type 2)",
+        max_length=10,
+        blank=True,
+        validators=[validate_npi],
+        help_text="Leave empty for a solo practice billing under the clinician's own NPI.",
+    )
+    taxonomy = models.CharField(
+        max_length=10, blank=True, validators=[validate_taxonomy], default="103T00000X"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tax_id_type__in=["EIN", "SSN"]), name="practice_tax_id_type_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.tax_id:
+            try:
+                validate_tax_id(self.tax_id, self.tax_id_type)
+            except ValidationError as error:
+                raise ValidationError({"tax_id": error.messages}) from error
+
+    @classmethod
+    def current(cls) -> Practice | None:
+        """The practice this installation serves (one per installation)."""
+        return cls.objects.order_by("pk").first()
+
+
+class Location(Address):
+    """A service facility (CMS-1500 box 32) with its usual place of service."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(max_length=80)
+    npi = models.CharField(max_length=10, blank=True, validators=[validate_npi])
+    default_pos = models.ForeignKey(
+        PlaceOfService, on_delete=models.PROTECT, related_name="+", verbose_name="place of service"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClinicianQuerySet(models.QuerySet):
+    def active(self) -> ClinicianQuerySet:
+        return self.filter(active=True)
+
+
+class Clinician(models.Model):
+    """A person who renders services: one per login (DOMAIN.md §5, §6a)."""
+
+    class LicenseLevel(models.TextChoices):
+        # DOMAIN.md §2: level-of-license modifiers some Medicaid plans want.
+        DOCTORAL = "HP", "Doctoral (HP)"
+        PSYCHOLOGIST = "AH", "Clinical psychologist (AH)"
+        SOCIAL_WORKER = "AJ", "Clinical social worker (AJ)"
+        MASTERS = "HO", "Master's (HO)"
+        BACHELORS = "HN", "Bachelor's (HN)"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clinician"
+    )
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="clinicians")
+    first_name = models.CharField(max_length=35)
+    last_name = models.CharField(max_length=60)
+    credentials = models.CharField(max_length=30, help_text="PhD, PsyD, LCSW, LPC, LMFT…")
+    npi = models.CharField("individual NPI", max_length=10, unique=True, validators=[validate_npi])
+    taxonomy = models.CharField(max_length=10, validators=[validate_taxonomy])
+    license_number = models.CharField(max_length=30, blank=True)
+    license_state = models.CharField(max_length=2, blank=True)
+    license_level = models.CharField(max_length=2, choices=LicenseLevel, blank=True)
+    supervisor = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supervisees",
+        help_text="For a pre-licensed clinician whose sessions bill under a supervisor.",
+    )
+    active = models.BooleanField(default=True)
+
+    objects = ClinicianQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(supervisor=models.F("pk")), name="clinician_not_own_supervisor"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}, {self.credentials}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_pre_licensed(self) -> bool:
+        return self.supervisor_id is not None
+
+    def clean(self) -> None:
+        if self.supervisor_id and self.supervisor_id == self.pk:
+            raise ValidationError({"supervisor": "A clinician cannot supervise themselves."})
+        if self.supervisor_id and self.supervisor.supervisor_id:
+            raise ValidationError(
+                {"supervisor": "The supervisor must be licensed (have no supervisor of their own)."}
+            )
+
+
+class ClientQuerySet(models.QuerySet):
+    def active(self) -> ClientQuerySet:
+        return self.filter(active=True)
+
+    def for_user(self, user) -> ClientQuerySet:
+        """Clients a user may see: all for billing staff, a clinician's own otherwise.
+
+        A clinician's own clients are those they are primary clinician for or have seen.
+        """
+        from practice.roles import sees_all_clients
+
+        if sees_all_clients(user):
+            return self
+        clinician = getattr(user, "clinician", None)
+        if clinician is None:
+            return self.none()
+        seen = Session.objects.filter(client=OuterRef("pk"), clinician=clinician)
+        return self.filter(Q(primary_clinician=clinician) | Exists(seen))
+
+
+class Client(Address):
+    """A person the practice sees. Billing facts only; no clinical narrative."""
+
+    first_name = models.CharField(max_length=35)
+    last_name = models.CharField(max_length=60)
+    date_of_birth = models.DateField()
+    sex = models.CharField("sex on claims", max_length=1, choices=Sex, default=Sex.UNKNOWN)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    primary_clinician = models.ForeignKey(
+        Clinician, on_delete=models.PROTECT, related_name="clients"
+    )
+    self_pay = models.BooleanField(
+        default=False, help_text="Pays out of pocket; gets superbills, not claims."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClientQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_of_birth__gte=datetime.date(1900, 1, 1)),
+                name="client_birth_date_plausible",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def account_number(self) -> str:
+        """Patient account number (CMS-1500 box 26)."""
+        return f"C{self.pk:06d}"
+
+    def clean(self) -> None:
+        from django.utils import timezone
+
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "A date of birth cannot be in the future."})
+
+
+class Diagnosis(models.Model):
+    """An ICD-10-CM diagnosis on a client's record, ranked (1 = primary)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="diagnoses")
+    code = models.ForeignKey(DiagnosisCode, on_delete=models.PROTECT, related_name="+")
+    rank = models.PositiveSmallIntegerField(default=1)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True, help_text="When resolved.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rank", "pk"]
+        verbose_name_plural = "diagnoses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "code"], name="one_diagnosis_code_per_client"
+            ),
+            models.CheckConstraint(condition=Q(rank__gte=1), name="diagnosis_rank_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="diagnosis_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.code)
+
+    def clean(self) -> None:
+        if self.code_id and not self.code.billable:
+            raise ValidationError(
+                {"code": f"{self.code.code} is a category; choose a billable code under it."}
+            )
+
+
+class Coverage(Address):
+    """A client's insurance policy with one payer (DOMAIN.md §6)."""
+
+    class Priority(models.IntegerChoices):
+        PRIMARY = 1, "Primary"
+        SECONDARY = 2, "Secondary"
+        TERTIARY = 3, "Tertiary"
+
+    class Relationship(models.TextChoices):
+        # DOMAIN.md §6: patient relationship to subscriber (837P SBR02/PAT01).
+        SELF = "18", "Self"
+        SPOUSE = "01", "Spouse"
+        CHILD = "19", "Child"
+        EMPLOYEE = "20", "Employee"
+        UNKNOWN = "21", "Unknown"
+        OTHER = "G8", "Other relationship"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="coverages")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
+    member_id = models.CharField(max_length=80, validators=[validate_member_id])
+    group_number = models.CharField(max_length=50, blank=True)
+    plan_name = models.CharField(max_length=60, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.PRIMARY)
+    relationship = models.CharField(
+        "client is the subscriber's", max_length=2, choices=Relationship, default=Relationship.SELF
+    )
+    subscriber_first_name = models.CharField(max_length=35, blank=True)
+    subscriber_last_name = models.CharField(max_length=60, blank=True)
+    subscriber_date_of_birth = models.DateField(null=True, blank=True)
+    subscriber_sex = models.CharField(max_length=1, choices=Sex, blank=True)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    copay = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    prior_auth_number = models.CharField("prior authorization number", max_length=50, blank=True)
+    prior_auth_visits = models.PositiveSmallIntegerField("authorized visits", null=True, blank=True)
+    prior_auth_from = models.DateField(null=True, blank=True)
+    prior_auth_to = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["priority", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="coverage_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(prior_auth_to__isnull=True)
+                | Q(prior_auth_from__isnull=True)
+                | Q(prior_auth_to__gte=models.F("prior_auth_from")),
+                name="coverage_prior_auth_dates_ordered",
+            ),
+            models.CheckConstraint(condition=Q(copay__gte=0), name="coverage_copay_not_negative"),
+            models.CheckConstraint(
+                condition=Q(relationship="18")
+                | (~Q(subscriber_first_name="") & ~Q(subscriber_last_name="")),
+                name="coverage_subscriber_named_when_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer} ({self.get_priority_display().lower()}) {self.member_id}"
+
+    def is_effective(self, on: datetime.date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
+            errors["effective_to"] = "The coverage cannot end before it starts."
+        if (
+            self.prior_auth_to
+            and self.prior_auth_from
+            and self.prior_auth_to < self.prior_auth_from
+        ):
+            errors["prior_auth_to"] = "The authorization cannot end before it starts."
+        if self.relationship != self.Relationship.SELF:
+            if not self.subscriber_first_name:
+                errors["subscriber_first_name"] = "Enter the subscriber's first name."
+            if not self.subscriber_last_name:
+                errors["subscriber_last_name"] = "Enter the subscriber's last name."
+            if not self.subscriber_date_of_birth:
+                errors["subscriber_date_of_birth"] = "Enter the subscriber's date of birth."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def subscriber_is_client(self) -> bool:
+        return self.relationship == self.Relationship.SELF
+
+
+SESSION_STATUSES = ["draft", "ready", "billed", "closed", "no_show", "late_cancel", "cancelled"]
+
+
+class SessionQuerySet(models.QuerySet):
+    def for_user(self, user) -> SessionQuerySet:
+        """Sessions a user may see: all for billing staff, a clinician's own otherwise."""
+        from practice.roles import sees_all_clients
+
+        if sees_all_clients(user):
+            return self
+        clinician = getattr(user, "clinician", None)
+        if clinician is None:
+            return self.none()
+        return self.filter(clinician=clinician)
+
+    def billable(self) -> SessionQuerySet:
+        """Sessions ready to go on a claim or superbill."""
+        return self.filter(status=Session.Status.READY)
+
+    def with_charges(self) -> SessionQuerySet:
+        """Annotate ``total_charge``, the sum of the session's service lines."""
+        return self.annotate(total_charge=Sum("lines__charge", default=ZERO))
+
+
+class Session(models.Model):
+    """One encounter between a clinician and a client (billing facts, not notes)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        READY = "ready", "Ready to bill"
+        BILLED = "billed", "Billed"
+        CLOSED = "closed", "Closed"
+        NO_SHOW = "no_show", "No-show"
+        LATE_CANCEL = "late_cancel", "Late cancellation"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Service(models.TextChoices):
+        # Mirrors billing.coding.SERVICES.
+        INDIVIDUAL = "individual", "Individual psychotherapy"
+        FAMILY = "family", "Family psychotherapy (client present)"
+        FAMILY_WITHOUT_CLIENT = "family_without_client", "Family psychotherapy (without client)"
+        GROUP = "group", "Group psychotherapy"
+        MULTI_FAMILY_GROUP = "multi_family_group", "Multiple-family group psychotherapy"
+        CRISIS = "crisis", "Crisis psychotherapy"
+        INTAKE = "intake", "Diagnostic evaluation (intake)"
+        INTAKE_MEDICAL = "intake_medical", "Diagnostic evaluation with medical services"
+
+    class Telehealth(models.TextChoices):
+        NONE = "", "In person"
+        VIDEO = "video", "Telehealth, audio and video"
+        AUDIO = "audio", "Telehealth, audio only"
+
+    BILLED_STATUSES = frozenset({Status.BILLED, Status.CLOSED})
+    ATTENDED_STATUSES = frozenset({Status.DRAFT, Status.READY, Status.BILLED, Status.CLOSED})
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sessions")
+    clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="sessions")
+    date = models.DateField("date of service")
+    start_time = models.TimeField(null=True, blank=True)
+    end_time = models.TimeField(null=True, blank=True)
+    minutes = models.PositiveSmallIntegerField(help_text="Face-to-face minutes.")
+    service = models.CharField(max_length=25, choices=Service, default=Service.INDIVIDUAL)
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    place_of_service = models.ForeignKey(PlaceOfService, on_delete=models.PROTECT, related_name="+")
+    telehealth = models.CharField(max_length=5, choices=Telehealth, blank=True, default="")
+    client_at_home = models.BooleanField(
+        default=True, help_text="For telehealth: was the client at home?"
+    )
+    interactive_complexity = models.BooleanField(default=False)
+    group_size = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Participants in a group session."
+    )
+    status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT)
+    note = models.CharField(
+        max_length=500, blank=True, help_text="A billing note, not a clinical note."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-start_time", "-pk"]
+        indexes = [
+            models.Index(fields=["date", "status"]),
+            models.Index(fields=["clinician", "date"]),
+            models.Index(fields=["client", "date"]),
+            models.Index(fields=["status", "date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1) & Q(minutes__lte=480), name="session_minutes_1_to_480"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_time__isnull=True)
+                | Q(end_time__isnull=True)
+                | Q(end_time__gt=models.F("start_time")),
+                name="session_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SESSION_STATUSES), name="session_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(telehealth__in=["", "video", "audio"]), name="session_telehealth_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.client} ({self.get_service_display()})"
+
+    @property
+    def is_billed(self) -> bool:
+        return self.status in self.BILLED_STATUSES
+
+    @property
+    def is_telehealth(self) -> bool:
+        return bool(self.telehealth)
+
+
+class SessionDiagnosis(models.Model):
+    """A diagnosis a session addressed, in claim order (position 1 = A on the CMS-1500)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="session_diagnoses")
+    diagnosis = models.ForeignKey(Diagnosis, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name_plural = "session diagnoses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "position"], name="session_diagnosis_position_unique"
+            ),
+            models.UniqueConstraint(fields=["session", "diagnosis"], name="session_diagnosis_once"),
+            models.CheckConstraint(
+                condition=Q(position__gte=1) & Q(position__lte=12),
+                name="session_diagnosis_position_1_to_12",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.diagnosis}"
+
+
+class ServiceLine(models.Model):
+    """One coded service in a session (DOMAIN.md §1–2): code, modifiers, units, charge.
+
+    The charge is copied from the fee schedule when the session is logged, so a later fee
+    change never rewrites what was billed.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=1)
+    procedure = models.ForeignKey(ProcedureCode, on_delete=models.PROTECT, related_name="+")
+    modifier_1 = models.CharField(max_length=2, blank=True)
+    modifier_2 = models.CharField(max_length=2, blank=True)
+    modifier_3 = models.CharField(max_length=2, blank=True)
+    modifier_4 = models.CharField(max_length=2, blank=True)
+    units = models.PositiveSmallIntegerField(default=1)
+    charge = models.DecimalField(max_digits=10, decimal_places=2)
+    diagnosis_pointers = models.CharField(
+        max_length=4, default="A", help_text="Letters of the session's diagnoses, e.g. AB."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "position"], name="service_line_position_unique"
+            ),
+            models.CheckConstraint(condition=Q(units__gte=1), name="service_line_units_positive"),
+            models.CheckConstraint(
+                condition=Q(charge__gte=0), name="service_line_charge_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(diagnosis_pointers=""), name="service_line_has_pointer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} {' '.join(self.modifiers)}".strip()
+
+    @property
+    def modifiers(self) -> list[str]:
+        return [
+            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
+        ]

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from practice import views
+
+admin.site.site_header = "SessionLedger administration"
+admin.site.site_title = "SessionLedger admin"
+admin.site.index_title = "Catalog, payers, fees and users"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("practice/", include("practice.practice_urls")),
+    path("billing/", include("billing.urls")),
+]
