@@ -215,6 +215,10 @@ class Payer(models.Model):
         SUPERVISOR_DQ = "supervising_slot", "Associate renders; supervisor as supervising provider"
         ASSOCIATE = "associate", "Bill the associate directly"
 
+    class ChargeBasis(models.TextChoices):
+        STANDARD = "standard", "The practice's standard charge"
+        CONTRACT_RATE = "rate", "This payer's contracted rate, where one is on file"
+
     name = models.CharField(max_length=120, unique=True)
     payer_id = models.CharField(
         "electronic payer id", max_length=20, blank=True, help_text="From the clearinghouse list."
@@ -261,6 +265,9 @@ class Payer(models.Model):
         help_text="Add the clinician's level-of-license modifier (HO, HP, AJ…) to each line.",
     )
     requires_prior_authorization = models.BooleanField(default=False)
+    charge_basis = models.CharField(
+        "charge on claims", max_length=10, choices=ChargeBasis, default=ChargeBasis.STANDARD
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -273,15 +280,6 @@ class Payer(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def rate_for(self, code: ProcedureCode, on: datetime.date) -> PayerRate | None:
-        """The payer's allowed amount for ``code`` in force on ``on``, if it has one."""
-        return (
-            self.rates.filter(procedure=code, effective_from__lte=on)
-            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-            .order_by("-effective_from")
-            .first()
-        )
 
 
 class PayerRateQuerySet(models.QuerySet):

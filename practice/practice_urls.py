@@ -1,10 +1,10 @@
 from django.urls import path
 
-from practice import views
+from practice.views import clients, sessions
 
 app_name = "practice"
 
 urlpatterns = [
-    path("clients/", views.client_list, name="client_list"),
-    path("sessions/", views.session_list, name="session_list"),
+    path("clients/", clients.client_list, name="client_list"),
+    path("sessions/", sessions.session_list, name="session_list"),
 ]
