@@ -6,6 +6,7 @@ must be a 404 for the second.
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -23,6 +24,15 @@ def _ensure_catalog() -> None:
         call_command("load_catalog", verbosity=0)
 
 
+def _ensure_roles() -> None:
+    """A flush also empties the role groups the migration made; make them again."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=roles.OWNER).exists():
+        importlib.import_module("practice.migrations.0002_roles").create_roles(apps, None)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the starter catalog once into the test database."""
@@ -37,6 +47,7 @@ def _catalog_after_flush(request):
     if marker and (marker.kwargs.get("transaction") or "live_server" in request.fixturenames):
         request.getfixturevalue("_django_db_helper")
         _ensure_catalog()
+        _ensure_roles()
     yield
 
 
