@@ -320,3 +320,214 @@ class PayerRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payer} {self.procedure.code} {self.allowed_amount}"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def live(self) -> ClaimQuerySet:
+        """Claims that still count: not voided, not replaced."""
+        return self.exclude(status__in=[Claim.Status.VOID, Claim.Status.REPLACED])
+
+    def for_list(self) -> ClaimQuerySet:
+        """What a claim list row shows, in a fixed number of queries."""
+        return self.select_related("payer", "client", "rendering").annotate(
+            line_count=models.Count("lines"),
+            first_service=models.Min("lines__date_of_service"),
+            last_service=models.Max("lines__date_of_service"),
+        )
+
+
+class Claim(models.Model):
+    """One claim to one payer for one client under one coverage (DOMAIN.md §6).
+
+    Everything printed on a CMS-1500 or sent in an 837P is copied here when the claim is
+    built (``parties``, the lines, the diagnoses), so a later change to a client, a
+    clinician, the catalog or a fee never rewrites a claim. A submitted claim is never
+    edited in place: it is voided (frequency 8) or replaced (frequency 7).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        READY = "ready", "Ready to submit"
+        SUBMITTED = "submitted", "Submitted"
+        PAID = "paid", "Paid"
+        PARTIALLY_PAID = "partially_paid", "Partially paid"
+        DENIED = "denied", "Denied"
+        REPLACED = "replaced", "Replaced"
+        VOID = "void", "Void"
+
+    class Frequency(models.TextChoices):
+        # DOMAIN.md §6: CMS-1500 box 22 / 837P CLM05-3.
+        ORIGINAL = "1", "Original"
+        REPLACEMENT = "7", "Replacement of a prior claim"
+        VOID = "8", "Void of a prior claim"
+
+    control_number = models.CharField(max_length=20, unique=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
+    frequency = models.CharField(max_length=1, choices=Frequency, default=Frequency.ORIGINAL)
+    original = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        help_text="The claim this one replaces or voids.",
+    )
+    payer_claim_number = models.CharField(
+        "payer's claim reference",
+        max_length=50,
+        blank=True,
+        help_text="The payer's number for the original claim (box 22, REF*F8).",
+    )
+    client = models.ForeignKey("practice.Client", on_delete=models.PROTECT, related_name="claims")
+    coverage = models.ForeignKey(
+        "practice.Coverage", on_delete=models.PROTECT, related_name="claims"
+    )
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="claims")
+    rendering = models.ForeignKey(
+        "practice.Clinician",
+        on_delete=models.PROTECT,
+        related_name="claims_rendered",
+        help_text="Rendering provider named on the claim (may be a supervisor).",
+    )
+    parties = models.JSONField(
+        default=dict,
+        help_text="Snapshot of billing provider, rendering, supervising, facility, "
+        "subscriber, patient, payer and other insurance at build time.",
+    )
+    prior_auth_number = models.CharField(max_length=50, blank=True)
+    total_charge = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    patient_paid = models.DecimalField(
+        "amount paid by the patient (box 29)", max_digits=10, decimal_places=2, default=ZERO
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    status_note = models.CharField(max_length=200, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["payer", "status"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_charge__gte=0) & Q(patient_paid__gte=0),
+                name="claim_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency="1") | Q(original__isnull=False),
+                name="claim_correction_names_original",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim {self.control_number}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status not in {self.Status.VOID, self.Status.REPLACED}
+
+    @property
+    def is_editable(self) -> bool:
+        """Only a claim not yet sent may change status freely or be discarded."""
+        return self.status in {self.Status.DRAFT, self.Status.READY}
+
+
+class ClaimDiagnosis(models.Model):
+    """A claim's diagnosis codes in order: position 1 prints as A (box 21), up to 12 (L)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="diagnoses")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=8)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name_plural = "claim diagnoses"
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "position"], name="claim_diagnosis_position"),
+            models.UniqueConstraint(fields=["claim", "code"], name="claim_diagnosis_once"),
+            models.CheckConstraint(
+                condition=Q(position__gte=1) & Q(position__lte=12),
+                name="claim_diagnosis_position_1_to_12",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter}. {self.code}"
+
+    @property
+    def letter(self) -> str:
+        return "ABCDEFGHIJKL"[self.position - 1]
+
+
+class ClaimLine(models.Model):
+    """A snapshot of one service line on a claim (CMS-1500 box 24, 837P loop 2400).
+
+    ``live`` is true while the claim counts; the partial unique index on it is what keeps
+    a service line on at most one live claim, even with two billers building at once.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
+    service_line = models.ForeignKey(
+        "practice.ServiceLine", on_delete=models.PROTECT, related_name="claim_lines"
+    )
+    live = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField()
+    line_control_number = models.CharField(max_length=30, unique=True)
+    date_of_service = models.DateField()
+    place_of_service = models.CharField(max_length=2)
+    procedure_code = models.CharField(max_length=5)
+    modifier_1 = models.CharField(max_length=2, blank=True)
+    modifier_2 = models.CharField(max_length=2, blank=True)
+    modifier_3 = models.CharField(max_length=2, blank=True)
+    modifier_4 = models.CharField(max_length=2, blank=True)
+    units = models.PositiveSmallIntegerField(default=1)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    charge = models.DecimalField(max_digits=10, decimal_places=2)
+    expected_allowed = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The payer's fee schedule amount when the claim was built.",
+    )
+    diagnosis_pointers = models.CharField(max_length=4)
+    rendering_npi = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["position"]
+        indexes = [models.Index(fields=["date_of_service"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_line"],
+                condition=Q(live=True),
+                name="service_line_on_one_live_claim",
+            ),
+            models.UniqueConstraint(fields=["claim", "position"], name="claim_line_position"),
+            models.CheckConstraint(
+                condition=Q(position__gte=1) & Q(position__lte=50),
+                name="claim_line_position_1_to_50",
+            ),
+            models.CheckConstraint(condition=Q(units__gte=1), name="claim_line_units_positive"),
+            models.CheckConstraint(
+                condition=Q(charge__gte=0), name="claim_line_charge_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(diagnosis_pointers=""), name="claim_line_has_pointer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date_of_service} {self.procedure_code} {' '.join(self.modifiers)}".strip()
+
+    @property
+    def modifiers(self) -> list[str]:
+        return [
+            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
+        ]

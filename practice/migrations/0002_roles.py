@@ -47,6 +47,11 @@ ROLE_PERMISSIONS = {
             "view_diagnosiscode",
             "view_payer",
             "view_payerrate",
+            "view_claim",
+            "add_claim",
+            "change_claim",
+            "view_claimline",
+            "view_claimdiagnosis",
         ],
     },
     "Owner": {"practice": "__all__", "billing": "__all__"},
@@ -80,7 +85,7 @@ def remove_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("practice", "0001_initial"),
-        ("billing", "0001_initial"),
+        ("billing", "0002_claims"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -1,0 +1,396 @@
+"""Checks a claim before it leaves, the way a clearinghouse would.
+
+Each rule is a small function registered with a name and returns problems: an ``error``
+blocks marking the claim ready or submitting it; a ``warning`` does not. Messages are
+written for a biller, and name the line when a line is at fault.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils import timezone
+
+from billing import coding, rules
+from billing.models import Claim, ClaimLine, DiagnosisCode, ProcedureCode
+from billing.validators import validate_npi, validate_tax_id
+from practice.models import Coverage, Session
+
+ERROR = "error"
+WARNING = "warning"
+TIMELY_FILING_WARNING_DAYS = 14
+TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT", "FQ"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str
+    severity: str
+    message: str
+    line: int | None = None  # claim line position, when one line is at fault
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+class ClaimContext:
+    """The claim and what the rules look up, loaded once (a fixed number of queries)."""
+
+    def __init__(self, claim: Claim, today: datetime.date | None = None):
+        self.claim = claim
+        self.today = today or timezone.localdate()
+        self.lines: list[ClaimLine] = list(
+            claim.lines.select_related(
+                "service_line__session__place_of_service", "service_line__session__clinician"
+            ).order_by("position")
+        )
+        self.diagnoses: list[str] = list(claim.diagnoses.values_list("code", flat=True))
+        self.payer = claim.payer
+        self.coverage: Coverage = claim.coverage
+
+    @cached_property
+    def catalog_diagnoses(self) -> dict[str, DiagnosisCode]:
+        return {d.code: d for d in DiagnosisCode.objects.filter(code__in=self.diagnoses)}
+
+    @cached_property
+    def procedures(self) -> dict[str, ProcedureCode]:
+        codes = {line.procedure_code for line in self.lines}
+        return {p.code: p for p in ProcedureCode.objects.filter(code__in=codes)}
+
+    def session(self, line: ClaimLine) -> Session:
+        return line.service_line.session
+
+
+Rule = Callable[[ClaimContext], Iterable[Problem]]
+RULES: list[tuple[str, Rule]] = []
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    def register(function: Rule) -> Rule:
+        RULES.append((name, function))
+        return function
+
+    return register
+
+
+def scrub(claim: Claim, *, today: datetime.date | None = None) -> list[Problem]:
+    """Run every rule over a claim; errors first, then warnings, in line order."""
+    context = ClaimContext(claim, today)
+    problems = [problem for _, check in RULES for problem in check(context)]
+    return sorted(problems, key=lambda p: (not p.is_error, p.line or 0))
+
+
+def _line_label(line: ClaimLine) -> str:
+    return f"Line {line.position} ({line.procedure_code}, {line.date_of_service:%m/%d/%Y})"
+
+
+@rule("npi")
+def check_npis(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §5: every NPI on the claim has a valid check digit."""
+    parties = ctx.claim.parties
+    named = [
+        ("billing provider", (parties.get("billing") or {}).get("npi")),
+        ("rendering provider", (parties.get("rendering") or {}).get("npi")),
+        ("supervising provider", (parties.get("supervising") or {}).get("npi")),
+        ("service facility", (parties.get("facility") or {}).get("npi")),
+    ]
+    for role, npi in named:
+        if role in {"supervising provider", "service facility"} and not npi:
+            continue
+        try:
+            validate_npi(npi or "")
+        except ValidationError as error:
+            yield Problem("npi", ERROR, f"The {role} NPI {npi or '(missing)'}: {error.messages[0]}")
+
+
+@rule("tax_id")
+def check_tax_id(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §5: the billing provider's EIN or SSN is well formed (box 25, REF*EI)."""
+    billing = ctx.claim.parties.get("billing") or {}
+    try:
+        validate_tax_id(billing.get("tax_id", ""), billing.get("tax_id_type", "EIN"))
+    except ValidationError as error:
+        yield Problem("tax_id", ERROR, f"Billing provider tax id: {error.messages[0]}")
+
+
+@rule("diagnoses")
+def check_diagnoses(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §4: at least one diagnosis; each is a billable ICD-10-CM code."""
+    if not ctx.diagnoses:
+        yield Problem("diagnoses", ERROR, "The claim has no diagnosis code (box 21).")
+    for code in ctx.diagnoses:
+        row = ctx.catalog_diagnoses.get(code)
+        if row is None:
+            yield Problem("diagnoses", ERROR, f"Diagnosis {code} is not a valid ICD-10-CM code.")
+        elif not row.billable:
+            yield Problem(
+                "diagnoses",
+                ERROR,
+                f"Diagnosis {code} is a category, not billable; use a more specific code.",
+            )
+        elif not row.active:
+            yield Problem("diagnoses", ERROR, f"Diagnosis {code} is no longer valid.")
+
+
+@rule("pointers")
+def check_pointers(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §4: each line points at 1–4 of the claim's diagnoses (box 24E)."""
+    letters = "ABCDEFGHIJKL"[: len(ctx.diagnoses)]
+    for line in ctx.lines:
+        pointers = line.diagnosis_pointers
+        if not 1 <= len(pointers) <= 4:
+            yield Problem(
+                "pointers",
+                ERROR,
+                f"{_line_label(line)} must point at 1 to 4 diagnoses.",
+                line.position,
+            )
+        bad = [p for p in pointers if p not in letters]
+        if bad:
+            yield Problem(
+                "pointers",
+                ERROR,
+                f"{_line_label(line)} points at diagnosis {', '.join(bad)}, which the claim "
+                "does not have.",
+                line.position,
+            )
+
+
+@rule("add_ons")
+def check_add_ons(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §1: an add-on code needs its primary on the same claim, same date."""
+    by_date: dict[datetime.date, list[ClaimLine]] = defaultdict(list)
+    for line in ctx.lines:
+        by_date[line.date_of_service].append(line)
+    for date, lines in by_date.items():
+        for message in coding.check_add_ons([line.procedure_code for line in lines]):
+            yield Problem("add_ons", ERROR, f"{date:%m/%d/%Y}: {message}")
+
+
+@rule("time_rule")
+def check_time_rule(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §1: a time-based code must match the session's recorded minutes."""
+    for line in ctx.lines:
+        procedure = ctx.procedures.get(line.procedure_code)
+        if procedure is None or procedure.min_minutes is None or line.minutes is None:
+            continue
+        low, high = procedure.min_minutes, procedure.max_minutes
+        if line.minutes < low or (high is not None and line.minutes > high):
+            span = f"{low}–{high}" if high is not None else f"{low} or more"
+            yield Problem(
+                "time_rule",
+                ERROR,
+                f"{_line_label(line)}: {line.procedure_code} needs {span} minutes but the "
+                f"session recorded {line.minutes}.",
+                line.position,
+            )
+
+
+@rule("telehealth")
+def check_telehealth(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §2–3: a telehealth line carries the POS and modifier this payer wants."""
+    for line in ctx.lines:
+        session = ctx.session(line)
+        if not session.telehealth:
+            used = TELEHEALTH_MODIFIERS.intersection(line.modifiers)
+            if used:
+                yield Problem(
+                    "telehealth",
+                    ERROR,
+                    f"{_line_label(line)} has telehealth modifier {', '.join(sorted(used))} "
+                    "but the session was in person.",
+                    line.position,
+                )
+            continue
+        want_pos = rules.place_of_service(
+            telehealth=session.telehealth,
+            client_at_home=session.client_at_home,
+            in_person_pos=line.place_of_service,
+            payer=ctx.payer,
+        )
+        want_mod = rules.telehealth_modifier(telehealth=session.telehealth, payer=ctx.payer)
+        if line.place_of_service != want_pos:
+            yield Problem(
+                "telehealth",
+                ERROR,
+                f"{_line_label(line)}: {ctx.payer.name} wants POS {want_pos} for this "
+                f"telehealth session, not {line.place_of_service}.",
+                line.position,
+            )
+        if want_mod and want_mod not in line.modifiers:
+            yield Problem(
+                "telehealth",
+                ERROR,
+                f"{_line_label(line)}: {ctx.payer.name} wants modifier {want_mod} for this "
+                "telehealth session.",
+                line.position,
+            )
+        if session.telehealth == rules.AUDIO and not ctx.payer.audio_only_allowed:
+            yield Problem(
+                "telehealth",
+                ERROR,
+                f"{_line_label(line)}: {ctx.payer.name} does not pay for audio-only sessions.",
+                line.position,
+            )
+
+
+@rule("coverage_dates")
+def check_coverage_dates(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §6: the coverage must be in force on every date of service."""
+    for line in ctx.lines:
+        if not ctx.coverage.is_effective(line.date_of_service):
+            yield Problem(
+                "coverage_dates",
+                ERROR,
+                f"{_line_label(line)}: the {ctx.payer.name} coverage was not in force on that "
+                "date.",
+                line.position,
+            )
+
+
+@rule("subscriber")
+def check_subscriber(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §6: when the client is not the subscriber, the subscriber is named in full."""
+    subscriber = ctx.claim.parties.get("subscriber") or {}
+    if not subscriber.get("member_id"):
+        yield Problem("subscriber", ERROR, "The insured's member id is missing (box 1a).")
+    if subscriber.get("relationship", "18") == "18":
+        return
+    missing = [
+        label
+        for key, label in [
+            ("first_name", "first name"),
+            ("last_name", "last name"),
+            ("date_of_birth", "date of birth"),
+            ("sex", "sex"),
+            ("address_line1", "address"),
+        ]
+        if not subscriber.get(key)
+    ]
+    if missing:
+        yield Problem(
+            "subscriber",
+            ERROR,
+            f"The client is not the subscriber; the subscriber's {', '.join(missing)} "
+            "is missing (boxes 4, 7, 11a).",
+        )
+
+
+@rule("prior_authorization")
+def check_prior_authorization(ctx: ClaimContext) -> Iterator[Problem]:
+    """Payer setting: an authorization number when required, dates and visits not used up."""
+    coverage = ctx.coverage
+    if ctx.payer.requires_prior_authorization and not coverage.prior_auth_number:
+        yield Problem(
+            "prior_authorization",
+            ERROR,
+            f"{ctx.payer.name} requires prior authorization and the coverage has no number "
+            "(box 23).",
+        )
+        return
+    if not coverage.prior_auth_number:
+        return
+    for line in ctx.lines:
+        day = line.date_of_service
+        if (coverage.prior_auth_from and day < coverage.prior_auth_from) or (
+            coverage.prior_auth_to and day > coverage.prior_auth_to
+        ):
+            yield Problem(
+                "prior_authorization",
+                ERROR,
+                f"{_line_label(line)} falls outside the authorization's dates.",
+                line.position,
+            )
+    if coverage.prior_auth_visits is not None:
+        used = Session.objects.filter(
+            client=ctx.claim.client_id,
+            status__in=Session.ATTENDED_STATUSES,
+            date__gte=coverage.prior_auth_from or datetime.date.min,
+            date__lte=coverage.prior_auth_to or datetime.date.max,
+        ).count()
+        if used > coverage.prior_auth_visits:
+            yield Problem(
+                "prior_authorization",
+                ERROR,
+                f"The authorization allows {coverage.prior_auth_visits} visits and "
+                f"{used} have been used.",
+            )
+        elif used >= coverage.prior_auth_visits - 1:
+            yield Problem(
+                "prior_authorization",
+                WARNING,
+                f"The authorization is nearly used up: {used} of "
+                f"{coverage.prior_auth_visits} visits.",
+            )
+
+
+@rule("zero_charge")
+def check_zero_charge(ctx: ClaimContext) -> Iterator[Problem]:
+    """A line with no charge is rejected by payers; set a fee in the catalog."""
+    for line in ctx.lines:
+        if line.charge <= 0:
+            yield Problem(
+                "zero_charge", ERROR, f"{_line_label(line)} has a charge of $0.00.", line.position
+            )
+
+
+@rule("duplicates")
+def check_duplicates(ctx: ClaimContext) -> Iterator[Problem]:
+    """The same code twice on one date, here or on another live claim, is likely a duplicate."""
+    keys = Counter(
+        (line.date_of_service, line.procedure_code, tuple(line.modifiers)) for line in ctx.lines
+    )
+    for (day, code, _), count in keys.items():
+        if count > 1:
+            yield Problem("duplicates", WARNING, f"{code} appears {count} times on {day:%m/%d/%Y}.")
+    elsewhere = (
+        ClaimLine.objects.filter(
+            live=True,
+            claim__client_id=ctx.claim.client_id,
+            date_of_service__in={line.date_of_service for line in ctx.lines},
+            procedure_code__in={line.procedure_code for line in ctx.lines},
+        )
+        .exclude(claim=ctx.claim)
+        .values("date_of_service", "procedure_code", "claim__control_number")
+        .annotate(n=Count("pk"))
+    )
+    for row in elsewhere:
+        yield Problem(
+            "duplicates",
+            WARNING,
+            f"{row['procedure_code']} on {row['date_of_service']:%m/%d/%Y} is also on claim "
+            f"{row['claim__control_number']}.",
+        )
+
+
+@rule("timely_filing")
+def check_timely_filing(ctx: ClaimContext) -> Iterator[Problem]:
+    """DOMAIN.md §6: the payer's timely-filing limit from the date of service."""
+    if ctx.claim.status not in {Claim.Status.DRAFT, Claim.Status.READY}:
+        return
+    limit_days = ctx.payer.timely_filing_days
+    for line in ctx.lines:
+        deadline = line.date_of_service + datetime.timedelta(days=limit_days)
+        left = (deadline - ctx.today).days
+        if left < 0:
+            yield Problem(
+                "timely_filing",
+                ERROR,
+                f"{_line_label(line)}: the {limit_days}-day filing limit passed on "
+                f"{deadline:%m/%d/%Y}.",
+                line.position,
+            )
+        elif left <= TIMELY_FILING_WARNING_DAYS:
+            yield Problem(
+                "timely_filing",
+                WARNING,
+                f"{_line_label(line)}: file by {deadline:%m/%d/%Y} ({left} days left).",
+                line.position,
+            )

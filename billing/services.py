@@ -1,0 +1,555 @@
+"""Billing workflows: build claims from billable sessions, and move claims through their life.
+
+Each function is one transaction. Claims copy everything they print, so later edits to
+clients, clinicians, the catalog or fees never rewrite them (DESIGN.md "Claim").
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
+from billing.rules import billing_clinicians
+from practice.models import Client, Clinician, Coverage, Practice, ServiceLine, Session
+
+ZERO = Decimal("0.00")
+MAX_LINES_PER_CLAIM = 50
+MAX_DIAGNOSES_PER_CLAIM = 12  # DOMAIN.md §4: A–L on the CMS-1500
+LETTERS = "ABCDEFGHIJKL"
+
+
+class ClaimError(Exception):
+    """A claim action that is not allowed in the claim's state, with the reason."""
+
+
+@dataclass
+class BuildResult:
+    claims: list[Claim] = field(default_factory=list)
+    skipped: list[tuple[Session, str]] = field(default_factory=list)
+
+
+def new_control_number() -> str:
+    """A claim control number (837P CLM01, at most 20 characters) that never repeats:
+    random, so two app servers never pick the same one; the unique index is the guard."""
+    return "SL" + secrets.token_hex(6).upper()
+
+
+def _address(obj) -> dict[str, str]:
+    return {
+        "address_line1": obj.address_line1,
+        "address_line2": obj.address_line2,
+        "city": obj.city,
+        "state": obj.state,
+        "zip_code": obj.zip_code,
+    }
+
+
+def _person(clinician: Clinician | None) -> dict[str, str] | None:
+    if clinician is None:
+        return None
+    return {
+        "first_name": clinician.first_name,
+        "last_name": clinician.last_name,
+        "credentials": clinician.credentials,
+        "npi": clinician.npi,
+        "taxonomy": clinician.taxonomy,
+        "license_number": clinician.license_number,
+        "license_state": clinician.license_state,
+    }
+
+
+def claim_parties(
+    *,
+    practice: Practice,
+    client: Client,
+    coverage: Coverage,
+    rendering: Clinician,
+    supervising: Clinician | None,
+    seen_by: Clinician,
+    session: Session,
+    other: Coverage | None,
+) -> dict:
+    """The snapshot of every party a claim prints (CMS-1500 boxes 1–13, 17, 24J, 25, 31–33;
+    837P loops 2010AA, 2010BA/BB, 2010CA, 2310B/C/D). Plain strings, dates in ISO form."""
+    payer = coverage.payer
+    if coverage.subscriber_is_client:
+        subscriber = {
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "date_of_birth": client.date_of_birth.isoformat(),
+            "sex": client.sex,
+            **_address(client),
+        }
+    else:
+        subscriber = {
+            "first_name": coverage.subscriber_first_name,
+            "last_name": coverage.subscriber_last_name,
+            "date_of_birth": (
+                coverage.subscriber_date_of_birth.isoformat()
+                if coverage.subscriber_date_of_birth
+                else ""
+            ),
+            "sex": coverage.subscriber_sex,
+            # A subscriber without an address of their own lives with the client.
+            **(_address(coverage) if coverage.address_line1 else _address(client)),
+        }
+    subscriber |= {
+        "relationship": coverage.relationship,
+        "member_id": coverage.member_id,
+        "group_number": coverage.group_number,
+        "plan_name": coverage.plan_name or payer.name,
+    }
+    location = session.location
+    return {
+        "billing": {
+            "name": practice.name,
+            "npi": practice.npi or rendering.npi,
+            "tax_id": practice.tax_id,
+            "tax_id_type": practice.tax_id_type,
+            "taxonomy": practice.taxonomy or rendering.taxonomy,
+            "phone": practice.phone,
+            **_address(practice),
+        },
+        "rendering": _person(rendering),
+        "supervising": _person(supervising),
+        "seen_by": _person(seen_by),
+        "facility": (
+            {"name": location.name, "npi": location.npi, **_address(location)}
+            if location is not None
+            else None
+        ),
+        "payer": {
+            "name": payer.name,
+            "payer_id": payer.payer_id,
+            "filing_indicator": payer.filing_indicator,
+            **_address(payer),
+        },
+        "subscriber": subscriber,
+        "patient": {
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "date_of_birth": client.date_of_birth.isoformat(),
+            "sex": client.sex,
+            "phone": client.phone,
+            "account_number": client.account_number,
+            **_address(client),
+        },
+        "other_insurance": (
+            {
+                "payer_name": other.payer.name,
+                "member_id": other.member_id,
+                "group_number": other.group_number,
+                "plan_name": other.plan_name or other.payer.name,
+                "relationship": other.relationship,
+                "subscriber_first_name": other.subscriber_first_name or client.first_name,
+                "subscriber_last_name": other.subscriber_last_name or client.last_name,
+            }
+            if other is not None
+            else None
+        ),
+    }
+
+
+def _coverages_on(coverages: Iterable[Coverage], on: datetime.date) -> list[Coverage]:
+    return sorted((c for c in coverages if c.is_effective(on)), key=lambda c: c.priority)
+
+
+def _expected_rates(payer_ids: set[int]) -> dict[tuple[int, str], list[PayerRate]]:
+    """All rates of the payers involved, by (payer, code), newest first (one query)."""
+    table: dict[tuple[int, str], list[PayerRate]] = defaultdict(list)
+    rates = (
+        PayerRate.objects.filter(payer_id__in=payer_ids)
+        .select_related("procedure")
+        .order_by("-effective_from")
+    )
+    for rate in rates:
+        table[(rate.payer_id, rate.procedure.code)].append(rate)
+    return table
+
+
+def _rate_on(rates: list[PayerRate], on: datetime.date) -> Decimal | None:
+    for rate in rates:
+        if rate.effective_from <= on and (rate.effective_to is None or on <= rate.effective_to):
+            return rate.allowed_amount
+    return None
+
+
+def billable_sessions(*, through: datetime.date | None = None):
+    """Sessions ready to go on a claim: status ready, not self-pay, not already claimed."""
+    sessions = Session.objects.filter(status=Session.Status.READY, client__self_pay=False)
+    if through is not None:
+        sessions = sessions.filter(date__lte=through)
+    return sessions.exclude(lines__claim_lines__live=True)
+
+
+@transaction.atomic
+def claims_build(
+    *,
+    user=None,
+    payer: Payer | None = None,
+    through: datetime.date | None = None,
+    session_ids: Iterable[int] | None = None,
+) -> BuildResult:
+    """Group ready sessions into claims per client, coverage and rendering provider
+    (DOMAIN.md §6), at most 50 lines and 12 diagnoses each, and mark the sessions billed.
+
+    The sessions are locked first (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
+    two billers building at once split the work instead of billing a session twice; the
+    partial unique index on live claim lines is the last guard.
+    """
+    result = BuildResult()
+    practice = Practice.current()
+    if practice is None:
+        raise ClaimError("Set up the practice (name, tax id, address) before building claims.")
+    candidates = billable_sessions(through=through)
+    if session_ids is not None:
+        candidates = candidates.filter(pk__in=list(session_ids))
+    locked_ids = list(
+        Session.objects.filter(pk__in=candidates.values("pk"))
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sessions = (
+        Session.objects.filter(pk__in=locked_ids, status=Session.Status.READY)
+        .select_related("client", "clinician__supervisor", "location", "place_of_service")
+        .prefetch_related(
+            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
+            "session_diagnoses__diagnosis__code",
+            Prefetch("client__coverages", queryset=Coverage.objects.select_related("payer")),
+        )
+        .order_by("client_id", "date", "start_time", "pk")
+    )
+    groups: dict[tuple, list[Session]] = defaultdict(list)
+    payer_ids: set[int] = set()
+    for session in sessions:
+        coverages = _coverages_on(session.client.coverages.all(), session.date)
+        if not coverages:
+            result.skipped.append((session, "no insurance coverage on the date of service"))
+            continue
+        coverage = coverages[0]
+        if payer is not None and coverage.payer_id != payer.pk:
+            continue
+        if not session.lines.all():
+            result.skipped.append((session, "the session has no service lines"))
+            continue
+        payer_ids.add(coverage.payer_id)
+        rendering, supervising = billing_clinicians(session.clinician, coverage.payer)
+        key = (
+            session.client_id,
+            coverage.pk,
+            rendering.pk,
+            supervising.pk if supervising else None,
+            session.location_id,
+        )
+        groups[key].append(session)
+
+    rates = _expected_rates(payer_ids)
+    claims: list[Claim] = []
+    for (_, coverage_id, _, _, _), group in groups.items():
+        first = group[0]
+        coverages = _coverages_on(first.client.coverages.all(), first.date)
+        coverage = next(c for c in first.client.coverages.all() if c.pk == coverage_id)
+        other = next((c for c in coverages if c.pk != coverage_id), None)
+        rendering, supervising = billing_clinicians(first.clinician, coverage.payer)
+        for chunk in _chunks(group):
+            claims.append(
+                _create_claim(
+                    practice=practice,
+                    coverage=coverage,
+                    other=other,
+                    rendering=rendering,
+                    supervising=supervising,
+                    sessions=chunk,
+                    rates=rates,
+                    user=user,
+                )
+            )
+    Session.objects.filter(pk__in=[s.pk for g in groups.values() for s in g]).update(
+        status=Session.Status.BILLED
+    )
+    result.claims = claims
+    return result
+
+
+def _session_codes(session: Session) -> list[str]:
+    return [link.diagnosis.code.code for link in session.session_diagnoses.all()]
+
+
+def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
+    """Split a group so each claim holds at most 50 lines and 12 distinct diagnoses;
+    a session's lines never straddle two claims."""
+    chunk: list[Session] = []
+    codes: set[str] = set()
+    lines = 0
+    for session in sessions:
+        session_codes = set(_session_codes(session))
+        session_lines = len(session.lines.all())
+        if chunk and (
+            lines + session_lines > MAX_LINES_PER_CLAIM
+            or len(codes | session_codes) > MAX_DIAGNOSES_PER_CLAIM
+        ):
+            yield chunk
+            chunk, codes, lines = [], set(), 0
+        chunk.append(session)
+        codes |= session_codes
+        lines += session_lines
+    if chunk:
+        yield chunk
+
+
+def _create_claim(
+    *,
+    practice: Practice,
+    coverage: Coverage,
+    other: Coverage | None,
+    rendering: Clinician,
+    supervising: Clinician | None,
+    sessions: list[Session],
+    rates: dict[tuple[int, str], list[PayerRate]],
+    user,
+    frequency: str = Claim.Frequency.ORIGINAL,
+    original: Claim | None = None,
+) -> Claim:
+    first = sessions[0]
+    claim = Claim.objects.create(
+        control_number=new_control_number(),
+        frequency=frequency,
+        original=original,
+        payer_claim_number=original.payer_claim_number if original else "",
+        client=first.client,
+        coverage=coverage,
+        payer=coverage.payer,
+        rendering=rendering,
+        parties=claim_parties(
+            practice=practice,
+            client=first.client,
+            coverage=coverage,
+            rendering=rendering,
+            supervising=supervising,
+            seen_by=first.clinician,
+            session=first,
+            other=other,
+        ),
+        prior_auth_number=coverage.prior_auth_number,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    # Merge the sessions' diagnoses in order of first use; re-map each line's letters.
+    positions: dict[str, int] = {}
+    for session in sessions:
+        for code in _session_codes(session):
+            positions.setdefault(code, len(positions) + 1)
+    ClaimDiagnosis.objects.bulk_create(
+        ClaimDiagnosis(claim=claim, position=position, code=code)
+        for code, position in positions.items()
+    )
+    claim_lines: list[ClaimLine] = []
+    for session in sessions:
+        session_codes = _session_codes(session)
+        for line in session.lines.all():
+            letters = "".join(
+                LETTERS[positions[session_codes[LETTERS.index(letter)]] - 1]
+                for letter in line.diagnosis_pointers
+                if letter in LETTERS[: len(session_codes)]
+            )
+            position = len(claim_lines) + 1
+            claim_lines.append(
+                ClaimLine(
+                    claim=claim,
+                    service_line=line,
+                    position=position,
+                    line_control_number=f"{claim.control_number}-{position}",
+                    date_of_service=session.date,
+                    place_of_service=session.place_of_service.code,
+                    procedure_code=line.procedure.code,
+                    modifier_1=line.modifier_1,
+                    modifier_2=line.modifier_2,
+                    modifier_3=line.modifier_3,
+                    modifier_4=line.modifier_4,
+                    units=line.units,
+                    minutes=session.minutes,
+                    charge=line.charge,
+                    expected_allowed=_line_expected(
+                        rates.get((coverage.payer_id, line.procedure.code), []),
+                        session.date,
+                        line.units,
+                    ),
+                    diagnosis_pointers=letters or "A",
+                    rendering_npi=rendering.npi,
+                )
+            )
+    ClaimLine.objects.bulk_create(claim_lines)
+    claim.total_charge = sum((line.charge for line in claim_lines), ZERO)
+    claim.save(update_fields=["total_charge"])
+    return claim
+
+
+def _line_expected(rates: list[PayerRate], on: datetime.date, units: int) -> Decimal | None:
+    amount = _rate_on(rates, on)
+    return None if amount is None else (amount * units).quantize(Decimal("0.01"))
+
+
+def _release_sessions(claim: Claim) -> None:
+    """Give a discarded or voided claim's sessions back to billing (status ready)."""
+    session_ids = claim.lines.values("service_line__session_id")
+    claim.lines.update(live=False)
+    Session.objects.filter(pk__in=session_ids, status=Session.Status.BILLED).update(
+        status=Session.Status.READY
+    )
+
+
+def _locked(claim: Claim) -> Claim:
+    return Claim.objects.select_for_update().get(pk=claim.pk)
+
+
+@transaction.atomic
+def claim_mark_ready(*, claim: Claim) -> Claim:
+    """Draft → ready, only when the scrubber finds no errors."""
+    from billing.scrubber import scrub
+
+    claim = _locked(claim)
+    if claim.status != Claim.Status.DRAFT:
+        raise ClaimError(
+            "Only a draft claim can be marked ready; this one is "
+            f"{claim.get_status_display().lower()}."
+        )
+    errors = [p for p in scrub(claim) if p.is_error]
+    if errors:
+        raise ClaimError(f"Fix {len(errors)} error(s) first: {errors[0].message}")
+    claim.status = Claim.Status.READY
+    claim.save(update_fields=["status"])
+    return claim
+
+
+@transaction.atomic
+def claim_submit(*, claim: Claim) -> Claim:
+    """Ready (or draft without errors) → submitted; records when."""
+    from billing.scrubber import scrub
+
+    claim = _locked(claim)
+    if claim.status not in {Claim.Status.DRAFT, Claim.Status.READY}:
+        raise ClaimError(f"This claim is already {claim.get_status_display().lower()}.")
+    errors = [p for p in scrub(claim) if p.is_error]
+    if errors:
+        raise ClaimError(f"Fix {len(errors)} error(s) first: {errors[0].message}")
+    claim.status = Claim.Status.SUBMITTED
+    claim.submitted_at = timezone.now()
+    claim.save(update_fields=["status", "submitted_at"])
+    return claim
+
+
+@transaction.atomic
+def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
+    """Take a claim back. Not yet sent (draft/ready): it is discarded and its sessions go
+    back to ready. Already sent: a void claim (frequency 8) pointing at it is created for
+    the payer, and the sessions go back to ready (DOMAIN.md §6)."""
+    claim = _locked(claim)
+    if not claim.is_live:
+        raise ClaimError("This claim is already void or replaced.")
+    if claim.frequency == Claim.Frequency.VOID:
+        raise ClaimError("A void claim cannot itself be voided.")
+    sent = not claim.is_editable
+    _release_sessions(claim)
+    claim.status = Claim.Status.VOID
+    claim.status_note = reason[:200]
+    claim.closed_at = timezone.now()
+    claim.save(update_fields=["status", "status_note", "closed_at"])
+    if not sent:
+        return claim
+    void = Claim.objects.create(
+        control_number=new_control_number(),
+        status=Claim.Status.READY,
+        frequency=Claim.Frequency.VOID,
+        original=claim,
+        payer_claim_number=claim.payer_claim_number,
+        client=claim.client,
+        coverage=claim.coverage,
+        payer=claim.payer,
+        rendering=claim.rendering,
+        parties=claim.parties,
+        prior_auth_number=claim.prior_auth_number,
+        total_charge=claim.total_charge,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        status_note=reason[:200],
+    )
+    ClaimDiagnosis.objects.bulk_create(
+        ClaimDiagnosis(claim=void, position=d.position, code=d.code) for d in claim.diagnoses.all()
+    )
+    ClaimLine.objects.bulk_create(
+        ClaimLine(
+            claim=void,
+            service_line_id=line.service_line_id,
+            live=False,
+            position=line.position,
+            line_control_number=f"{void.control_number}-{line.position}",
+            date_of_service=line.date_of_service,
+            place_of_service=line.place_of_service,
+            procedure_code=line.procedure_code,
+            modifier_1=line.modifier_1,
+            modifier_2=line.modifier_2,
+            modifier_3=line.modifier_3,
+            modifier_4=line.modifier_4,
+            units=line.units,
+            minutes=line.minutes,
+            charge=line.charge,
+            expected_allowed=line.expected_allowed,
+            diagnosis_pointers=line.diagnosis_pointers,
+            rendering_npi=line.rendering_npi,
+        )
+        for line in claim.lines.all()
+    )
+    return void
+
+
+@transaction.atomic
+def claim_replace(*, claim: Claim, user=None) -> Claim:
+    """Send a corrected claim (frequency 7) for a submitted one, rebuilt from the sessions
+    as they are now (after the biller fixed them); the original becomes 'replaced'."""
+    claim = _locked(claim)
+    if claim.is_editable or not claim.is_live or claim.frequency == Claim.Frequency.VOID:
+        raise ClaimError("Only a claim that was sent to the payer can be replaced.")
+    sessions = list(
+        Session.objects.filter(lines__claim_lines__claim=claim)
+        .distinct()
+        .select_related("client", "clinician__supervisor", "location", "place_of_service")
+        .prefetch_related(
+            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
+            "session_diagnoses__diagnosis__code",
+        )
+        .order_by("date", "start_time", "pk")
+    )
+    claim.lines.update(live=False)
+    claim.status = Claim.Status.REPLACED
+    claim.closed_at = timezone.now()
+    claim.save(update_fields=["status", "closed_at"])
+    coverage = claim.coverage
+    other = next(
+        (
+            c
+            for c in _coverages_on(claim.client.coverages.all(), sessions[0].date)
+            if c.pk != coverage.pk
+        ),
+        None,
+    )
+    rendering, supervising = billing_clinicians(sessions[0].clinician, coverage.payer)
+    return _create_claim(
+        practice=Practice.current(),
+        coverage=coverage,
+        other=other,
+        rendering=rendering,
+        supervising=supervising,
+        sessions=sessions,
+        rates=_expected_rates({coverage.payer_id}),
+        user=user,
+        frequency=Claim.Frequency.REPLACEMENT,
+        original=claim,
+    )
