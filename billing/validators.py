@@ -11,17 +11,20 @@ import re
 
 from django.core.exceptions import ValidationError
 
-NPI_RE = re.compile(r"^[12]\d{9}$")
+# Patterns end in \Z, not $: "$" also matches before a trailing newline, which would let
+# "90834\n" into a claim. re.ASCII keeps \d to 0-9 (not other scripts' digits).
+NPI_RE = re.compile(r"^[12]\d{9}\Z", re.ASCII)
 # DOMAIN.md §4: a letter, two characters, then optionally a dot and up to four more.
-ICD10_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-CPT_RE = re.compile(r"^\d{4}[0-9FTU]$")
-HCPCS_RE = re.compile(r"^[A-V]\d{4}$")
-MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
-EIN_RE = re.compile(r"^\d{2}-\d{7}$")
-SSN_RE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
-TAXONOMY_RE = re.compile(r"^\d{3}[0-9A-Z]{6}X$")
+# The second character may be a letter too: FY2026 added QA0.0101 and its siblings.
+ICD10_RE = re.compile(r"^[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?\Z")
+CPT_RE = re.compile(r"^\d{4}[0-9FTU]\Z", re.ASCII)
+HCPCS_RE = re.compile(r"^[A-V]\d{4}\Z", re.ASCII)
+MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}\Z")
+EIN_RE = re.compile(r"^\d{2}-\d{7}\Z", re.ASCII)
+SSN_RE = re.compile(r"^\d{3}-\d{2}-\d{4}\Z", re.ASCII)
+TAXONOMY_RE = re.compile(r"^\d{3}[0-9A-Z]{6}X\Z", re.ASCII)
 # X12 basic character set, minus the characters we use as delimiters (* ~ : ^).
-MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,80}$")
+MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,80}\Z")
 
 
 def luhn_checksum(digits: str) -> int:
