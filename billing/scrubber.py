@@ -176,12 +176,21 @@ def check_add_ons(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("time_rule")
 def check_time_rule(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §1: a time-based code must match the session's recorded minutes."""
+    """DOMAIN.md §1: a time-based code must match the session's recorded minutes.
+
+    90839 covers 30–74 minutes; past that the 90840 add-on reports the extra time, so
+    90839 beside 90840 on the same date has no upper limit.
+    """
+    crisis_add_on_days = {
+        line.date_of_service for line in ctx.lines if line.procedure_code == coding.CRISIS_ADD_ON
+    }
     for line in ctx.lines:
         procedure = ctx.procedures.get(line.procedure_code)
         if procedure is None or procedure.min_minutes is None or line.minutes is None:
             continue
         low, high = procedure.min_minutes, procedure.max_minutes
+        if line.procedure_code == coding.CRISIS_CODE and line.date_of_service in crisis_add_on_days:
+            high = None
         if line.minutes < low or (high is not None and line.minutes > high):
             span = f"{low}–{high}" if high is not None else f"{low} or more"
             yield Problem(
@@ -287,12 +296,13 @@ def check_subscriber(ctx: ClaimContext) -> Iterator[Problem]:
 def check_prior_authorization(ctx: ClaimContext) -> Iterator[Problem]:
     """Payer setting: an authorization number when required, dates and visits not used up."""
     coverage = ctx.coverage
-    if ctx.payer.requires_prior_authorization and not coverage.prior_auth_number:
+    # Box 23 prints the claim's own copy of the number, taken when the claim was built.
+    if ctx.payer.requires_prior_authorization and not ctx.claim.prior_auth_number:
         yield Problem(
             "prior_authorization",
             ERROR,
-            f"{ctx.payer.name} requires prior authorization and the coverage has no number "
-            "(box 23).",
+            f"{ctx.payer.name} requires prior authorization and the claim has no number "
+            "(box 23); add it to the coverage, then void and rebuild the claim.",
         )
         return
     if not coverage.prior_auth_number:
@@ -361,7 +371,11 @@ def check_duplicates(ctx: ClaimContext) -> Iterator[Problem]:
         .values("date_of_service", "procedure_code", "claim__control_number")
         .annotate(n=Count("pk"))
     )
+    here = {(line.date_of_service, line.procedure_code) for line in ctx.lines}
     for row in elsewhere:
+        # The query pairs every date with every code; keep the pairs this claim has.
+        if (row["date_of_service"], row["procedure_code"]) not in here:
+            continue
         yield Problem(
             "duplicates",
             WARNING,
