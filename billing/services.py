@@ -254,7 +254,7 @@ def claims_build(
         groups[key].append(session)
 
     rates = _expected_rates(payer_ids)
-    claims: list[Claim] = []
+    drafts: list[ClaimDraft] = []
     for (_, coverage_id, _, _, _), group in groups.items():
         first = group[0]
         coverages = _coverages_on(first.client.coverages.all(), first.date)
@@ -262,8 +262,8 @@ def claims_build(
         other = next((c for c in coverages if c.pk != coverage_id), None)
         rendering, supervising = billing_clinicians(first.clinician, coverage.payer)
         for chunk in _chunks(group):
-            claims.append(
-                _create_claim(
+            drafts.append(
+                _draft_claim(
                     practice=practice,
                     coverage=coverage,
                     other=other,
@@ -274,10 +274,10 @@ def claims_build(
                     user=user,
                 )
             )
+    result.claims = _save_claims(drafts)
     Session.objects.filter(pk__in=[s.pk for g in groups.values() for s in g]).update(
         status=Session.Status.BILLED
     )
-    result.claims = claims
     return result
 
 
@@ -307,7 +307,16 @@ def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
         yield chunk
 
 
-def _create_claim(
+@dataclass
+class ClaimDraft:
+    """A claim with its diagnoses and lines, built in memory and saved in bulk."""
+
+    claim: Claim
+    diagnoses: list[ClaimDiagnosis]
+    lines: list[ClaimLine]
+
+
+def _draft_claim(
     *,
     practice: Practice,
     coverage: Coverage,
@@ -319,9 +328,9 @@ def _create_claim(
     user,
     frequency: str = Claim.Frequency.ORIGINAL,
     original: Claim | None = None,
-) -> Claim:
+) -> ClaimDraft:
     first = sessions[0]
-    claim = Claim.objects.create(
+    claim = Claim(
         control_number=new_control_number(),
         frequency=frequency,
         original=original,
@@ -348,10 +357,9 @@ def _create_claim(
     for session in sessions:
         for code in _session_codes(session):
             positions.setdefault(code, len(positions) + 1)
-    ClaimDiagnosis.objects.bulk_create(
-        ClaimDiagnosis(claim=claim, position=position, code=code)
-        for code, position in positions.items()
-    )
+    diagnoses = [
+        ClaimDiagnosis(position=position, code=code) for code, position in positions.items()
+    ]
     claim_lines: list[ClaimLine] = []
     for session in sessions:
         session_codes = _session_codes(session)
@@ -364,7 +372,6 @@ def _create_claim(
             position = len(claim_lines) + 1
             claim_lines.append(
                 ClaimLine(
-                    claim=claim,
                     service_line=line,
                     position=position,
                     line_control_number=f"{claim.control_number}-{position}",
@@ -387,10 +394,22 @@ def _create_claim(
                     rendering_npi=rendering.npi,
                 )
             )
-    ClaimLine.objects.bulk_create(claim_lines)
     claim.total_charge = sum((line.charge for line in claim_lines), ZERO)
-    claim.save(update_fields=["total_charge"])
-    return claim
+    return ClaimDraft(claim=claim, diagnoses=diagnoses, lines=claim_lines)
+
+
+def _save_claims(drafts: list[ClaimDraft]) -> list[Claim]:
+    """Insert claims, then all their diagnoses and lines: three bulk statements per batch,
+    whatever the number of claims (the database returns the new claims' ids)."""
+    claims = Claim.objects.bulk_create([draft.claim for draft in drafts], batch_size=1000)
+    for draft in drafts:
+        for row in (*draft.diagnoses, *draft.lines):
+            row.claim = draft.claim
+    ClaimDiagnosis.objects.bulk_create(
+        [row for draft in drafts for row in draft.diagnoses], batch_size=5000
+    )
+    ClaimLine.objects.bulk_create([row for draft in drafts for row in draft.lines], batch_size=5000)
+    return claims
 
 
 def _line_expected(rates: list[PayerRate], on: datetime.date, units: int) -> Decimal | None:
@@ -541,7 +560,7 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         None,
     )
     rendering, supervising = billing_clinicians(sessions[0].clinician, coverage.payer)
-    return _create_claim(
+    draft = _draft_claim(
         practice=Practice.current(),
         coverage=coverage,
         other=other,
@@ -553,3 +572,4 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         frequency=Claim.Frequency.REPLACEMENT,
         original=claim,
     )
+    return _save_claims([draft])[0]
