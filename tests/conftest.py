@@ -33,6 +33,12 @@ def _ensure_roles() -> None:
         importlib.import_module("practice.migrations.0002_roles").create_roles(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 at production strength costs ~1.5 s per test user on this machine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the starter catalog once into the test database."""

@@ -1,0 +1,474 @@
+"""Admin site for the code catalog, payers and fee schedules: the owner's maintenance tools.
+
+Catalog rows that anything points at are retired with the Active flag, never deleted
+(billing/models.py): their delete page refuses and says so, and the bulk delete action is
+gone. Procedure codes and payer rates travel as CSV through django-import-export
+(billing/resources.py); an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from collections import defaultdict
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
+from django.core import signing
+from django.db import models
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
+from import_export.tmp_storages import BaseStorage
+
+from billing.models import (
+    DiagnosisCode,
+    Modifier,
+    Payer,
+    PayerRate,
+    PlaceOfService,
+    ProcedureCode,
+)
+from billing.resources import PayerRateResource, ProcedureCodeResource
+from practice.models import Clinician, ServiceLine
+
+# --- "in use" rows are retired, not deleted -------------------------------------------
+
+
+def protected_usage(obj: models.Model) -> dict[str, int]:
+    """How many rows of each model point at ``obj`` through a PROTECT/RESTRICT key.
+
+    Such a reference makes ``obj`` "in use": deleting it would fail, or would take
+    history with it. Read from the model metadata, so a model added later that protects
+    a catalog row (a claim line, a payment) counts without a change here. History
+    tables (simple_history, DO_NOTHING keys) do not count.
+    """
+    fields_by_model: dict[type[models.Model], list[str]] = defaultdict(list)
+    for rel in type(obj)._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
+            continue
+        if rel.on_delete in (models.PROTECT, models.RESTRICT):
+            fields_by_model[rel.related_model].append(rel.field.name)
+    usage: dict[str, int] = {}
+    for model, names in fields_by_model.items():
+        condition = Q()
+        for name in names:
+            condition |= Q(**{name: obj})
+        count = model._base_manager.filter(condition).count()
+        if count:
+            usage[_count_label(model, count)] = count
+    return usage
+
+
+def _count_label(model: type[models.Model], count: int) -> str:
+    opts = model._meta
+    return str(opts.verbose_name if count == 1 else opts.verbose_name_plural)
+
+
+def describe_usage(usage: dict[str, int]) -> str:
+    """``{"service lines": 3, "payer rate": 1}`` → "3 service lines and 1 payer rate"."""
+    parts = [f"{count} {label}" for label, count in usage.items()]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+class RetireInsteadOfDeleteMixin:
+    """For models with an ``active`` flag: deactivate/reactivate actions, and no deletion
+    of a row in use (the delete page answers 403 and says to deactivate instead)."""
+
+    actions = ["deactivate_selected", "reactivate_selected"]
+    cannot_delete_template = "admin/cannot_delete.html"
+
+    def usage(self, obj: models.Model) -> dict[str, int]:
+        """What uses ``obj``; override to add references the database cannot see."""
+        return protected_usage(obj)
+
+    def _cached_usage(self, obj: models.Model) -> dict[str, int]:
+        if not hasattr(obj, "_admin_usage"):
+            obj._admin_usage = self.usage(obj)
+        return obj._admin_usage
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self._cached_usage(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk delete would reach rows in use; retiring is what the actions below do.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("in_use")
+        return readonly
+
+    @admin.display(description="in use")
+    def in_use(self, obj) -> str:
+        usage = self._cached_usage(obj)
+        if not usage:
+            return "Not in use: it may be deleted."
+        return (
+            f"Used by {describe_usage(usage)}. It cannot be deleted; "
+            "untick Active to retire it instead."
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            usage = self._cached_usage(obj)
+            if usage:
+                opts = self.model._meta
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": f"Cannot delete {opts.verbose_name}",
+                    "subtitle": str(obj),
+                    "opts": opts,
+                    "object": obj,
+                    "usage": describe_usage(usage),
+                    "change_url": reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
+                    ),
+                }
+                return TemplateResponse(request, self.cannot_delete_template, context, status=403)
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(description="Deactivate selected %(verbose_name_plural)s", permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        self._set_active(request, queryset, active=False)
+
+    @admin.action(description="Reactivate selected %(verbose_name_plural)s", permissions=["change"])
+    def reactivate_selected(self, request, queryset):
+        self._set_active(request, queryset, active=True)
+
+    def _set_active(self, request, queryset, *, active: bool) -> None:
+        changing = queryset.exclude(active=active)
+        if hasattr(self.model, "history"):
+            # Saved one by one so the audit trail (simple_history) records each change.
+            rows = list(changing)
+            for row in rows:
+                row.active = active
+                row.save(update_fields=["active"])
+            count = len(rows)
+        else:
+            count = len(
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk,
+                    queryset=changing,
+                    action_flag=CHANGE,
+                    change_message=[{"changed": {"fields": ["Active"]}}],
+                )
+            )
+            changing.update(active=active)
+        opts = self.model._meta
+        noun = opts.verbose_name if count == 1 else opts.verbose_name_plural
+        verb = "reactivated" if active else "deactivated"
+        self.message_user(request, f"{count} {noun} {verb}.", messages.SUCCESS)
+
+
+# --- CSV import and export ------------------------------------------------------------
+
+
+class SignedUploadStorage(BaseStorage):
+    """Carries an uploaded file from the preview to the confirm step inside the page.
+
+    import-export's default keeps it in a temporary file on the server that took the
+    upload; with several app servers (DESIGN.md: all state lives in PostgreSQL) the
+    confirm request may land on another one. Here the file rides, compressed and signed,
+    in the confirm form's hidden ``import_file_name`` field: any server can finish the
+    import, and an altered or stale payload is refused.
+    """
+
+    salt = "billing.admin.import-upload"
+    max_age = 60 * 60
+
+    def save(self, data):
+        if isinstance(data, str):
+            data = data.encode(self.encoding or "utf-8")
+        packed = base64.urlsafe_b64encode(zlib.compress(data)).decode("ascii")
+        self.name = signing.TimestampSigner(salt=self.salt).sign(packed)
+
+    def read(self):
+        packed = signing.TimestampSigner(salt=self.salt).unsign(self.name, max_age=self.max_age)
+        try:
+            data = zlib.decompress(base64.urlsafe_b64decode(packed))
+        except (binascii.Error, zlib.error) as error:
+            raise signing.BadSignature("The upload could not be read back.") from error
+        if "b" in self.read_mode:
+            return data
+        return data.decode(self.encoding or "utf-8")
+
+    def remove(self):
+        pass
+
+
+def import_problems(result, limit: int = 5) -> list[str]:
+    """The first problems of an import result, each naming its line in the file."""
+    problems = [
+        f"Line number: {line} - {error.error}"
+        for line, errs in result.row_errors()
+        for error in errs
+    ]
+    for row in result.invalid_rows:
+        for field, errors in row.field_specific_errors.items():
+            problems += [f"Line number: {row.number} - {field}: {e}" for e in errors]
+        problems += [f"Line number: {row.number} - {e}" for e in row.non_field_specific_errors]
+    problems += [str(error.error) for error in result.base_errors]
+    return problems[:limit]
+
+
+class CsvImportExportMixin(ImportExportMixin):
+    """CSV only; all-or-nothing imports; import needs add and change permission."""
+
+    formats = [CSV]
+    # A byte-order mark, so spreadsheet programs open the export as UTF-8 ("ü", "—").
+    to_encoding = "utf-8-sig"
+    import_template_name = "admin/billing/import.html"
+    tmp_storage_class = SignedUploadStorage
+
+    def has_import_permission(self, request):
+        opts = self.opts
+        return all(
+            request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+            for action in ("add", "change")
+        )
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, UnicodeDecodeError):
+            form.add_error(
+                "import_file",
+                "This file is not UTF-8 text. In Excel, save it as "
+                "“CSV UTF-8 (Comma delimited)” and upload it again.",
+            )
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def get_import_data_kwargs(self, **kwargs):
+        data_kwargs = super().get_import_data_kwargs(**kwargs)
+        # The confirm step imports again for real; if the data changed since the
+        # preview and a row no longer validates, nothing may be half-imported.
+        data_kwargs["rollback_on_validation_errors"] = True
+        return data_kwargs
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except signing.BadSignature:
+            messages.error(request, "The upload expired or was altered; please upload it again.")
+            return HttpResponseRedirect(self._import_url())
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # Rolled back by import-export (use_transactions); say why, log nothing.
+            messages.error(
+                request,
+                "Nothing was imported. " + " ".join(import_problems(result)),
+            )
+            return HttpResponseRedirect(self._import_url())
+        return super().process_result(result, request)
+
+    def _import_url(self) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
+
+
+# --- catalog ------------------------------------------------------------------------
+
+
+@admin.register(ProcedureCode)
+class ProcedureCodeAdmin(CsvImportExportMixin, RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+    resource_classes = [ProcedureCodeResource]
+    list_display = ["code", "description", "kind", "minutes", "default_charge", "active"]
+    list_editable = ["default_charge", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "description"]
+    filter_horizontal = ["add_on_to"]
+    fieldsets = [
+        (None, {"fields": ["code", "description", "kind", "default_charge", "active"]}),
+        (
+            "Time and add-on rules",
+            {"fields": [("min_minutes", "max_minutes"), "add_on_to"]},
+        ),
+        (
+            "Official descriptor (licensed practices only)",
+            {"fields": ["official_descriptor"], "classes": ["collapse"]},
+        ),
+    ]
+
+    @admin.display(description="minutes", ordering="min_minutes")
+    def minutes(self, obj: ProcedureCode) -> str:
+        if obj.min_minutes is None and obj.max_minutes is None:
+            return "—"
+        if obj.max_minutes is None:
+            return f"{obj.min_minutes}+"
+        return f"{obj.min_minutes or 0}–{obj.max_minutes}"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            fieldsets = [*fieldsets, ("Use", {"fields": ["in_use"]})]
+        return fieldsets
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).prefetch_related("add_on_to")
+
+
+@admin.register(Modifier)
+class ModifierAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+    list_display = ["code", "description", "kind", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "description"]
+
+    def usage(self, obj: Modifier) -> dict[str, int]:
+        """Modifiers are stored as text on lines, payers and clinicians: count by value."""
+        usage = protected_usage(obj)
+        code = obj.code
+        counts = [
+            (
+                ServiceLine,
+                ServiceLine.objects.filter(
+                    Q(modifier_1=code)
+                    | Q(modifier_2=code)
+                    | Q(modifier_3=code)
+                    | Q(modifier_4=code)
+                ).count(),
+            ),
+            (
+                Payer,
+                Payer.objects.filter(
+                    Q(telehealth_modifier=code) | Q(audio_only_modifier=code)
+                ).count(),
+            ),
+            (Clinician, Clinician.objects.filter(license_level=code).count()),
+        ]
+        for model, count in counts:
+            if count:
+                usage[_count_label(model, count)] = count
+        return usage
+
+
+@admin.register(PlaceOfService)
+class PlaceOfServiceAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "is_telehealth", "active"]
+    list_filter = ["is_telehealth", "active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(DiagnosisCode)
+class DiagnosisCodeAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+    """~98,000 rows: no full count, prefix search on the code, 100 a page."""
+
+    list_display = ["code", "description", "billable", "active"]
+    list_filter = ["billable", "active"]
+    search_fields = ["^code", "description"]
+    search_help_text = "A code or its beginning (F43.1), or words of the description."
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ["code"]
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.path == reverse("admin:autocomplete"):
+            # Choosing a client's diagnosis: only codes a claim may carry.
+            queryset = queryset.filter(billable=True, active=True)
+        return queryset, may_have_duplicates
+
+
+# --- payers and fee schedules -----------------------------------------------------------
+
+
+class PayerRateInline(admin.TabularInline):
+    model = PayerRate
+    fields = ["procedure", "allowed_amount", "effective_from", "effective_to"]
+    autocomplete_fields = ["procedure"]
+    ordering = ["procedure__code", "-effective_from"]
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("procedure")
+
+
+@admin.register(Payer)
+class PayerAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+    list_display = ["name", "payer_id", "filing_indicator", "timely_filing_days", "active"]
+    list_filter = ["active", "filing_indicator", "supervision_billing"]
+    search_fields = ["name", "payer_id"]
+    inlines = [PayerRateInline]
+    fieldsets = [
+        (
+            "Identity and address",
+            {
+                "fields": [
+                    "name",
+                    "payer_id",
+                    "address_line1",
+                    "address_line2",
+                    ("city", "state", "zip_code"),
+                    "phone",
+                    "active",
+                ]
+            },
+        ),
+        (
+            "Claims",
+            {
+                "fields": [
+                    "filing_indicator",
+                    "timely_filing_days",
+                    "charge_basis",
+                    "requires_prior_authorization",
+                ]
+            },
+        ),
+        (
+            "Telehealth rules",
+            {
+                "fields": [
+                    ("telehealth_home_pos", "telehealth_other_pos"),
+                    ("telehealth_modifier", "audio_only_modifier"),
+                    "audio_only_allowed",
+                ]
+            },
+        ),
+        (
+            "Supervision and license rules",
+            {"fields": ["supervision_billing", "wants_license_modifier"]},
+        ),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            fieldsets = [*fieldsets, ("Use", {"fields": ["in_use"]})]
+        return fieldsets
+
+
+@admin.register(PayerRate)
+class PayerRateAdmin(CsvImportExportMixin, admin.ModelAdmin):
+    resource_classes = [PayerRateResource]
+    list_display = ["payer", "procedure_code", "allowed_amount", "effective_from", "effective_to"]
+    list_filter = ["payer", "procedure__kind"]
+    search_fields = ["procedure__code", "payer__name"]
+    search_help_text = "A procedure code or a payer's name."
+    list_select_related = ["payer", "procedure"]
+    autocomplete_fields = ["payer", "procedure"]
+    date_hierarchy = "effective_from"
+
+    @admin.display(description="procedure", ordering="procedure__code")
+    def procedure_code(self, obj: PayerRate) -> str:
+        return obj.procedure.code
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).select_related("payer", "procedure")
