@@ -1,9 +1,27 @@
 from django.urls import path
 
 from billing import views
+from billing.views import claims, outputs, reports, summary
 
 app_name = "billing"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("claims/", claims.claim_list, name="claim_list"),
+    path("claims/build/", claims.claims_build, name="claims_build"),
+    path("claims/cms1500.pdf", outputs.claims_cms1500_batch, name="claims_cms1500_batch"),
+    path("claims/<int:pk>/cms1500.pdf", outputs.claim_cms1500, name="claim_cms1500"),
+    path("superbill/", outputs.superbill, name="superbill"),
+    path("superbill/new/", outputs.superbill_form, name="superbill_form"),
+    path("claims/<int:pk>/", claims.claim_detail, name="claim_detail"),
+    path("claims/<int:pk>/ready/", claims.claim_mark_ready, name="claim_mark_ready"),
+    path("claims/<int:pk>/submit/", claims.claim_submit, name="claim_submit"),
+    path("claims/<int:pk>/void/", claims.claim_void, name="claim_void"),
+    path("claims/<int:pk>/replace/", claims.claim_replace, name="claim_replace"),
+    path("summary/", summary.claim_summary, name="summary"),
+    path("reports/", reports.index, name="reports"),
+    path("reports/services/", reports.services, name="report_services"),
+    path("reports/revenue/", reports.revenue, name="report_revenue"),
+    path("reports/mix/", reports.mix, name="report_mix"),
+    path("reports/health/", reports.health, name="report_health"),
 ]

@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.shortcuts import render
 
+from billing.models import Claim
+from billing.services import billable_sessions
 from practice import roles
 from practice.models import Session
 
@@ -31,4 +33,21 @@ def dashboard(request):
     )
     labels = dict(Session.Status.choices)
     rows = [{**row, "label": labels.get(row["status"], row["status"])} for row in by_status]
-    return render(request, "billing/dashboard.html", {"rows": rows})
+    claim_labels = dict(Claim.Status.choices)
+    order = list(claim_labels)
+    claim_rows = sorted(
+        (
+            {**row, "label": claim_labels.get(row["status"], row["status"])}
+            for row in Claim.objects.values("status")
+            .annotate(count=Count("pk"), charges=Sum("total_charge"))
+            .order_by()
+        ),
+        key=lambda row: order.index(row["status"]) if row["status"] in order else len(order),
+    )
+    # Ready sessions that a claim build would take (self-pay clients get superbills).
+    ready = billable_sessions().count()
+    return render(
+        request,
+        "billing/dashboard.html",
+        {"rows": rows, "claim_rows": claim_rows, "ready_sessions": ready},
+    )

@@ -1,0 +1,168 @@
+"""Time pages, report functions and the single SQL query behind each, on one database.
+
+Run by bench/run.py in a child process with DATABASE_URL set; prints JSON on stdout.
+Each measurement: one warm-up, then the median of --repeat runs, with its query count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import statistics
+import sys
+import time
+
+import django
+
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from billing import reports  # noqa: E402
+from practice.models import Clinician, Session  # noqa: E402
+
+LIVE = "('void', 'replaced')"
+
+SQL = {
+    "summary page, one month": f"""
+        SELECT p.name, c.control_number, cl.last_name, cl.first_name, l.date_of_service,
+               l.place_of_service, l.procedure_code, l.modifier_1, l.modifier_2, l.units,
+               l.diagnosis_pointers, l.charge, l.expected_allowed
+        FROM billing_claimline l
+        JOIN billing_claim c ON c.id = l.claim_id
+        JOIN billing_payer p ON p.id = c.payer_id
+        JOIN practice_client cl ON cl.id = c.client_id
+        WHERE c.status NOT IN {LIVE} AND c.frequency <> '8'
+          AND l.date_of_service BETWEEN %(start)s AND %(end)s
+        ORDER BY p.name, cl.last_name, cl.first_name, c.id, l.position""",
+    "services by month, 12 months": """
+        SELECT pc.code, s.date - (EXTRACT(DAY FROM s.date)::int - 1) AS month,
+               COUNT(DISTINCT s.id), SUM(l.units), SUM(l.charge)
+        FROM practice_serviceline l
+        JOIN practice_session s ON s.id = l.session_id
+        JOIN billing_procedurecode pc ON pc.id = l.procedure_id
+        WHERE s.status IN ('draft', 'ready', 'billed', 'closed')
+          AND s.date BETWEEN %(year_start)s AND %(end)s
+        GROUP BY 1, 2""",
+    "services by code, one month": """
+        SELECT pc.code, COUNT(DISTINCT s.id), SUM(l.units), SUM(l.charge)
+        FROM practice_serviceline l
+        JOIN practice_session s ON s.id = l.session_id
+        JOIN billing_procedurecode pc ON pc.id = l.procedure_id
+        WHERE s.status IN ('draft', 'ready', 'billed', 'closed')
+          AND s.date BETWEEN %(start)s AND %(end)s
+        GROUP BY pc.code""",
+    "revenue by payer, one month": f"""
+        SELECT c.payer_id, p.name, COUNT(*), SUM(l.charge), SUM(l.expected_allowed)
+        FROM billing_claimline l
+        JOIN billing_claim c ON c.id = l.claim_id
+        JOIN billing_payer p ON p.id = c.payer_id
+        WHERE l.live AND c.status NOT IN {LIVE}
+          AND l.date_of_service BETWEEN %(start)s AND %(end)s
+        GROUP BY c.payer_id, p.name""",
+    "session mix, one month": """
+        SELECT s.clinician_id,
+               COUNT(DISTINCT s.id) FILTER (WHERE s.service = 'individual'
+                                            AND pc.code IN ('90832', '90834', '90837')),
+               COUNT(DISTINCT s.id) FILTER (WHERE pc.code = '90837'),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.telehealth <> ''),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status = 'no_show')
+        FROM practice_session s
+        LEFT JOIN practice_serviceline l ON l.session_id = s.id
+        LEFT JOIN billing_procedurecode pc ON pc.id = l.procedure_id
+        WHERE s.date BETWEEN %(start)s AND %(end)s
+        GROUP BY s.clinician_id""",
+}
+
+
+def timed(fn, repeat: int) -> dict:
+    fn()  # warm-up: caches, connections, template loading
+    samples = []
+    with CaptureQueriesContext(connection) as queries:
+        fn()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"median_ms": statistics.median(samples), "queries": len(queries)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    latest = Session.objects.order_by("-date").values_list("date", flat=True).first()
+    if latest is None:
+        sys.exit("no sessions: build the demo first")
+    end = latest.replace(day=1) - datetime.timedelta(days=1)  # last full month of data
+    start = end.replace(day=1)
+    year_start = (start - datetime.timedelta(days=335)).replace(day=1)
+    params = {"start": start, "end": end, "year_start": year_start}
+
+    biller = User.objects.get(username="biller")
+    browser = Client()
+    browser.force_login(biller)
+    clinician_browser = Client()
+    clinician_browser.force_login(Clinician.objects.order_by("pk").first().user)
+
+    def page(path: str, who: Client = browser):
+        def fetch():
+            response = who.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return fetch
+
+    def sql(text: str):
+        def run():
+            with connection.cursor() as cursor:
+                cursor.execute(text, params)
+                cursor.fetchall()
+
+        return run
+
+    month = f"start={start}&end={end}"
+    filters = reports.Filters()
+    measurements = {
+        "session list page (biller, all sessions)": page("/practice/sessions/"),
+        "session list page (one clinician)": page("/practice/sessions/", clinician_browser),
+        "client list page": page("/practice/clients/"),
+        "claim list page": page("/billing/claims/"),
+        "summary page, one month": page(f"/billing/summary/?{month}"),
+        "summary CSV, one month": page(f"/billing/summary/?{month}&format=csv"),
+        "services by month, 12 months": lambda: reports.services_by_month(year_start, end, filters),
+        "services by code, one month": lambda: reports.services_by_code(start, end, filters),
+        "revenue by payer, one month": lambda: reports.revenue_by_payer(start, end, filters),
+        "session mix, one month": lambda: reports.session_mix(start, end, filters),
+        "services report page, 12 months": page(
+            f"/billing/reports/services/?start={year_start}&end={end}"
+        ),
+        "revenue report page, one month": page(f"/billing/reports/revenue/?{month}"),
+        "mix report page, one month": page(f"/billing/reports/mix/?{month}"),
+        "health report page": page(f"/billing/reports/health/?{month}"),
+    }
+    if connection.vendor == "postgresql":
+        for name, text in SQL.items():
+            measurements[f"{name} [sql]"] = sql(text)
+    timings = {}
+    for name, fn in measurements.items():
+        timings[name] = timed(fn, args.repeat)
+        print(f"  {name}: {timings[name]['median_ms']:.1f} ms", file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "vendor": connection.vendor,
+                "sessions": Session.objects.count(),
+                "month": [str(start), str(end)],
+                "timings": timings,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""`make bench`: build demo practices of two sizes and time the pages that matter.
+
+Each size lives in its own database (PostgreSQL when reachable, as production runs;
+otherwise SQLite files under var/ and the small size only). A database is built once and
+reused while its size matches; `--rebuild` starts over. Measurements run in a child
+process per database (Django reads DATABASE_URL once) and print a table per size, then
+the two side by side.
+
+    python bench/run.py [--sizes small,large] [--repeat 5] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_BASE = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+SIZES = {
+    # About 5,000 sessions: the list-page benchmark of the session-logging issue.
+    "small": ["--clinicians", "10", "--clients", "400", "--months", "3", "--seed", "1"],
+    # About a million sessions: the claims and reports benchmarks.
+    "large": ["--clinicians", "400", "--clients", "40000", "--months", "24", "--seed", "1"],
+}
+
+
+def postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG_BASE}/postgres", connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+def database_url(size: str, postgres: bool) -> str:
+    if postgres:
+        return f"{PG_BASE}/sl_bench_{size}"
+    return f"sqlite:///{ROOT / 'var' / f'bench_{size}.sqlite3'}"
+
+
+def ensure_postgres_database(name: str, rebuild: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone()
+        if exists and rebuild:
+            conn.execute(f'drop database "{name}" with (force)')
+            exists = None
+        if not exists:
+            conn.execute(f'create database "{name}"')
+
+
+def manage(url: str, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "ALLOWED_HOSTS": "testserver"}
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=env)
+
+
+def build(size: str, url: str, rebuild: bool) -> None:
+    """Migrate, load the catalog and the demo practice unless this size is already there."""
+    marker = ROOT / "var" / f"bench_{size}.json"
+    wanted = {"url": url, "args": SIZES[size]}
+    if not rebuild and marker.exists() and json.loads(marker.read_text()) == wanted:
+        print(f"[{size}] reusing the database built earlier ({url})")
+        return
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        ensure_postgres_database(url.rsplit("/", 1)[1], rebuild=True)
+    started = time.perf_counter()
+    manage(url, "migrate", "--no-input", "-v0")
+    manage(url, "load_catalog", "-v0")
+    manage(url, "demo", *SIZES[size])
+    print(f"[{size}] built in {time.perf_counter() - started:.0f} s")
+    marker.write_text(json.dumps(wanted))
+
+
+def measure(size: str, url: str, repeat: int) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "testserver",
+        "DJANGO_SETTINGS_MODULE": "practice.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "measure.py"), "--repeat", str(repeat)],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    sys.stderr.write(out.stderr)
+    return json.loads(out.stdout)
+
+
+def print_table(results: dict[str, dict]) -> None:
+    sizes = list(results)
+    names = list(dict.fromkeys(name for r in results.values() for name in r["timings"]))
+    print()
+    header = f"{'measurement':<46}" + "".join(f"{s:>24}" for s in sizes)
+    print(header)
+    print("-" * len(header))
+    print(
+        f"{'sessions in the database':<46}"
+        + "".join(f"{results[s]['sessions']:>24,}" for s in sizes)
+    )
+    for name in names:
+        cells = []
+        for size in sizes:
+            t = results[size]["timings"].get(name)
+            cells.append(f"{t['median_ms']:>11.1f} ms ({t['queries']:>3} q)" if t else f"{'-':>24}")
+        print(f"{name:<46}" + "".join(f"{c:>24}" for c in cells))
+    print()
+    print("ratio = page or report time / the single SQL query that fetches the same rows")
+    for name in names:
+        if not name.endswith("[sql]"):
+            continue
+        base = name.removesuffix(" [sql]")
+        cells = []
+        for size in sizes:
+            page = results[size]["timings"].get(base)
+            sql = results[size]["timings"].get(name)
+            cells.append(
+                f"{page['median_ms'] / sql['median_ms']:>23.1f}x"
+                if page and sql and sql["median_ms"]
+                else f"{'-':>24}"
+            )
+        print(f"{'ratio ' + base:<46}" + "".join(cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=None, help="comma-separated: small,large")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    postgres = postgres_reachable()
+    sizes = (args.sizes or ("small,large" if postgres else "small")).split(",")
+    if not postgres:
+        print("PostgreSQL is not reachable: benchmarking SQLite, small size only.")
+    (ROOT / "var").mkdir(exist_ok=True)
+    results = {}
+    for size in sizes:
+        url = database_url(size, postgres)
+        build(size, url, args.rebuild)
+        results[size] = measure(size, url, args.repeat)
+    print_table(results)
+    (ROOT / "var" / "bench_results.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Forms of the billing pages: claim list filters, claim actions and the claim summary."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from billing.models import Claim, ClaimLine, Payer
+from practice.models import Clinician
+
+# What the summary shows unless asked otherwise: every claim that still counts.
+LIVE_STATUSES = [
+    value
+    for value, _ in Claim.Status.choices
+    if value not in {Claim.Status.VOID, Claim.Status.REPLACED}
+]
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; ISO values both ways."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def previous_month(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+    """The calendar month before ``today``'s: (first day, last day)."""
+    today = today or timezone.localdate()
+    last = today.replace(day=1) - datetime.timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def lines_between(start: datetime.date | None, end: datetime.date | None) -> Exists:
+    """True for a claim with at least one line whose date of service is in the range."""
+    lines = ClaimLine.objects.filter(claim=OuterRef("pk"))
+    if start:
+        lines = lines.filter(date_of_service__gte=start)
+    if end:
+        lines = lines.filter(date_of_service__lte=end)
+    return Exists(lines)
+
+
+class ClaimFilterForm(forms.Form):
+    """The claim list's filters (GET). Invalid values are shown and ignored."""
+
+    SERVICE = "service"
+    CREATED = "created"
+
+    payer = forms.ModelChoiceField(
+        queryset=Payer.objects.all(), required=False, empty_label="All payers"
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *Claim.Status.choices], required=False)
+    clinician = forms.ModelChoiceField(
+        queryset=Clinician.objects.all(),
+        required=False,
+        empty_label="All clinicians",
+        label="Rendering clinician",
+    )
+    dates = forms.ChoiceField(
+        label="Dates of",
+        choices=[(SERVICE, "Service"), (CREATED, "Claim created")],
+        required=False,
+    )
+    date_from = forms.DateField(label="From", required=False, widget=DateInput())
+    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filter(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:
+        self.is_valid()
+        wanted = self.cleaned_data
+        if wanted.get("payer"):
+            claims = claims.filter(payer=wanted["payer"])
+        if wanted.get("status"):
+            claims = claims.filter(status=wanted["status"])
+        if wanted.get("clinician"):
+            claims = claims.filter(rendering=wanted["clinician"])
+        start, end = wanted.get("date_from"), wanted.get("date_to")
+        if wanted.get("dates") == self.CREATED:
+            if start:
+                claims = claims.filter(created_at__date__gte=start)
+            if end:
+                claims = claims.filter(created_at__date__lte=end)
+        elif start or end:
+            # A subquery, not a join: joining the lines would multiply for_list()'s counts.
+            claims = claims.filter(lines_between(start, end))
+        return claims
+
+
+class BuildClaimsForm(forms.Form):
+    """Build claims from ready sessions, optionally for one payer or up to a date."""
+
+    payer = forms.ModelChoiceField(
+        queryset=Payer.objects.all(), required=False, empty_label="Every payer"
+    )
+    through = forms.DateField(
+        label="Sessions through", required=False, widget=DateInput(), help_text="Inclusive."
+    )
+
+
+class ClaimVoidForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        help_text="Kept on the claim and on the void claim sent to the payer.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why the claim is voided.")
+        return reason
+
+
+class SummaryForm(forms.Form):
+    """The claim summary's choices (GET): a date-of-service range, payers and statuses.
+
+    Without a range in the query string the previous calendar month is used; without
+    statuses, every live claim (not void, not replaced).
+    """
+
+    start = forms.DateField(label="Services from", widget=DateInput())
+    end = forms.DateField(label="Through", widget=DateInput())
+    payers = forms.ModelMultipleChoiceField(
+        queryset=Payer.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every payer.",
+    )
+    statuses = forms.MultipleChoiceField(
+        choices=Claim.Status.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every claim that is not void or replaced.",
+    )
+
+    def __init__(self, query, *, today: datetime.date | None = None, **kwargs) -> None:
+        data = query.copy()
+        first, last = previous_month(today)
+        if "start" not in data:
+            data["start"] = first.isoformat()
+        if "end" not in data:
+            data["end"] = last.isoformat()
+        if not data.getlist("statuses"):
+            data.setlist("statuses", LIVE_STATUSES)
+        super().__init__(data, **kwargs)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end date is before the start date.")
+        return data

@@ -1,0 +1,551 @@
+"""Superbills: a statement a client sends to their insurer to claim out-of-network
+benefits themselves (DOMAIN.md §10).
+
+It carries what the insurer needs to pay the client: the practice (name, address, phone,
+tax id — an SSN too when the practice bills under one, DOMAIN.md §5), each clinician
+(credentials, NPI, license), the client (name, birth date, member id when known), the
+diagnoses with their ICD-10-CM descriptions, and per service line the exact date, place
+of service, CPT code with modifiers and units, diagnosis codes, fee, amount paid and
+balance; totals; the clinician's signature. Code descriptions are our own words
+(``ProcedureCode.description`` / ``billing.coding.DESCRIPTIONS``), never the AMA's
+(DOMAIN.md §13). An invoice without diagnosis codes is not a superbill, so the
+diagnoses always print.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import letter
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from billing.coding import DESCRIPTIONS
+from billing.outputs.pdf import money, printable, us_date, us_phone
+from practice.models import (
+    Client,
+    Clinician,
+    Coverage,
+    Practice,
+    ServiceLine,
+    Session,
+    SessionDiagnosis,
+)
+
+ZERO = Decimal("0.00")
+# Attended sessions only: no drafts, no no-shows or cancellations.
+SUPERBILL_STATUSES = (Session.Status.READY, Session.Status.BILLED, Session.Status.CLOSED)
+
+
+def amount_paid_for(lines: Iterable[ServiceLine]) -> dict[int, Decimal]:
+    """What the client (or anyone) has paid towards each service line, by line id.
+
+    There is no payments model yet, so every line shows 0.00; when payments arrive, this
+    is the one function to change (one query over the allocations of these lines).
+    """
+    return {line.pk: ZERO for line in lines}
+
+
+@dataclass(frozen=True)
+class SuperbillRow:
+    date: datetime.date
+    place_of_service: str
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    description: str
+    diagnoses: tuple[str, ...]
+    fee: Decimal
+    paid: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.fee - self.paid
+
+
+@dataclass
+class Superbill:
+    client: Client
+    start: datetime.date
+    end: datetime.date
+    practice: Practice | None
+    clinicians: list[Clinician] = field(default_factory=list)
+    coverage: Coverage | None = None
+    diagnoses: list[tuple[str, str]] = field(default_factory=list)  # (code, description)
+    rows: list[SuperbillRow] = field(default_factory=list)
+    places: dict[str, str] = field(default_factory=dict)  # POS code -> name
+    issued: datetime.date = field(default_factory=timezone.localdate)
+
+    @property
+    def total_fee(self) -> Decimal:
+        return sum((row.fee for row in self.rows), ZERO)
+
+    @property
+    def total_paid(self) -> Decimal:
+        return sum((row.paid for row in self.rows), ZERO)
+
+    @property
+    def total_balance(self) -> Decimal:
+        return sum((row.balance for row in self.rows), ZERO)
+
+
+def superbill_for(
+    *,
+    client: Client,
+    start: datetime.date,
+    end: datetime.date,
+    sessions: QuerySet[Session] | None = None,
+) -> Superbill:
+    """Collect a client's superbill for ``start``–``end`` (both included), in a fixed
+    number of queries. ``sessions`` narrows what may appear (a clinician's own)."""
+    sessions = Session.objects.all() if sessions is None else sessions
+    chosen = list(
+        sessions.filter(client=client, date__range=(start, end), status__in=SUPERBILL_STATUSES)
+        .select_related("clinician__supervisor", "place_of_service")
+        .prefetch_related(
+            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
+            Prefetch(
+                "session_diagnoses",
+                queryset=SessionDiagnosis.objects.select_related("diagnosis__code"),
+            ),
+        )
+        .order_by("date", "start_time", "pk")
+    )
+    bill = Superbill(client=client, start=start, end=end, practice=Practice.current())
+    all_lines = [line for session in chosen for line in session.lines.all()]
+    paid = amount_paid_for(all_lines)
+    diagnoses: dict[str, str] = {}
+    for session in chosen:
+        lines = list(session.lines.all())
+        if not lines:
+            continue
+        codes = []
+        for link in session.session_diagnoses.all():
+            codes.append(link.diagnosis.code.code)
+            diagnoses.setdefault(link.diagnosis.code.code, link.diagnosis.code.description)
+        bill.places[session.place_of_service.code] = session.place_of_service.name
+        if session.clinician not in bill.clinicians:
+            bill.clinicians.append(session.clinician)
+        for line in lines:
+            bill.rows.append(
+                SuperbillRow(
+                    date=session.date,
+                    place_of_service=session.place_of_service.code,
+                    code=line.procedure.code,
+                    modifiers=tuple(line.modifiers),
+                    units=line.units,
+                    description=line.procedure.description
+                    or DESCRIPTIONS.get(line.procedure.code, ""),
+                    diagnoses=tuple(_pointed(codes, line.diagnosis_pointers)),
+                    fee=line.charge,
+                    paid=paid.get(line.pk, ZERO),
+                )
+            )
+    if bill.rows and not diagnoses:
+        # Sessions logged without diagnoses: the client's current ones, by rank.
+        for diagnosis in (
+            client.diagnoses.select_related("code")
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+            .order_by("rank", "pk")
+        ):
+            diagnoses.setdefault(diagnosis.code.code, diagnosis.code.description)
+    bill.diagnoses = list(diagnoses.items())
+    if bill.rows:
+        bill.coverage = _coverage_in(client, start, end)
+    return bill
+
+
+def _pointed(codes: list[str], pointers: str) -> list[str]:
+    """The session's diagnosis codes a line points at (A = the first); all of them when
+    the pointers name none."""
+    letters = "ABCDEFGHIJKL"
+    chosen = [codes[letters.index(p)] for p in pointers if p in letters[: len(codes)]]
+    return chosen or codes
+
+
+def _coverage_in(client: Client, start: datetime.date, end: datetime.date) -> Coverage | None:
+    """The client's first-priority coverage in force during the period, if any."""
+    return (
+        client.coverages.select_related("payer")
+        .filter(effective_from__lte=end)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=start))
+        .order_by("priority", "-effective_from")
+        .first()
+    )
+
+
+def render_superbill(
+    client: Client,
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    sessions: QuerySet[Session] | None = None,
+) -> bytes:
+    """The superbill PDF of a client for ``start``–``end`` (DOMAIN.md §10)."""
+    return draw_superbill(superbill_for(client=client, start=start, end=end, sessions=sessions))
+
+
+# ---------------------------------------------------------------------------------------
+# Drawing
+# ---------------------------------------------------------------------------------------
+_styles = getSampleStyleSheet()
+BODY = ParagraphStyle("sb-body", parent=_styles["Normal"], fontSize=8.5, leading=10.5)
+SMALL = ParagraphStyle("sb-small", parent=BODY, fontSize=7, leading=8.5, textColor=colors.gray)
+CELL = ParagraphStyle("sb-cell", parent=BODY, fontSize=7.5, leading=9)
+HEAD = ParagraphStyle("sb-head", parent=BODY, fontName="Helvetica-Bold", fontSize=9.5)
+TITLE = ParagraphStyle(
+    "sb-title", parent=BODY, fontName="Helvetica-Bold", fontSize=16, leading=19, alignment=TA_RIGHT
+)
+PRACTICE = ParagraphStyle(
+    "sb-practice", parent=BODY, fontName="Helvetica-Bold", fontSize=13, leading=17
+)
+RIGHT = ParagraphStyle("sb-right", parent=BODY, alignment=TA_RIGHT)
+CELL_RIGHT = ParagraphStyle("sb-cell-right", parent=CELL, alignment=TA_RIGHT)
+GRID = colors.Color(0.55, 0.55, 0.55)
+SHADE = colors.Color(0.93, 0.93, 0.93)
+MARGIN = 0.6 * inch
+FRAME_PADDING = 6  # SimpleDocTemplate's frame padding, each side
+WIDTH = letter[0] - 2 * MARGIN - 2 * FRAME_PADDING
+
+
+def _p(text: object, style: ParagraphStyle = BODY) -> Paragraph:
+    return Paragraph(escape(printable(text)), style)
+
+
+def _lines(*parts: object, style: ParagraphStyle = BODY) -> Paragraph:
+    """Several lines in one paragraph; parts already marked up (bold) pass as tuples."""
+    out = []
+    for part in parts:
+        if not part:
+            continue
+        if isinstance(part, tuple):  # (label, value)
+            out.append(f"<b>{escape(printable(part[0]))}</b> {escape(printable(part[1]))}")
+        else:
+            out.append(escape(printable(part)))
+    return Paragraph("<br/>".join(out), style)
+
+
+def _license(clinician: Clinician) -> str:
+    return " ".join(p for p in (clinician.license_number, clinician.license_state) if p)
+
+
+def _clinician_block(clinician: Clinician) -> list[object]:
+    parts: list[object] = [
+        f"{clinician.full_name}, {clinician.credentials}",
+        ("NPI:", clinician.npi),
+    ]
+    if clinician.license_number:
+        parts.append(("License:", _license(clinician)))
+    if clinician.supervisor_id:
+        supervisor = clinician.supervisor
+        parts.append(
+            (
+                "Supervised by:",
+                f"{supervisor.full_name}, {supervisor.credentials} (NPI {supervisor.npi}"
+                + (f", license {_license(supervisor)})" if supervisor.license_number else ")"),
+            )
+        )
+    return parts
+
+
+def _header(bill: Superbill) -> Table:
+    practice = bill.practice
+    left: list[object] = []
+    if practice is not None:
+        tax_label = "SSN:" if practice.tax_id_type == Practice.TaxIdType.SSN else "Tax ID (EIN):"
+        left = [
+            _p(practice.name, PRACTICE),
+            _lines(
+                *practice.address_lines,
+                ("Phone:", us_phone(practice.phone)) if practice.phone else "",
+                (tax_label, practice.tax_id),
+                ("Group NPI:", practice.npi) if practice.npi else "",
+            ),
+        ]
+    right = [
+        _p("SUPERBILL", TITLE),
+        _lines(
+            "Statement for insurance reimbursement",
+            ("Services:", f"{us_date(bill.start)} to {us_date(bill.end)}"),
+            ("Issued:", us_date(bill.issued)),
+            style=RIGHT,
+        ),
+    ]
+    table = Table([[left, right]], colWidths=[WIDTH * 0.58, WIDTH * 0.42])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return table
+
+
+def _parties(bill: Superbill) -> Table:
+    client = bill.client
+    client_parts: list[object] = [
+        client.full_name,
+        ("Date of birth:", us_date(client.date_of_birth)),
+        *client.address_lines,
+        ("Account:", client.account_number),
+    ]
+    if bill.coverage is not None:
+        client_parts += [
+            ("Insurance:", bill.coverage.plan_name or bill.coverage.payer.name),
+            ("Member ID:", bill.coverage.member_id),
+        ]
+        if bill.coverage.group_number:
+            client_parts.append(("Group:", bill.coverage.group_number))
+    providers = [_p("Rendering provider" + ("s" if len(bill.clinicians) > 1 else ""), HEAD)]
+    for clinician in bill.clinicians:
+        providers.append(_lines(*_clinician_block(clinician)))
+        providers.append(Spacer(1, 3))
+    table = Table(
+        [[providers, [_p("Client", HEAD), _lines(*client_parts)]]],
+        colWidths=[WIDTH * 0.5, WIDTH * 0.5],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    return table
+
+
+def _diagnoses(bill: Superbill) -> list[object]:
+    story: list[object] = [Spacer(1, 8), _p("Diagnoses (ICD-10-CM)", HEAD), Spacer(1, 3)]
+    if not bill.diagnoses:
+        story.append(_p("No diagnosis is recorded for these sessions.", BODY))
+        return story
+    table = Table(
+        [[_p(code, CELL), _p(description, CELL)] for code, description in bill.diagnoses],
+        colWidths=[0.8 * inch, WIDTH - 0.8 * inch],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    story.append(table)
+    return story
+
+
+# Heading and relative width of each column of the services table.
+SERVICE_COLUMNS = (
+    ("Date", 0.72),
+    ("POS", 0.34),
+    ("CPT", 0.45),
+    ("Modifiers", 0.56),
+    ("Units", 0.36),
+    ("Description", 2.15),
+    ("Diagnoses", 0.85),
+    ("Fee", 0.62),
+    ("Paid", 0.55),
+    ("Balance", 0.62),
+)
+MONEY_COLUMNS = (7, 8, 9)
+
+
+def _services(bill: Superbill) -> list[object]:
+    header = [
+        _p(name, CELL_RIGHT if n in MONEY_COLUMNS or name == "Units" else CELL)
+        for n, (name, _) in enumerate(SERVICE_COLUMNS)
+    ]
+    rows: list[list[object]] = [header]
+    for row in bill.rows:
+        rows.append(
+            [
+                us_date(row.date),
+                row.place_of_service,
+                row.code,
+                " ".join(row.modifiers),
+                str(row.units),
+                _p(row.description, CELL),
+                _p(", ".join(row.diagnoses), CELL),
+                money(row.fee),
+                money(row.paid),
+                money(row.balance),
+            ]
+        )
+    rows.append(
+        [
+            "Totals",
+            "",
+            "",
+            "",
+            str(sum(row.units for row in bill.rows)),
+            "",
+            "",
+            money(bill.total_fee),
+            money(bill.total_paid),
+            money(bill.total_balance),
+        ]
+    )
+    scale = WIDTH / sum(width for _, width in SERVICE_COLUMNS)
+    table = Table(
+        rows,
+        colWidths=[width * scale for _, width in SERVICE_COLUMNS],
+        repeatRows=1,  # the header again on every page
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -2), 0.25, GRID),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.75, colors.black),
+                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+                ("ALIGN", (MONEY_COLUMNS[0], 0), (-1, -1), "RIGHT"),
+                ("ALIGN", (4, 1), (4, -1), "RIGHT"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    places = "; ".join(f"{code} {name}" for code, name in sorted(bill.places.items()))
+    return [
+        Spacer(1, 10),
+        _p("Services", HEAD),
+        Spacer(1, 3),
+        table,
+        Spacer(1, 3),
+        _p(f"Places of service (POS): {places}.", SMALL),
+    ]
+
+
+def _signatures(bill: Superbill) -> list[object]:
+    story: list[object] = [Spacer(1, 6)]
+    for clinician in bill.clinicians:
+        table = Table(
+            [
+                ["", "", ""],
+                [
+                    _p(
+                        f"Signature of {clinician.full_name}, {clinician.credentials} "
+                        f"(NPI {clinician.npi})",
+                        SMALL,
+                    ),
+                    "",
+                    _p("Date", SMALL),
+                ],
+            ],
+            colWidths=[WIDTH * 0.6, WIDTH * 0.1, WIDTH * 0.3],
+            rowHeights=[24, None],
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("LINEBELOW", (0, 0), (0, 0), 0.75, colors.black),
+                    ("LINEBELOW", (2, 0), (2, 0), 0.75, colors.black),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        story.append(KeepTogether([Spacer(1, 10), table]))
+    story += [
+        Spacer(1, 10),
+        _p(
+            "I certify that the services listed above were provided as stated. Submit this "
+            "statement to your health plan to request out-of-network reimbursement.",
+            SMALL,
+        ),
+        _p(
+            "CPT is a registered trademark of the American Medical Association. Service "
+            "descriptions are this practice's own short summaries.",
+            SMALL,
+        ),
+    ]
+    return story
+
+
+class _NumberedCanvas(Canvas):
+    """Draws "page N of M" and a footer once the page count is known."""
+
+    def __init__(self, *args, footer: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._footer = footer
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 7)
+            self.setFillColor(colors.gray)
+            self.drawString(MARGIN, 0.45 * inch, self._footer)
+            self.drawRightString(
+                letter[0] - MARGIN, 0.45 * inch, f"Page {self._pageNumber} of {total}"
+            )
+            super().showPage()
+        super().save()
+
+
+def draw_superbill(bill: Superbill) -> bytes:
+    """The PDF of a collected superbill, US Letter, as many pages as the sessions need
+    (the services table repeats its header on each)."""
+    buffer = io.BytesIO()
+    practice_name = bill.practice.name if bill.practice else ""
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=letter,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=0.75 * inch,
+        title="Superbill",
+        author=printable(practice_name),
+        creator="SessionLedger",
+    )
+    story: list[object] = [_header(bill), _parties(bill)]
+    story += _diagnoses(bill)
+    story += _services(bill)
+    story += _signatures(bill)
+    footer = printable(
+        f"Superbill for {bill.client.full_name} ({us_date(bill.client.date_of_birth)}), "
+        f"{us_date(bill.start)} to {us_date(bill.end)} - {practice_name}"
+    )
+    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=footer))
+    return buffer.getvalue()

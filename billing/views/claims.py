@@ -1,0 +1,247 @@
+"""Claim pages: the list, building claims, one claim's detail, and its actions.
+
+Billers and owners only (``billing_staff_only``). Views check access, validate a form,
+call one service from ``billing/services.py`` and redirect; a ``ClaimError`` (an action
+the claim's state does not allow) becomes a message, never an error page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from billing import services
+from billing.forms import BuildClaimsForm, ClaimFilterForm, ClaimVoidForm
+from billing.models import Claim, ClaimLine, DiagnosisCode
+from billing.scrubber import scrub
+from billing.views import billing_staff_only
+from practice.models import Coverage, Sex
+
+PAGE_SIZE = 50
+# More skipped sessions than this are summed up in one message, not listed one by one.
+SKIPPED_LISTED = 20
+ZERO = Decimal("0.00")
+
+
+@billing_staff_only
+@require_GET
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """Claims, newest first, filtered, 50 a page; the same few queries for any page."""
+    filters = ClaimFilterForm(request.GET)
+    claims = filters.filter(Claim.objects.for_list()).order_by("-created_at", "-pk")
+    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/claim_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "claims": page.object_list,
+            "page_ids": ",".join(str(claim.pk) for claim in page.object_list),
+            "build_form": BuildClaimsForm(),
+        },
+    )
+
+
+@billing_staff_only
+@require_POST
+def claims_build(request: HttpRequest) -> HttpResponse:
+    """Build claims from every ready session (optionally one payer, up to a date)."""
+    form = BuildClaimsForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect("billing:claim_list")
+    try:
+        result = services.claims_build(
+            user=request.user,
+            payer=form.cleaned_data["payer"],
+            through=form.cleaned_data["through"],
+        )
+    except services.ClaimError as error:
+        messages.error(request, str(error))
+        return redirect("billing:claim_list")
+    built = len(result.claims)
+    if built:
+        lines = ClaimLine.objects.filter(claim__in=result.claims).count()
+        messages.success(
+            request,
+            f"Built {built} claim{'' if built == 1 else 's'} ({lines} "
+            f"line{'' if lines == 1 else 's'}) as drafts: check each one and mark it ready.",
+        )
+    else:
+        messages.info(request, "No claims built: no ready session was left to bill.")
+    skipped = result.skipped
+    for session, reason in skipped[:SKIPPED_LISTED]:
+        messages.warning(request, f"Skipped {session}: {reason}.")
+    if len(skipped) > SKIPPED_LISTED:
+        messages.warning(
+            request,
+            f"…and {len(skipped) - SKIPPED_LISTED} more sessions skipped.",
+        )
+    return redirect("billing:claim_list")
+
+
+def _family(claim: Claim) -> list[Claim]:
+    """The claim's history: the first original and every correction of it, oldest first."""
+    root = claim
+    while root.original_id is not None:
+        root = Claim.objects.select_related("original").get(pk=root.original_id)
+    family = [root]
+    frontier = [root.pk]
+    while frontier:
+        children = list(Claim.objects.filter(original__in=frontier).order_by("created_at", "pk"))
+        family.extend(children)
+        frontier = [c.pk for c in children]
+    return sorted(family, key=lambda c: (c.created_at, c.pk))
+
+
+@billing_staff_only
+@require_GET
+def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything a biller checks before sending a claim: parties, diagnoses, lines, totals,
+    the scrubber's findings, the history of corrections, and the actions the state allows."""
+    claim = get_object_or_404(
+        Claim.objects.select_related(
+            "payer", "client", "coverage", "rendering", "original", "created_by"
+        ).prefetch_related(
+            Prefetch("lines", queryset=ClaimLine.objects.order_by("position")), "diagnoses"
+        ),
+        pk=pk,
+    )
+    lines = list(claim.lines.all())
+    diagnoses = list(claim.diagnoses.all())
+    descriptions = dict(
+        DiagnosisCode.objects.filter(code__in=[d.code for d in diagnoses]).values_list(
+            "code", "description"
+        )
+    )
+    problems = scrub(claim)
+    by_line: dict[int, list] = defaultdict(list)
+    for problem in problems:
+        if problem.line is not None:
+            by_line[problem.line].append(problem)
+    for line in lines:
+        line.problems = by_line.get(line.position, [])
+        line.has_error = any(p.is_error for p in line.problems)
+    allowed = [line.expected_allowed for line in lines if line.expected_allowed is not None]
+    parties = claim.parties or {}
+    subscriber = parties.get("subscriber") or {}
+    relationship = subscriber.get("relationship", "")
+    live_sent = claim.is_live and claim.frequency != Claim.Frequency.VOID
+    return render(
+        request,
+        "billing/claim_detail.html",
+        {
+            "claim": claim,
+            "lines": lines,
+            "diagnoses": [(d, descriptions.get(d.code, "")) for d in diagnoses],
+            "problems": problems,
+            "errors": [p for p in problems if p.is_error],
+            "warnings": [p for p in problems if not p.is_error],
+            "parties": parties,
+            "relationship": (
+                Coverage.Relationship(relationship).label
+                if relationship in Coverage.Relationship.values
+                else relationship
+            ),
+            "sex_labels": dict(Sex.choices),
+            "total_allowed": sum(allowed, ZERO),
+            "allowed_missing": len(lines) - len(allowed),
+            "family": _family(claim) if claim.original_id or claim.corrections.exists() else [],
+            "void_form": ClaimVoidForm(),
+            "can_mark_ready": claim.status == Claim.Status.DRAFT,
+            "can_submit": claim.is_editable,
+            "can_void": live_sent,
+            "can_replace": live_sent and not claim.is_editable,
+        },
+    )
+
+
+def _claim_or_404(pk: int) -> Claim:
+    return get_object_or_404(Claim, pk=pk)
+
+
+@billing_staff_only
+@require_POST
+def claim_mark_ready(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _claim_or_404(pk)
+    try:
+        services.claim_mark_ready(claim=claim)
+    except services.ClaimError as error:
+        messages.error(request, f"Claim {claim.control_number} was not marked ready. {error}")
+    else:
+        messages.success(request, f"Claim {claim.control_number} is ready to submit.")
+    return redirect("billing:claim_detail", pk=claim.pk)
+
+
+@billing_staff_only
+@require_POST
+def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _claim_or_404(pk)
+    try:
+        services.claim_submit(claim=claim)
+    except services.ClaimError as error:
+        messages.error(request, f"Claim {claim.control_number} was not submitted. {error}")
+    else:
+        messages.success(request, f"Claim {claim.control_number} is marked submitted.")
+    return redirect("billing:claim_detail", pk=claim.pk)
+
+
+@billing_staff_only
+@require_POST
+def claim_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Void with a reason. A claim already sent gets a void claim (frequency 8) to send;
+    the page of that claim opens next."""
+    claim = _claim_or_404(pk)
+    form = ClaimVoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "To void a claim, give the reason.")
+        return redirect("billing:claim_detail", pk=claim.pk)
+    try:
+        result = services.claim_void(
+            claim=claim, reason=form.cleaned_data["reason"], user=request.user
+        )
+    except services.ClaimError as error:
+        messages.error(request, f"Claim {claim.control_number} was not voided. {error}")
+        return redirect("billing:claim_detail", pk=claim.pk)
+    if result.pk == claim.pk:
+        messages.success(
+            request,
+            f"Claim {claim.control_number} is void; its sessions are ready to bill again.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Claim {claim.control_number} is void. Send this void claim "
+            f"{result.control_number} to {claim.payer} to cancel it; the sessions are "
+            "ready to bill again.",
+        )
+    return redirect("billing:claim_detail", pk=result.pk)
+
+
+@billing_staff_only
+@require_POST
+def claim_replace(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rebuild a sent claim from its sessions as they are now (frequency 7)."""
+    claim = _claim_or_404(pk)
+    try:
+        replacement = services.claim_replace(claim=claim, user=request.user)
+    except services.ClaimError as error:
+        messages.error(request, f"Claim {claim.control_number} was not replaced. {error}")
+        return redirect("billing:claim_detail", pk=claim.pk)
+    messages.success(
+        request,
+        f"Replacement claim {replacement.control_number} built for {claim.control_number}; "
+        "check it and submit it.",
+    )
+    return redirect("billing:claim_detail", pk=replacement.pk)

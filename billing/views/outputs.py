@@ -1,0 +1,182 @@
+"""PDF downloads: CMS-1500 forms (billing staff) and superbills (billing staff, and a
+clinician for their own clients).
+
+Bad or missing parameters answer 400 with a plain sentence, never a 500; an unknown
+claim or client answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from billing.models import Claim
+from billing.outputs.cms1500 import MODES, claims_for_print, render_cms1500
+from billing.outputs.superbill import draw_superbill, superbill_for
+from billing.views import billing_staff_only
+from practice.models import Client, Practice, Session
+
+MAX_BATCH = 200  # claims in one batch PDF (about 20 ms a form page)
+MAX_OFFSET = 36.0  # points (half an inch) a printer may be off by
+
+
+class BadRequest(ValueError):
+    """A parameter the user can fix; the message says how."""
+
+
+def _bad(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Claims and superbills carry health information: no shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _print_options(request) -> tuple[str, tuple[float, float]]:
+    """``mode`` (facsimile by default) and an optional printer offset ``dx``/``dy``."""
+    mode = request.GET.get("mode") or "facsimile"
+    if mode not in MODES:
+        raise BadRequest(f"mode must be one of: {', '.join(MODES)}.")
+    offset = []
+    for name in ("dx", "dy"):
+        raw = request.GET.get(name) or "0"
+        try:
+            value = float(raw)
+        except ValueError:
+            raise BadRequest(f"{name} must be a number of points.") from None
+        if not -MAX_OFFSET <= value <= MAX_OFFSET:
+            raise BadRequest(f"{name} must be between -{MAX_OFFSET:g} and {MAX_OFFSET:g} points.")
+        offset.append(value)
+    return mode, (offset[0], offset[1])
+
+
+@billing_staff_only
+def claim_cms1500(request, pk: int):
+    """One claim's CMS-1500 forms: ``?mode=facsimile`` (default, plain paper) or
+    ``?mode=data`` (pre-printed red forms)."""
+    try:
+        mode, offset = _print_options(request)
+    except BadRequest as error:
+        return _bad(str(error))
+    claim = get_object_or_404(claims_for_print(), pk=pk)
+    data = render_cms1500([claim], mode=mode, offset=offset)
+    return _pdf(data, f"claim-{claim.control_number}.pdf")
+
+
+def _batch_claims(request) -> tuple[list[Claim], str]:
+    ids_param, status = request.GET.get("ids"), request.GET.get("status")
+    if ids_param is not None:
+        try:
+            ids = [int(part) for part in ids_param.split(",") if part.strip()]
+        except ValueError:
+            raise BadRequest("ids must be claim numbers separated by commas.") from None
+        if not ids:
+            raise BadRequest("ids must name at least one claim.")
+        if len(ids) > MAX_BATCH:
+            raise BadRequest(f"Print at most {MAX_BATCH} claims at once.")
+        found = {claim.pk: claim for claim in claims_for_print().filter(pk__in=ids)}
+        missing = [pk for pk in dict.fromkeys(ids) if pk not in found]
+        if missing:
+            raise LookupError(f"No claim {', '.join(map(str, missing))}.")
+        return [found[pk] for pk in dict.fromkeys(ids)], "batch"
+    if status is not None:
+        if status not in Claim.Status.values:
+            raise BadRequest(f"status must be one of: {', '.join(Claim.Status.values)}.")
+        claims = list(claims_for_print().filter(status=status).order_by("pk")[: MAX_BATCH + 1])
+        if not claims:
+            raise BadRequest(f"No {Claim.Status(status).label.lower()} claims to print.")
+        if len(claims) > MAX_BATCH:
+            raise BadRequest(f"More than {MAX_BATCH} claims: print them by ids, in parts.")
+        return claims, status
+    raise BadRequest("Say which claims to print: ?ids=1,2,3 or ?status=ready.")
+
+
+@billing_staff_only
+def claims_cms1500_batch(request):
+    """Several claims in one PDF: ``?ids=1,2,3`` (in that order) or ``?status=ready``."""
+    try:
+        mode, offset = _print_options(request)
+        claims, label = _batch_claims(request)
+    except BadRequest as error:
+        return _bad(str(error))
+    except LookupError as error:
+        return HttpResponse(str(error), status=404, content_type="text/plain; charset=utf-8")
+    data = render_cms1500(claims, mode=mode, offset=offset)
+    return _pdf(data, f"claims-{label}-{timezone.localdate():%Y%m%d}.pdf")
+
+
+def _date_param(request, name: str) -> datetime.date:
+    raw = request.GET.get(name)
+    if not raw:
+        raise BadRequest(f"{name} is missing: give a date as YYYY-MM-DD.")
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date as YYYY-MM-DD, not {raw!r}.") from None
+
+
+def _client_for(request) -> Client:
+    raw = request.GET.get("client")
+    if not raw:
+        raise BadRequest("client is missing: give the client's number.")
+    try:
+        pk = int(raw)
+    except ValueError:
+        raise BadRequest("client must be the client's number.") from None
+    # A clinician may only reach their own clients; anyone else's is a 404.
+    return get_object_or_404(Client.objects.for_user(request.user), pk=pk)
+
+
+def superbill(request):
+    """A superbill PDF for ``?client=<id>&start=YYYY-MM-DD&end=YYYY-MM-DD`` (DOMAIN.md §10).
+
+    Billing staff see every client and session; a clinician their own clients, and on
+    the superbill only the sessions they gave.
+    """
+    try:
+        client = _client_for(request)
+        start, end = _date_param(request, "start"), _date_param(request, "end")
+    except BadRequest as error:
+        return _bad(str(error))
+    if end < start:
+        return _bad("end must be on or after start.")
+    bill = superbill_for(
+        client=client, start=start, end=end, sessions=Session.objects.for_user(request.user)
+    )
+    if not bill.rows:
+        return _bad(
+            f"No attended sessions for {client.full_name} from {start:%m/%d/%Y} to "
+            f"{end:%m/%d/%Y}: there is nothing to put on a superbill."
+        )
+    return _pdf(
+        draw_superbill(bill),
+        f"superbill-{client.account_number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf",
+    )
+
+
+def superbill_form(request):
+    """Choose the dates of a client's superbill; warns when the practice bills under an
+    SSN, which then prints on it (DOMAIN.md §5)."""
+    try:
+        client = _client_for(request)
+    except BadRequest as error:
+        return _bad(str(error))
+    today = timezone.localdate()
+    practice = Practice.current()
+    return render(
+        request,
+        "billing/superbill_form.html",
+        {
+            "client": client,
+            "start": today.replace(month=1, day=1),
+            "end": today,
+            "prints_ssn": practice is not None and practice.tax_id_type == Practice.TaxIdType.SSN,
+        },
+    )

@@ -1,0 +1,542 @@
+"""Claim pages (billing/views/claims.py): the list and its filters, building claims from
+the web, one claim's detail with the scrubber's findings, and the claim actions."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, ProcedureCode
+from billing.services import claim_submit, claims_build, new_control_number
+from practice.models import Coverage, Session
+from tests import factories
+from tests.billing.test_services import ready_session
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 10, 5)
+# "Now" for these tests: a week after DAY, well inside every filing limit.
+NOW = datetime.datetime(2026, 10, 12, 15, 0, tzinfo=datetime.UTC)
+
+
+class Line(NamedTuple):
+    """One claim line as a test wants it on a claim made without the builder."""
+
+    date: datetime.date = DAY
+    code: str = "90837"
+    charge: Decimal = Decimal("160.00")
+    allowed: Decimal | None = None
+    modifiers: tuple[str, ...] = ()
+    units: int = 1
+    pointers: str = "A"
+    pos: str = "11"
+
+
+def make_claim(
+    coverage: Coverage,
+    lines: list[Line] | tuple[Line, ...] | None = None,
+    *,
+    codes: tuple[str, ...] = ("F41.1",),
+    status: str = Claim.Status.SUBMITTED,
+    rendering=None,
+    frequency: str = Claim.Frequency.ORIGINAL,
+    original: Claim | None = None,
+) -> Claim:
+    """A claim written straight to the database (fast, and every amount chosen by the test):
+    one billed session holds the service lines its claim lines point at."""
+    lines = lines or [Line()]
+    client = coverage.client
+    rendering = rendering or client.primary_clinician
+    session = factories.SessionFactory(
+        client=client, clinician=rendering, date=lines[0].date, status=Session.Status.BILLED
+    )
+    claim = Claim.objects.create(
+        control_number=new_control_number(),
+        status=status,
+        frequency=frequency,
+        original=original,
+        client=client,
+        coverage=coverage,
+        payer=coverage.payer,
+        rendering=rendering,
+        parties={"patient": {"first_name": client.first_name, "last_name": client.last_name}},
+        total_charge=sum((line.charge for line in lines), Decimal("0.00")),
+    )
+    ClaimDiagnosis.objects.bulk_create(
+        ClaimDiagnosis(claim=claim, position=n, code=code) for n, code in enumerate(codes, 1)
+    )
+    for position, line in enumerate(lines, start=1):
+        service_line = factories.ServiceLineFactory(
+            session=session, position=position, charge=line.charge, units=line.units
+        )
+        modifiers = dict(
+            zip(
+                ("modifier_1", "modifier_2", "modifier_3", "modifier_4"),
+                line.modifiers,
+                strict=False,
+            )
+        )
+        ClaimLine.objects.create(
+            claim=claim,
+            service_line=service_line,
+            live=frequency != Claim.Frequency.VOID,
+            position=position,
+            line_control_number=f"{claim.control_number}-{position}",
+            date_of_service=line.date,
+            place_of_service=line.pos,
+            procedure_code=line.code,
+            units=line.units,
+            minutes=53,
+            charge=line.charge,
+            expected_allowed=line.allowed,
+            diagnosis_pointers=line.pointers,
+            rendering_npi=rendering.npi,
+            **modifiers,
+        )
+    return claim
+
+
+@pytest.fixture
+def frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def insured(practice_row):
+    return factories.CoverageFactory().client
+
+
+@pytest.fixture
+def biller(client, biller_user):
+    client.force_login(biller_user)
+    return client
+
+
+def texts(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def built_claim(insured, **kw) -> Claim:
+    ready_session(insured, **kw)
+    (claim,) = claims_build().claims
+    return claim
+
+
+# --- access ------------------------------------------------------------------------------
+
+CLAIM_URLS = [
+    ("get", "billing:claim_list", False),
+    ("post", "billing:claims_build", False),
+    ("get", "billing:claim_detail", True),
+    ("post", "billing:claim_mark_ready", True),
+    ("post", "billing:claim_submit", True),
+    ("post", "billing:claim_void", True),
+    ("post", "billing:claim_replace", True),
+    ("get", "billing:summary", False),
+]
+
+
+@pytest.mark.parametrize(("method", "name", "with_pk"), CLAIM_URLS)
+def test_a_clinician_gets_403_on_every_claim_and_summary_url(
+    client, clinician_user, insured, method, name, with_pk
+):
+    claim = make_claim(insured.coverages.get())
+    client.force_login(clinician_user)
+    url = reverse(name, args=[claim.pk] if with_pk else [])
+    response = getattr(client, method)(url, {"reason": "x"} if method == "post" else {})
+    assert response.status_code == 403
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.SUBMITTED
+
+
+@pytest.mark.parametrize("fixture", ["owner_user", "biller_user"])
+def test_owners_and_billers_see_the_claim_pages(client, request, fixture, insured):
+    claim = make_claim(insured.coverages.get())
+    client.force_login(request.getfixturevalue(fixture))
+    for url in [
+        reverse("billing:claim_list"),
+        reverse("billing:claim_detail", args=[claim.pk]),
+        reverse("billing:summary"),
+        reverse("billing:dashboard"),
+    ]:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "billing:claim_mark_ready",
+        "billing:claim_submit",
+        "billing:claim_void",
+        "billing:claim_replace",
+    ],
+)
+def test_a_claim_action_answers_get_with_405(biller, insured, name):
+    claim = make_claim(insured.coverages.get(), status=Claim.Status.DRAFT)
+    assert biller.get(reverse(name, args=[claim.pk])).status_code == 405
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.DRAFT
+
+
+def test_building_answers_get_with_405(biller):
+    assert biller.get(reverse("billing:claims_build")).status_code == 405
+
+
+def test_an_unknown_claim_is_a_404(biller, practice_row):
+    assert biller.get(reverse("billing:claim_detail", args=[999999])).status_code == 404
+    assert biller.post(reverse("billing:claim_submit", args=[999999])).status_code == 404
+
+
+# --- list --------------------------------------------------------------------------------
+
+
+def test_the_list_shows_each_claims_columns(biller, insured):
+    claim = make_claim(
+        insured.coverages.get(),
+        [Line(date=DAY), Line(date=DAY + datetime.timedelta(days=14), charge=Decimal("98.50"))],
+    )
+    response = biller.get(reverse("billing:claim_list"))
+    body = response.content.decode()
+    assert claim.control_number in body
+    assert str(insured) in body
+    assert claim.payer.name in body
+    assert "10/05/2026 – 10/19/2026" in body
+    assert "$258.50" in body
+    assert "Submitted" in body
+    assert f"/billing/claims/cms1500.pdf?ids={claim.pk}" in body  # the page's claims as one PDF
+    (row,) = response.context["claims"]
+    assert row.line_count == 2
+
+
+def test_the_list_filters_by_payer_status_clinician_and_dates(biller, practice_row):
+    first = factories.CoverageFactory()
+    second = factories.CoverageFactory()
+    other_clinician = factories.ClinicianFactory()
+    october = make_claim(first, [Line(date=DAY)], status=Claim.Status.DRAFT)
+    november = make_claim(second, [Line(date=datetime.date(2026, 11, 2))])
+    by_other = make_claim(first, [Line(date=datetime.date(2026, 9, 1))], rendering=other_clinician)
+
+    def listed(**params) -> set[int]:
+        response = biller.get(reverse("billing:claim_list"), params)
+        assert response.status_code == 200
+        return {claim.pk for claim in response.context["claims"]}
+
+    assert listed() == {october.pk, november.pk, by_other.pk}
+    assert listed(payer=second.payer_id) == {november.pk}
+    assert listed(status="draft") == {october.pk}
+    assert listed(clinician=other_clinician.pk) == {by_other.pk}
+    assert listed(date_from="2026-10-01", date_to="2026-10-31") == {october.pk}
+    assert listed(date_to="2026-10-31") == {october.pk, by_other.pk}
+    # Claims are created "now": every one after 2020, none before.
+    assert len(listed(dates="created", date_from="2020-01-01")) == 3
+    assert listed(dates="created", date_to="2020-01-01") == set()
+
+
+def test_a_filter_on_a_claim_with_many_lines_in_range_lists_it_once(biller, insured):
+    claim = make_claim(insured.coverages.get(), [Line(date=DAY)] * 3)
+    response = biller.get(reverse("billing:claim_list"), {"date_from": "2026-10-01"})
+    (row,) = response.context["claims"]
+    assert row.pk == claim.pk
+    assert row.line_count == 3
+
+
+def test_invalid_list_filters_are_shown_and_ignored(biller, insured):
+    make_claim(insured.coverages.get())
+    response = biller.get(
+        reverse("billing:claim_list"), {"date_from": "2026-13-01", "payer": "nope"}
+    )
+    assert response.status_code == 200
+    assert len(response.context["claims"]) == 1
+    assert response.context["filters"].errors
+
+
+def test_the_list_pages_by_fifty(biller, practice_row):
+    coverage = factories.CoverageFactory()
+    for _ in range(51):
+        make_claim(coverage)
+    first = biller.get(reverse("billing:claim_list"))
+    assert len(first.context["claims"]) == 50
+    assert "Page 1 of 2" in first.content.decode()
+    second = biller.get(reverse("billing:claim_list"), {"page": 2})
+    assert len(second.context["claims"]) == 1
+    assert biller.get(reverse("billing:claim_list"), {"page": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize("claims", [2, 30])
+def test_the_list_runs_the_same_queries_for_2_or_30_claims(
+    biller, clinician, django_assert_max_num_queries, claims
+):
+    payers = [factories.PayerFactory() for _ in range(3)]
+    for n in range(claims):
+        coverage = factories.CoverageFactory(
+            payer=payers[n % 3], client__primary_clinician=clinician
+        )
+        make_claim(coverage, [Line(), Line(code="90785")])
+    # 14 = the login session, the user, the user's roles, the user's clinician row (menu),
+    # the paginator's count, payers and clinicians for the filter selects, the page of
+    # claims (payer, client, rendering and line counts joined in: ClaimQuerySet.for_list),
+    # payers for the build form, the session save, and the request's two savepoint pairs
+    # (ATOMIC_REQUESTS). None of them per claim.
+    with django_assert_max_num_queries(14):
+        response = biller.get(reverse("billing:claim_list"))
+    assert len(response.context["claims"]) == claims
+
+
+# --- building from the web ---------------------------------------------------------------
+
+
+def test_the_build_button_builds_and_lists_skipped_sessions(biller, insured, frozen):
+    ready_session(insured)
+    ready_session(insured, date=DAY + datetime.timedelta(days=7))
+    uncovered = factories.CoverageFactory(effective_from=datetime.date(2027, 1, 1)).client
+    skipped = ready_session(uncovered)
+    response = biller.post(reverse("billing:claims_build"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("billing:claim_list")
+    messages = texts(response)
+    assert messages[0] == "Built 1 claim (2 lines) as drafts: check each one and mark it ready."
+    assert messages[1] == f"Skipped {skipped}: no insurance coverage on the date of service."
+    claim = Claim.objects.get()
+    assert claim.created_by.username == "biller"
+    assert claim.status == Claim.Status.DRAFT
+
+
+def test_the_build_button_takes_a_payer_and_a_through_date(biller, practice_row):
+    acme = factories.CoverageFactory()
+    other = factories.CoverageFactory()
+    ready_session(acme.client)
+    ready_session(acme.client, date=DAY + datetime.timedelta(days=30))
+    ready_session(other.client)
+    biller.post(reverse("billing:claims_build"), {"payer": acme.payer_id, "through": "2026-10-31"})
+    (claim,) = Claim.objects.all()
+    assert claim.payer_id == acme.payer_id
+    assert list(claim.lines.values_list("date_of_service", flat=True)) == [DAY]
+
+
+def test_more_than_twenty_skipped_sessions_are_summed_up(biller, practice_row, frozen):
+    uncovered = factories.CoverageFactory(effective_from=datetime.date(2027, 1, 1)).client
+    for n in range(22):
+        ready_session(uncovered, date=DAY - datetime.timedelta(days=n))
+    messages = texts(biller.post(reverse("billing:claims_build")))
+    assert len(messages) == 1 + 20 + 1
+    assert messages[-1] == "…and 2 more sessions skipped."
+
+
+def test_building_with_nothing_ready_says_so(biller, practice_row):
+    response = biller.post(reverse("billing:claims_build"))
+    assert texts(response) == ["No claims built: no ready session was left to bill."]
+
+
+def test_building_with_a_bad_date_or_payer_is_a_message_not_an_error(biller, practice_row):
+    response = biller.post(
+        reverse("billing:claims_build"), {"through": "2026-02-30", "payer": "999"}
+    )
+    assert response.status_code == 302
+    assert sorted(texts(response)) == [
+        "Payer: Select a valid choice. That choice is not one of the available choices.",
+        "Sessions through: Enter a valid date.",
+    ]
+    assert not Claim.objects.exists()
+
+
+def test_building_without_a_practice_is_a_message(biller, db):
+    response = biller.post(reverse("billing:claims_build"))
+    assert response.status_code == 302
+    assert texts(response) == [
+        "Set up the practice (name, tax id, address) before building claims."
+    ]
+
+
+# --- detail ------------------------------------------------------------------------------
+
+
+def test_the_detail_shows_parties_diagnoses_lines_totals_and_the_pdf_link(biller, insured, frozen):
+    factories.PayerRateFactory(
+        payer=insured.coverages.get().payer,
+        procedure=ProcedureCode.objects.get(code="90837"),
+        allowed_amount=Decimal("120.00"),
+    )
+    claim = built_claim(insured, codes=("F41.1", "F32.A"), pointers="BA")
+    response = biller.get(reverse("billing:claim_detail", args=[claim.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    parties = claim.parties
+    for text in [
+        parties["patient"]["last_name"],
+        parties["subscriber"]["member_id"],
+        parties["payer"]["name"],
+        parties["rendering"]["npi"],
+        parties["billing"]["name"],
+        parties["billing"]["tax_id"],
+        "A.</strong> F41.1",
+        "B.</strong> F32.A",
+        "90837",
+        "<td>BA</td>",  # the line's pointers: F32.A then F41.1
+        "$160.00",
+        "$120.00",  # expected allowed, from the payer's rate
+        f"/billing/claims/{claim.pk}/cms1500.pdf",
+        "No problems found.",
+        "Mark ready",
+        "Void",
+    ]:
+        assert text in body, text
+
+
+def test_the_detail_shows_a_time_rule_error_naming_its_line(biller, insured, frozen):
+    claim = built_claim(insured, minutes=30)
+    response = biller.get(reverse("billing:claim_detail", args=[claim.pk]))
+    body = response.content.decode()
+    errors = response.context["errors"]
+    assert [p.rule for p in errors] == ["time_rule"]
+    assert errors[0].line == 1
+    assert "list-group-item-danger" in body
+    assert "Error · line 1:" in body
+    assert "90837 needs 53 or more minutes but the session recorded 30." in body
+    assert 'class="table-danger"' in body
+
+
+def test_the_detail_shows_warnings_in_amber(client, biller_user, insured, time_machine):
+    claim = built_claim(insured)
+    # Ten days before the 90-day filing limit: a warning, not an error.
+    time_machine.move_to(
+        datetime.datetime.combine(
+            DAY + datetime.timedelta(days=80), datetime.time(12), tzinfo=datetime.UTC
+        ),
+        tick=False,
+    )
+    client.force_login(biller_user)  # after moving the clock, or the login expires
+    body = client.get(reverse("billing:claim_detail", args=[claim.pk])).content.decode()
+    assert "list-group-item-warning" in body
+    assert "Warning · line 1:" in body
+    assert "list-group-item-danger" not in body
+
+
+def test_the_detail_of_a_replacement_shows_the_claims_history(biller, insured, frozen):
+    original = claim_submit(claim=built_claim(insured))
+    response = biller.post(reverse("billing:claim_replace", args=[original.pk]))
+    replacement = Claim.objects.get(original=original)
+    detail = biller.get(response["Location"])
+    family = detail.context["family"]
+    assert [c.pk for c in family] == [original.pk, replacement.pk]
+    body = detail.content.decode()
+    assert "Replacement of a prior claim" in body
+    assert f'href="/billing/claims/{original.pk}/"' in body
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+def test_mark_ready_is_refused_with_the_scrubbers_errors(biller, insured, frozen):
+    claim = built_claim(insured, minutes=30)
+    response = biller.post(reverse("billing:claim_mark_ready", args=[claim.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("billing:claim_detail", args=[claim.pk])
+    (message,) = texts(response)
+    assert message.startswith(f"Claim {claim.control_number} was not marked ready. Fix 1 error")
+    assert "90837 needs 53 or more minutes" in message
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.DRAFT
+
+
+def test_mark_ready_then_submit(biller, insured, frozen):
+    claim = built_claim(insured)
+    response = biller.post(reverse("billing:claim_mark_ready", args=[claim.pk]))
+    assert texts(response) == [f"Claim {claim.control_number} is ready to submit."]
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.READY
+    response = biller.post(reverse("billing:claim_submit", args=[claim.pk]))
+    # Messages pile up until a page shows them; this test never follows a redirect.
+    assert texts(response)[-1] == f"Claim {claim.control_number} is marked submitted."
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.SUBMITTED
+    assert claim.submitted_at == NOW
+
+
+def test_submitting_twice_is_a_message_not_an_error(biller, insured, frozen):
+    claim = claim_submit(claim=built_claim(insured))
+    response = biller.post(reverse("billing:claim_submit", args=[claim.pk]))
+    assert response.status_code == 302
+    assert texts(response) == [
+        f"Claim {claim.control_number} was not submitted. This claim is already submitted."
+    ]
+
+
+def test_voiding_a_draft_with_a_reason_gives_the_sessions_back(biller, insured, frozen):
+    claim = built_claim(insured)
+    response = biller.post(
+        reverse("billing:claim_void", args=[claim.pk]), {"reason": "Wrong client's coverage"}
+    )
+    assert response["Location"] == reverse("billing:claim_detail", args=[claim.pk])
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.VOID
+    assert claim.status_note == "Wrong client's coverage"
+    assert set(Session.objects.values_list("status", flat=True)) == {Session.Status.READY}
+    assert "ready to bill again" in texts(response)[0]
+
+
+def test_voiding_needs_a_reason(biller, insured, frozen):
+    claim = built_claim(insured)
+    response = biller.post(reverse("billing:claim_void", args=[claim.pk]), {"reason": "   "})
+    assert response.status_code == 302
+    assert texts(response) == ["To void a claim, give the reason."]
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.DRAFT
+
+
+def test_voiding_a_submitted_claim_opens_the_void_claim_to_send(biller, insured, frozen):
+    claim = claim_submit(claim=built_claim(insured))
+    response = biller.post(
+        reverse("billing:claim_void", args=[claim.pk]), {"reason": "Billed the wrong payer"}
+    )
+    void = Claim.objects.get(frequency=Claim.Frequency.VOID)
+    assert void.original == claim
+    assert response["Location"] == reverse("billing:claim_detail", args=[void.pk])
+    assert void.control_number in texts(response)[0]
+    assert set(Session.objects.values_list("status", flat=True)) == {Session.Status.READY}
+    # A void claim cannot itself be voided; the page says why.
+    again = biller.post(reverse("billing:claim_void", args=[void.pk]), {"reason": "again"})
+    assert again.status_code == 302
+    assert "A void claim cannot itself be voided." in texts(again)[-1]
+
+
+def test_replacing_a_submitted_claim_opens_the_replacement(biller, insured, frozen):
+    claim = claim_submit(claim=built_claim(insured))
+    response = biller.post(reverse("billing:claim_replace", args=[claim.pk]))
+    replacement = Claim.objects.get(frequency=Claim.Frequency.REPLACEMENT)
+    assert response["Location"] == reverse("billing:claim_detail", args=[replacement.pk])
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.REPLACED
+    assert ClaimLine.objects.filter(live=True).get().claim == replacement
+
+
+def test_replacing_a_draft_is_a_message_not_an_error(biller, insured, frozen):
+    claim = built_claim(insured)
+    response = biller.post(reverse("billing:claim_replace", args=[claim.pk]))
+    assert response.status_code == 302
+    assert texts(response) == [
+        f"Claim {claim.control_number} was not replaced. "
+        "Only a claim that was sent to the payer can be replaced."
+    ]
+    assert Claim.objects.count() == 1
+
+
+def test_the_dashboard_counts_ready_sessions_and_claims_by_status(biller, insured, frozen):
+    ready_session(insured)
+    make_claim(insured.coverages.get(), status=Claim.Status.DRAFT)
+    make_claim(insured.coverages.get())
+    response = biller.get(reverse("billing:dashboard"))
+    body = response.content.decode()
+    assert response.context["ready_sessions"] == 1
+    assert {row["status"]: row["count"] for row in response.context["claim_rows"]} == {
+        "draft": 1,
+        "submitted": 1,
+    }
+    assert reverse("billing:claim_list") in body
+    assert reverse("billing:summary") in body
+    assert reverse("billing:claims_build") in body
+    assert Payer.objects.exists()

@@ -1,0 +1,351 @@
+"""The claim summary per insurer (billing/views/summary.py): totals per claim, per payer
+and overall against hand-computed amounts, the CSV and print forms, bad input, and a
+query count that does not grow with the number of claims."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.utils.html import escape
+
+from billing.models import Claim, ProcedureCode
+from billing.services import claims_build
+from tests import factories
+from tests.billing.test_claim_views import Line, make_claim
+from tests.billing.test_services import ready_session
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+OCT = datetime.date(2026, 10, 1)
+# "Now": mid-November, so the default range is October 2026.
+NOW = datetime.datetime(2026, 11, 15, 15, 0, tzinfo=datetime.UTC)
+URL = "/billing/summary/"
+
+
+def day(n: int, month: int = 10) -> datetime.date:
+    return datetime.date(2026, month, n)
+
+
+@pytest.fixture(autouse=True)
+def frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+
+
+@pytest.fixture
+def biller(client, biller_user):
+    client.force_login(biller_user)
+    return client
+
+
+@pytest.fixture
+def october(practice_row, clinician):
+    """Two payers, three claims in October, and claims the summary must leave out.
+
+    Acme Health
+      Zoë O'Brien-Ångström, 7 lines: charges 965.00, expected allowed 626.50 (one line has
+        no rate on file)
+      Sam Lee, 1 of 2 lines in October: 130.00 / 98.00 (the November line is not counted)
+      payer total 1,095.00 / 724.50
+    Blue Ridge Mutual
+      Ana Núñez, 2 lines: 325.00 / 250.35
+    Grand total 1,420.00 / 974.85
+    """
+    acme = factories.PayerFactory(name="Acme Health", payer_id="60054")
+    blue = factories.PayerFactory(name="Blue Ridge Mutual", payer_id="00390")
+
+    def coverage(payer, first, last):
+        return factories.CoverageFactory(
+            payer=payer,
+            client__first_name=first,
+            client__last_name=last,
+            client__primary_clinician=clinician,
+        )
+
+    zoe = coverage(acme, "Zoë", "O'Brien-Ångström")
+    sam = coverage(acme, "Sam", "Lee")
+    ana = coverage(blue, "Ana", "Núñez")
+    seven = make_claim(
+        zoe,
+        [
+            Line(day(1), "90837", D("160.00"), D("120.00")),
+            Line(day(5), "90837", D("160.00"), D("120.00")),
+            Line(day(8), "90834", D("130.00"), D("98.00"), ("95",), pos="10"),
+            Line(day(12), "90834", D("130.00"), None),
+            Line(day(15), "90791", D("200.00"), D("150.00")),
+            Line(day(19), "90837", D("160.00"), D("120.00"), pointers="AB"),
+            Line(day(19), "90785", D("25.00"), D("18.50"), ("95", "HO"), pointers="B"),
+        ],
+        codes=("F41.1", "F32.A"),
+    )
+    spanning = make_claim(
+        sam,
+        [
+            Line(day(20), "90834", D("130.00"), D("98.00")),
+            Line(day(3, 11), "90834", D("130.00"), D("98.00")),
+        ],
+        status=Claim.Status.PAID,
+    )
+    blue_claim = make_claim(
+        ana,
+        [
+            Line(day(2), "90837", D("175.00"), D("140.25")),
+            Line(day(30), "90846", D("150.00"), D("110.10"), units=1),
+        ],
+        codes=("F43.23",),
+        status=Claim.Status.READY,
+    )
+    # Left out: a voided claim, the void claim (frequency 8) sent for a submitted one, and
+    # a September claim.
+    voided = make_claim(zoe, [Line(day(9), "90837", D("999.00"))], status=Claim.Status.VOID)
+    make_claim(
+        zoe,
+        [Line(day(9), "90837", D("888.00"))],
+        status=Claim.Status.READY,
+        frequency=Claim.Frequency.VOID,
+        original=voided,
+    )
+    make_claim(sam, [Line(day(28, 9), "90837", D("777.00"))])
+    return {
+        "acme": acme,
+        "blue": blue,
+        "seven": seven,
+        "spanning": spanning,
+        "blue_claim": blue_claim,
+        "voided": voided,
+    }
+
+
+def test_totals_per_claim_per_payer_and_overall_match_hand_computed_amounts(biller, october):
+    response = biller.get(URL)
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert (summary.start, summary.end) == (OCT, day(31))  # last month by default
+    assert [group.payer.name for group in summary.payers] == ["Acme Health", "Blue Ridge Mutual"]
+    acme, blue = summary.payers
+    assert [c.pk for c in acme.claims] == [october["spanning"].pk, october["seven"].pk]
+    spanning, seven = acme.claims
+    assert (seven.range_charge, seven.range_allowed, seven.range_lines) == (
+        D("965.00"),
+        D("626.50"),
+        7,
+    )
+    assert (spanning.range_charge, spanning.range_allowed, spanning.range_lines) == (
+        D("130.00"),
+        D("98.00"),
+        1,
+    )
+    assert (acme.charge, acme.allowed, acme.lines, acme.without_rate) == (
+        D("1095.00"),
+        D("724.50"),
+        8,
+        1,
+    )
+    assert (blue.charge, blue.allowed, blue.lines) == (D("325.00"), D("250.35"), 2)
+    assert (summary.charge, summary.allowed) == (D("1420.00"), D("974.85"))
+    assert summary.claim_count == 3
+
+    body = response.content.decode()
+    amounts = [
+        "$965.00",
+        "$626.50",
+        "$1,095.00",
+        "$724.50",
+        "$325.00",
+        "$250.35",
+        "$1,420.00",
+        "$974.85",
+    ]
+    for text in [*amounts, "(claim total $260.00 with 2 lines, some outside this range)"]:
+        assert text in body, text
+    assert escape("O'Brien-Ångström, Zoë") in body
+    assert "Núñez, Ana" in body
+    assert "$999.00" not in body and "$888.00" not in body and "$777.00" not in body
+
+
+def test_the_seventh_line_shows_its_codes_modifiers_and_diagnoses(biller, october):
+    summary = biller.get(URL).context["summary"]
+    seventh = summary.payers[0].claims[1].summary_lines[6]
+    assert (seventh.position, seventh.procedure_code) == (7, "90785")
+    assert seventh.modifiers == ["95", "HO"]
+    assert seventh.diagnosis_codes == ["F32.A"]
+    sixth = summary.payers[0].claims[1].summary_lines[5]
+    assert sixth.diagnosis_codes == ["F41.1", "F32.A"]
+
+
+def test_payers_and_statuses_narrow_the_summary(biller, october):
+    only_blue = biller.get(URL, {"payers": october["blue"].pk}).context["summary"]
+    assert [g.payer.name for g in only_blue.payers] == ["Blue Ridge Mutual"]
+    assert only_blue.charge == D("325.00")
+    only_paid = biller.get(URL, {"statuses": "paid"}).context["summary"]
+    assert [c.pk for g in only_paid.payers for c in g.claims] == [october["spanning"].pk]
+    only_void = biller.get(URL, {"statuses": "void"}).context["summary"]
+    assert [c.pk for g in only_void.payers for c in g.claims] == [october["voided"].pk]
+
+
+def test_an_explicit_range_counts_only_its_lines(biller, october):
+    summary = biller.get(URL, {"start": "2026-10-19", "end": "2026-11-30"}).context["summary"]
+    acme, blue = summary.payers
+    assert acme.charge == D("160.00") + D("25.00") + D("130.00") + D("130.00")
+    assert blue.charge == D("150.00")
+
+
+def test_an_empty_month_says_so_with_a_zero_grand_total(biller, october):
+    response = biller.get(URL, {"start": "2027-01-01", "end": "2027-01-31"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "No claims in this range." in body
+    assert response.context["summary"].charge == D("0.00")
+    grand = body[body.index("Grand total") :]
+    assert "$0.00" in grand[:400]
+
+
+def test_the_csv_has_a_header_and_exactly_the_rows(biller, october):
+    response = biller.get(URL, {"format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="summary-2026-10-01-2026-10-31.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    seven = october["seven"].control_number
+    spanning = october["spanning"].control_number
+    blue = october["blue_claim"].control_number
+    zoe = "O'Brien-Ångström, Zoë"
+    assert rows == [
+        ["Payer", "Claim control number", "Client", "Date of service", "POS", "Code",
+         "Modifiers", "Units", "Diagnosis codes", "Charge", "Expected allowed"],
+        ["Acme Health", spanning, "Lee, Sam", "2026-10-20", "11", "90834", "", "1", "F41.1",
+         "130.00", "98.00"],
+        ["Acme Health", seven, zoe, "2026-10-01", "11", "90837", "", "1", "F41.1", "160.00",
+         "120.00"],
+        ["Acme Health", seven, zoe, "2026-10-05", "11", "90837", "", "1", "F41.1", "160.00",
+         "120.00"],
+        ["Acme Health", seven, zoe, "2026-10-08", "10", "90834", "95", "1", "F41.1", "130.00",
+         "98.00"],
+        ["Acme Health", seven, zoe, "2026-10-12", "11", "90834", "", "1", "F41.1", "130.00",
+         ""],
+        ["Acme Health", seven, zoe, "2026-10-15", "11", "90791", "", "1", "F41.1", "200.00",
+         "150.00"],
+        ["Acme Health", seven, zoe, "2026-10-19", "11", "90837", "", "1", "F41.1 F32.A",
+         "160.00", "120.00"],
+        ["Acme Health", seven, zoe, "2026-10-19", "11", "90785", "95 HO", "1", "F32.A",
+         "25.00", "18.50"],
+        ["Blue Ridge Mutual", blue, "Núñez, Ana", "2026-10-02", "11", "90837", "", "1",
+         "F43.23", "175.00", "140.25"],
+        ["Blue Ridge Mutual", blue, "Núñez, Ana", "2026-10-30", "11", "90846", "", "1",
+         "F43.23", "150.00", "110.10"],
+    ]  # fmt: skip
+    charges = [D(row[9]) for row in rows[1:]]
+    assert sum(charges) == D("1420.00")
+
+
+def test_a_csv_cell_that_looks_like_a_formula_is_quoted(biller, practice_row, clinician):
+    coverage = factories.CoverageFactory(
+        client__first_name="x",
+        client__last_name="=HYPERLINK(1)",
+        client__primary_clinician=clinician,
+    )
+    make_claim(coverage, [Line(day(6))])
+    rows = list(
+        csv.reader(io.StringIO(biller.get(URL, {"format": "csv"}).content.decode("utf-8-sig")))
+    )
+    assert rows[1][2] == "'=HYPERLINK(1), x"
+
+
+def test_the_print_view_links_the_print_stylesheet_and_has_no_navigation(
+    biller, october, practice_row
+):
+    response = biller.get(URL, {"print": "1"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'href="/static/css/print.css"' in body
+    assert "<nav" not in body and "navbar" not in body and "Log out" not in body
+    # The practice header heads every table, so it prints at the top of every page.
+    assert body.count('class="print-header"') == 3  # totals, Acme, Blue Ridge
+    for text in [
+        practice_row.name,
+        practice_row.npi,
+        practice_row.tax_id,
+        "Services 10/01/2026 – 10/31/2026",
+        "Printed 11/15/2026",
+    ]:
+        assert text in body, text
+    assert body.count("page-break") == 2  # each payer starts a new page
+    assert "window.print()" in body
+
+
+def test_the_screen_page_prints_too(biller, october):
+    body = biller.get(URL).content.decode()
+    assert 'href="/static/css/print.css" media="print"' in body
+    assert "window.print()" in body
+    assert "d-none d-print-table-row" in body  # the practice header, shown on paper only
+    assert "print=1" in body and "format=csv" in body
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"start": "2026-10-31", "end": "2026-10-01"}, "end",
+         "The end date is before the start date."),
+        ({"start": "2026-02-30", "end": "2026-03-31"}, "start", "Enter a valid date."),
+        ({"start": "", "end": "2026-03-31"}, "start", "This field is required."),
+        ({"payers": "not-a-payer"}, "payers", "“not-a-payer” is not a valid value."),
+        ({"statuses": "lost"}, "statuses",
+         "Select a valid choice. lost is not one of the available choices."),
+    ],
+)  # fmt: skip
+def test_invalid_input_shows_the_form_with_messages_and_a_400_csv(
+    biller, practice_row, params, field, message
+):
+    factories.PayerFactory()  # a checkbox list shows its error after its last box
+    response = biller.get(URL, params)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    assert response.context["summary"] is None
+    body = response.content.decode()
+    assert 'id="summary-errors"' in body  # a summary of the errors above the form
+    assert f'id="id_{field}_error"' in body or f"error_1_id_{field}" in body  # and beside it
+    csv_response = biller.get(URL, {**params, "format": "csv"})
+    assert csv_response.status_code == 400
+    assert field in csv_response.content.decode()
+
+
+def test_a_claim_built_from_sessions_shows_the_payers_expected_allowed(biller, practice_row):
+    coverage = factories.CoverageFactory()
+    factories.PayerRateFactory(
+        payer=coverage.payer,
+        procedure=ProcedureCode.objects.get(code="90837"),
+        allowed_amount=D("121.37"),
+    )
+    ready_session(coverage.client, date=day(5))
+    claims_build()
+    summary = biller.get(URL).context["summary"]
+    assert (summary.charge, summary.allowed) == (D("160.00"), D("121.37"))
+
+
+@pytest.mark.parametrize("claims", [2, 30])
+def test_the_summary_runs_the_same_queries_for_2_or_30_claims(
+    biller, clinician, django_assert_max_num_queries, claims
+):
+    payers = [factories.PayerFactory() for _ in range(3)]
+    for n in range(claims):
+        coverage = factories.CoverageFactory(
+            payer=payers[n % 3], client__primary_clinician=clinician
+        )
+        make_claim(coverage, [Line(day(1 + n % 28)), Line(day(2), "90785", D("25.00"))])
+    # 15 = the login session, the user, the user's roles, the user's clinician row (menu),
+    # payers for the form's checkboxes, the claims with their in-range totals (one
+    # aggregate query), their in-range lines, their diagnoses, the totals per payer (one
+    # aggregate query), the practice for the header, the session save, and the request's
+    # two savepoint pairs (ATOMIC_REQUESTS). None of them per claim or per payer.
+    with django_assert_max_num_queries(15):
+        response = biller.get(URL)
+    assert response.context["summary"].claim_count == claims
+    with django_assert_max_num_queries(15):
+        response = biller.get(URL, {"format": "csv", "payers": [p.pk for p in payers]})
+    assert len(response.content.decode("utf-8-sig").splitlines()) == 1 + 2 * claims

@@ -1,0 +1,249 @@
+"""Superbills: content, pages, the empty range, and who may download one."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from billing.models import DiagnosisCode, ProcedureCode
+from billing.outputs.superbill import amount_paid_for, render_superbill, superbill_for
+from practice.models import Session
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 3, 2)
+START, END = datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)
+
+
+def attended(client, *, date=DAY, code="90837", status=Session.Status.READY, codes=("F41.1",),
+             charge="160.00", modifiers=(), **kw):  # fmt: skip
+    session = factories.SessionFactory(client=client, date=date, status=status, **kw)
+    for position, icd in enumerate(codes, start=1):
+        diagnosis = client.diagnoses.filter(code__code=icd).first() or factories.DiagnosisFactory(
+            client=client, code=DiagnosisCode.objects.get(code=icd), rank=position
+        )
+        factories.SessionDiagnosisFactory(session=session, diagnosis=diagnosis, position=position)
+    mods = {f"modifier_{n}": modifier for n, modifier in enumerate(modifiers, start=1)}
+    factories.ServiceLineFactory(
+        session=session,
+        position=1,
+        procedure=ProcedureCode.objects.get(code=code),
+        charge=Decimal(charge),
+        **mods,
+    )
+    return session
+
+
+def text_of(data: bytes) -> list[str]:
+    """Each page's text, runs of white space (wrapped cells) as one space."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.fixture
+def self_pay(clinician):
+    return factories.ClientFactory(
+        first_name="Zoë",
+        last_name="Nguyễn",
+        self_pay=True,
+        primary_clinician=clinician,
+        date_of_birth=datetime.date(1990, 7, 14),
+    )
+
+
+def test_a_superbill_has_what_an_insurer_needs(self_pay, clinician):
+    attended(self_pay, date=DAY, modifiers=("95",), place_of_service=factories.pos("10"))
+    attended(self_pay, date=DAY + datetime.timedelta(days=7), code="90834", charge="130.00",
+             status=Session.Status.BILLED, codes=("F41.1", "F43.10"))  # fmt: skip
+    (page,) = text_of(render_superbill(self_pay, START, END))
+    for expected in (
+        "Riverbend Counseling Group PLLC",
+        "120 Main St Ste 4",
+        "Tax ID (EIN): 12-3456789",
+        clinician.npi,
+        f"{clinician.license_number} IL",
+        "LCSW",
+        "Zoë Nguyen",  # Latin-1 kept, the rest transliterated
+        "Date of birth: 07/14/1990",
+        "03/02/2026",
+        "03/09/2026",
+        "90837",
+        ProcedureCode.objects.get(code="90837").description,
+        "90834",
+        ProcedureCode.objects.get(code="90834").description,
+        "Places of service (POS): 10",
+        "95",
+        "F41.1",
+        "Generalized anxiety disorder",
+        "F43.10",
+        "290.00",  # total fee
+        "Signature of",
+    ):
+        assert expected in page, expected
+
+
+def test_no_shows_drafts_and_other_dates_stay_off(self_pay):
+    attended(self_pay, date=DAY)
+    attended(self_pay, date=DAY + datetime.timedelta(days=1), status=Session.Status.NO_SHOW)
+    attended(self_pay, date=DAY + datetime.timedelta(days=2), status=Session.Status.DRAFT)
+    attended(self_pay, date=END + datetime.timedelta(days=1))
+    bill = superbill_for(client=self_pay, start=START, end=END)
+    assert [row.date for row in bill.rows] == [DAY]
+    assert bill.total_fee == Decimal("160.00")
+    assert bill.total_balance == Decimal("160.00")
+
+
+def test_paid_is_zero_until_payments_exist(self_pay):
+    session = attended(self_pay)
+    lines = list(session.lines.all())
+    assert amount_paid_for(lines) == {lines[0].pk: Decimal("0.00")}
+    (page,) = text_of(render_superbill(self_pay, START, END))
+    assert "0.00" in page
+
+
+def test_an_insured_client_shows_the_member_id(clinician):
+    coverage = factories.CoverageFactory(client__primary_clinician=clinician, member_id="MEM4242")
+    attended(coverage.client)
+    (page,) = text_of(render_superbill(coverage.client, START, END))
+    assert "Member ID: MEM4242" in page
+
+
+def test_an_ssn_prints_as_ssn(self_pay, practice_row):
+    practice_row.tax_id, practice_row.tax_id_type = "123-45-6789", "SSN"
+    practice_row.save()
+    attended(self_pay)
+    (page,) = text_of(render_superbill(self_pay, START, END))
+    assert "SSN: 123-45-6789" in page
+
+
+def test_a_long_superbill_repeats_the_table_header_on_each_page(self_pay):
+    for n in range(60):
+        attended(self_pay, date=datetime.date(2025, 1, 1) + datetime.timedelta(days=n))
+    pages = text_of(render_superbill(self_pay, datetime.date(2025, 1, 1), END))
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert "Description" in page and "Balance" in page
+        assert f"Page {number} of {len(pages)}" in page
+    assert "9,600.00" in pages[-1]  # 60 × 160.00
+
+
+def test_the_superbill_of_a_supervised_associate_names_the_supervisor(practice_row):
+    supervisor = factories.ClinicianFactory(first_name="Pat", last_name="Senior", credentials="PhD")
+    associate = factories.ClinicianFactory(supervisor=supervisor)
+    client = factories.ClientFactory(primary_clinician=associate, self_pay=True)
+    attended(client)
+    (page,) = text_of(render_superbill(client, START, END))
+    assert associate.npi in page and "Supervised by: Pat Senior, PhD" in page
+
+
+# --- Views ---------------------------------------------------------------------------
+
+
+def url(client_pk, start=START, end=END):
+    return f"{reverse('billing:superbill')}?client={client_pk}&start={start}&end={end}"
+
+
+def test_a_biller_downloads_a_superbill(client, biller_user, self_pay):
+    attended(self_pay)
+    client.force_login(biller_user)
+    response = client.get(url(self_pay.pk))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="superbill-{self_pay.account_number}-20260301-20260331.pdf"'
+    )
+    assert "90837" in text_of(response.content)[0]
+
+
+def test_an_empty_range_is_a_400_with_a_message(client, biller_user, self_pay):
+    attended(self_pay)
+    client.force_login(biller_user)
+    response = client.get(url(self_pay.pk, datetime.date(2025, 1, 1), datetime.date(2025, 1, 31)))
+    assert response.status_code == 400
+    assert b"nothing to put on a superbill" in response.content
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "client=x&start=2026-03-01&end=2026-03-31", "client={pk}&start=2026-03-01",
+     "client={pk}&start=2026-02-30&end=2026-03-31", "client={pk}&start=03/01/2026&end=2026-03-31",
+     "client={pk}&start=2026-03-31&end=2026-03-01"],
+)  # fmt: skip
+def test_bad_parameters_are_a_400_never_a_500(client, biller_user, self_pay, query):
+    attended(self_pay)
+    client.force_login(biller_user)
+    response = client.get(f"{reverse('billing:superbill')}?{query.format(pk=self_pay.pk)}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+
+
+def test_an_unknown_client_is_a_404(client, biller_user, self_pay):
+    client.force_login(biller_user)
+    assert client.get(url(self_pay.pk + 99)).status_code == 404
+
+
+def test_a_clinician_downloads_superbills_for_their_own_clients_only(
+    client, clinician_user, other_clinician_user, self_pay
+):
+    attended(self_pay)
+    client.force_login(clinician_user)
+    assert client.get(url(self_pay.pk)).status_code == 200
+    client.force_login(other_clinician_user)
+    assert client.get(url(self_pay.pk)).status_code == 404
+    assert client.get(reverse("billing:superbill_form") + f"?client={self_pay.pk}").status_code == (
+        404
+    )
+
+
+def test_a_clinician_sees_only_their_own_sessions_on_a_shared_client(
+    client, clinician_user, other_clinician, self_pay
+):
+    attended(self_pay, date=DAY)
+    attended(self_pay, date=DAY + datetime.timedelta(days=1), clinician=other_clinician)
+    client.force_login(clinician_user)
+    (page,) = text_of(client.get(url(self_pay.pk)).content)
+    assert "03/02/2026" in page and "03/03/2026" not in page
+    assert other_clinician.npi not in page
+
+
+def test_the_form_page_warns_when_the_practice_bills_under_an_ssn(
+    client, biller_user, self_pay, practice_row
+):
+    client.force_login(biller_user)
+    form = reverse("billing:superbill_form") + f"?client={self_pay.pk}"
+    response = client.get(form)
+    assert response.status_code == 200
+    assert b"Social Security number" not in response.content
+    practice_row.tax_id, practice_row.tax_id_type = "123-45-6789", "SSN"
+    practice_row.save()
+    assert b"Social Security number" in client.get(form).content
+
+
+def test_superbill_queries_do_not_grow_with_the_number_of_sessions(
+    client, biller_user, self_pay, django_assert_max_num_queries
+):
+    attended(self_pay, date=DAY)
+    client.force_login(biller_user)
+    # Login session, user, role groups; client; sessions, their lines (with codes), their
+    # diagnoses (with codes); the practice; the coverage; the session's activity stamp;
+    # two savepoints around each (atomic requests).
+    queries = 14
+    with django_assert_max_num_queries(queries):
+        assert client.get(url(self_pay.pk)).status_code == 200
+    for n in range(1, 20):
+        attended(self_pay, date=DAY + datetime.timedelta(days=n), codes=("F41.1", "F43.10"))
+    with django_assert_max_num_queries(queries):
+        assert client.get(url(self_pay.pk)).status_code == 200
+
+
+def test_the_licensed_cpt_descriptor_never_prints(self_pay):
+    ProcedureCode.objects.filter(code="90837").update(official_descriptor="LICENSED TEXT XYZ")
+    attended(self_pay)
+    (page,) = text_of(render_superbill(self_pay, START, END))
+    assert "LICENSED TEXT XYZ" not in page
+    assert ProcedureCode.objects.get(code="90837").description in page
