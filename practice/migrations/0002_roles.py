@@ -54,7 +54,12 @@ ROLE_PERMISSIONS = {
             "view_claimdiagnosis",
         ],
     },
-    "Owner": {"practice": "__all__", "billing": "__all__"},
+    "Owner": {
+        "practice": "__all__",
+        "billing": "__all__",
+        # Owners add staff and give them roles in the admin.
+        "auth": ["view_user", "add_user", "change_user", "view_group"],
+    },
 }
 
 
