@@ -1,14 +1,330 @@
+"""Session pages: list, log, edit, status, delete, and the live line proposal.
+
+Every view reads sessions through ``Session.objects.for_user``: a clinician reaches only
+their own (anyone else's is a 404), billing staff reach all. Rules live in
+``practice/forms/sessions.py`` and ``practice/services.py``; views check access, validate,
+call one service and redirect.
+"""
+
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from practice.models import Session
+from practice import roles, services
+from practice.forms.sessions import (
+    SessionEntry,
+    SessionFilterForm,
+    entries_for_edit,
+    initial_for_create,
+    initial_from_session,
+    last_session,
+    preview_of,
+)
+from practice.models import Client, ServiceLine, Session, SessionDiagnosis
+
+PAGE_SIZE = 50
+STATUS_ACTIONS = {
+    Session.Status.READY: "Mark ready to bill",
+    Session.Status.DRAFT: "Back to draft",
+    Session.Status.NO_SHOW: "No-show",
+    Session.Status.LATE_CANCEL: "Late cancellation",
+    Session.Status.CANCELLED: "Cancelled",
+}
 
 
-def session_list(request):
-    sessions = (
-        Session.objects.for_user(request.user)
-        .select_related("client", "clinician", "place_of_service")
-        .with_charges()
+def _visible(request: HttpRequest):
+    return Session.objects.for_user(request.user)
+
+
+def _require_logger(request: HttpRequest) -> None:
+    """Sessions are logged by clinicians (their own) and billing staff (anyone's)."""
+    if not (roles.sees_all_clients(request.user) or roles.clinician_of(request.user)):
+        raise PermissionDenied
+
+
+def _may_change(user, session: Session) -> bool:
+    """The session's own clinician, or billing staff (for_user already hid the rest)."""
+    if roles.sees_all_clients(user):
+        return True
+    own = roles.clinician_of(user)
+    return own is not None and own.pk == session.clinician_id
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    """Sessions the user may see, filtered, 50 a page, with per-row and filtered totals."""
+    filters = SessionFilterForm(request.GET or None, user=request.user)
+    filtered = filters.filter(_visible(request))
+    # One aggregate gives the paginator its count and the page its filtered total.
+    summary = filtered.aggregate(
+        count=Count("pk", distinct=True), total=Sum("lines__charge", default=services.ZERO)
     )
-    return render(request, "practice/session_list.html", {"sessions": sessions[:200]})
+    rows = (
+        filtered.select_related("client", "clinician", "place_of_service")
+        .prefetch_related(
+            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure"))
+        )
+        .with_charges()
+        # Meta.ordering does not apply to a GROUP BY query: order explicitly.
+        .order_by("-date", "-start_time", "-pk")
+    )
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.count = summary["count"]
+    page = paginator.get_page(request.GET.get("page"))
+    total = summary["total"]
+    return render(
+        request,
+        "practice/session_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "sessions": page.object_list,
+            "total": total,
+            "sees_all": roles.sees_all_clients(request.user),
+        },
+    )
+
+
+def _render_form(
+    request: HttpRequest,
+    *,
+    entry: SessionEntry,
+    preview: SessionEntry,
+    session: Session | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    suggest_url = reverse("practice:session_suggest")
+    if session is not None:
+        suggest_url += f"?session={session.pk}"
+    return render(
+        request,
+        "practice/session_form.html",
+        {
+            "form": entry.form,
+            "formset": preview.formset,
+            "preview": preview,
+            "session": session,
+            "suggest_url": suggest_url,
+            "client": entry.form.selected_client,
+            "not_saved": entry.form.is_bound,
+        },
+        status=status,
+    )
+
+
+def _save(request: HttpRequest, entry: SessionEntry, *, session: Session | None = None):
+    """Save a valid entry; on a rule the models catch, show the form again."""
+    saved = entry.session
+    saved.place_of_service = entry.place_of_service
+    try:
+        services.session_save(
+            session=saved, diagnoses=entry.diagnoses, lines=entry.lines, user=request.user
+        )
+    except services.SessionLocked as locked:
+        messages.error(request, str(locked))
+        return redirect("practice:session_detail", pk=saved.pk)
+    except ValidationError as error:
+        for message in error.messages:
+            entry.form.add_error(None, message)
+        return _render_form(request, entry=entry, preview=entry, session=session)
+    messages.success(request, f"Session saved: {saved}.")
+    for warning in entry.warnings:
+        messages.warning(request, warning)
+    if request.POST.get("ready"):
+        try:
+            services.session_set_status(
+                session=saved, status=Session.Status.READY, user=request.user
+            )
+        except ValueError as error:
+            messages.error(request, str(error))
+    return redirect("practice:session_detail", pk=saved.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def session_create(request: HttpRequest) -> HttpResponse:
+    """Log a session. ``?client=<id>`` picks the client; ``?repeat=<id>`` also fills in
+    the client's last session (service, length, place, diagnoses)."""
+    _require_logger(request)
+    if request.method == "POST":
+        entry = SessionEntry(user=request.user, data=request.POST)
+        if entry.is_valid():
+            return _save(request, entry)
+        return _render_form(request, entry=entry, preview=entry)
+    clients = Client.objects.for_user(request.user).active()
+    client = None
+    initial: dict = {}
+    repeat = request.GET.get("repeat", "")
+    chosen = repeat or request.GET.get("client", "")
+    if chosen.isdigit():
+        client = get_object_or_404(clients, pk=chosen)
+    initial = initial_for_create(user=request.user, client=client)
+    if repeat and client is not None:
+        last = last_session(user=request.user, client=client)
+        if last is None:
+            messages.info(request, f"{client.full_name} has no earlier session to repeat.")
+        else:
+            initial.update(initial_from_session(last))
+            if not roles.sees_all_clients(request.user):
+                initial.pop("clinician", None)
+    entry = SessionEntry(user=request.user, initial=initial)
+    return _render_form(request, entry=entry, preview=preview_of(entry))
+
+
+@require_GET
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(
+        _visible(request).select_related(
+            "client", "clinician", "location", "place_of_service", "created_by"
+        ),
+        pk=pk,
+    )
+    lines = list(session.lines.select_related("procedure"))
+    diagnoses = list(
+        SessionDiagnosis.objects.filter(session=session).select_related("diagnosis__code")
+    )
+    warnings: list[str] = []
+    if session.status in (Session.Status.DRAFT, Session.Status.READY):
+        coverage = services.primary_coverage(client=session.client, on=session.date)
+        warnings = services.session_warnings(
+            session=session, coverage=coverage, codes=[line.procedure.code for line in lines]
+        )
+    may_change = _may_change(request.user, session)
+    actions = [
+        (status, STATUS_ACTIONS[status])
+        for status in STATUS_ACTIONS
+        if may_change and status in services.STATUS_TRANSITIONS.get(session.status, ())
+    ]
+    return render(
+        request,
+        "practice/session_detail.html",
+        {
+            "session": session,
+            "lines": lines,
+            "diagnoses": [
+                (services.POINTER_LETTERS[row.position - 1], row.diagnosis) for row in diagnoses
+            ],
+            "total": sum((line.charge for line in lines), services.ZERO),
+            "warnings": warnings,
+            "actions": actions,
+            "may_change": may_change,
+            "billed_reason": services.billed_reason(session) if session.is_billed else "",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(_visible(request).select_related("clinician"), pk=pk)
+    if not _may_change(request.user, session):
+        raise PermissionDenied
+    if session.is_billed:
+        messages.error(request, services.billed_reason(session))
+        return redirect("practice:session_detail", pk=session.pk)
+    if request.method == "POST":
+        entry = SessionEntry(user=request.user, data=request.POST, instance=session)
+        if entry.is_valid():
+            return _save(request, entry, session=session)
+        return _render_form(request, entry=entry, preview=entry, session=session)
+    entry, preview = entries_for_edit(user=request.user, session=session)
+    return _render_form(request, entry=entry, preview=preview, session=session)
+
+
+@require_http_methods(["GET", "POST"])
+def session_suggest(request: HttpRequest) -> HttpResponse:
+    """The proposed lines for the form as it stands (an HTML partial for htmx).
+
+    When the client changed since the page listed diagnoses, the partial also replaces
+    the client's diagnoses (out of band); while lines are not overridden it keeps the
+    override rows in step with the proposal.
+    """
+    _require_logger(request)
+    session = None
+    if request.GET.get("session"):
+        session = get_object_or_404(_visible(request), pk=request.GET["session"])
+        if not _may_change(request.user, session):
+            raise PermissionDenied
+        if session.is_billed:
+            reason = services.billed_reason(session)
+            return HttpResponse(format_html('<p class="text-muted mb-0">{}</p>', reason))
+    data = (request.POST if request.method == "POST" else request.GET).copy()
+    entry = SessionEntry(user=request.user, data=data, instance=session)
+    client_changed = entry.form.client_changed
+    if client_changed:
+        client = entry.form.selected_client
+        defaults = initial_for_create(user=request.user, client=client) if client else {}
+        data.setlist("diagnoses", [str(pk) for pk in defaults.get("diagnoses", [])])
+        data["rendered_client"] = str(client.pk) if client else ""
+        entry = SessionEntry(user=request.user, data=data, instance=session)
+    entry.is_valid()
+    return render(
+        request,
+        "practice/includes/_session_suggest.html",
+        {
+            "preview": entry,
+            "form": entry.form,
+            "formset": entry.formset,
+            "client": entry.form.selected_client,
+            "session": session,
+            "client_changed": client_changed,
+        },
+    )
+
+
+@require_POST
+def session_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a session: draft ⇄ ready, no-show, late cancellation, cancelled."""
+    session = get_object_or_404(_visible(request), pk=pk)
+    if not _may_change(request.user, session):
+        raise PermissionDenied
+    status = request.POST.get("status", "")
+    try:
+        services.session_set_status(session=session, status=status, user=request.user)
+    except (services.SessionLocked, ValueError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{session}: {session.get_status_display().lower()}.")
+    return redirect(_next_url(request, reverse("practice:session_detail", args=[session.pk])))
+
+
+@require_http_methods(["GET", "POST"])
+def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a draft (GET asks to confirm). Anything past draft is kept."""
+    session = get_object_or_404(_visible(request).select_related("client"), pk=pk)
+    if not _may_change(request.user, session):
+        raise PermissionDenied
+    if session.status != Session.Status.DRAFT:
+        reason = (
+            services.billed_reason(session)
+            if session.is_billed
+            else "Only draft sessions can be deleted; mark it cancelled instead."
+        )
+        messages.error(request, reason)
+        return redirect("practice:session_detail", pk=session.pk)
+    if request.method == "POST":
+        label = str(session)
+        try:
+            services.session_delete(session=session, user=request.user)
+        except (services.SessionLocked, ValueError) as error:
+            messages.error(request, str(error))
+            return redirect("practice:session_detail", pk=pk)
+        messages.success(request, f"Deleted {label}.")
+        return redirect("practice:session_list")
+    return render(request, "practice/session_confirm_delete.html", {"session": session})

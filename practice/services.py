@@ -1,0 +1,360 @@
+"""Session workflows: what a session will bill, what to warn about, and saving it.
+
+Views stay thin: the form validates what a person typed (``practice/forms/sessions.py``),
+these functions decide and write. Coding rules come from ``billing/coding.py`` and payer
+rules from ``billing/rules.py``; nothing here repeats them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from billing import rules
+from billing.models import Payer, ProcedureCode
+from practice.models import (
+    Client,
+    Clinician,
+    Coverage,
+    Diagnosis,
+    ServiceLine,
+    Session,
+    SessionDiagnosis,
+)
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+POINTER_LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21: diagnoses A-L (DOMAIN.md §4)
+MAX_DIAGNOSES = 12
+MAX_POINTERS = 4
+MAX_MODIFIERS = 4
+GROUP_SERVICES = frozenset({Session.Service.GROUP, Session.Service.MULTI_FAMILY_GROUP})
+NOT_SEEN_STATUSES = frozenset(
+    {Session.Status.NO_SHOW, Session.Status.LATE_CANCEL, Session.Status.CANCELLED}
+)
+
+# Who may move a session where: billed and closed sessions belong to the claim process.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    Session.Status.DRAFT: frozenset(
+        {
+            Session.Status.READY,
+            Session.Status.NO_SHOW,
+            Session.Status.LATE_CANCEL,
+            Session.Status.CANCELLED,
+        }
+    ),
+    Session.Status.READY: frozenset(
+        {
+            Session.Status.DRAFT,
+            Session.Status.NO_SHOW,
+            Session.Status.LATE_CANCEL,
+            Session.Status.CANCELLED,
+        }
+    ),
+    Session.Status.NO_SHOW: frozenset({Session.Status.DRAFT}),
+    Session.Status.LATE_CANCEL: frozenset({Session.Status.DRAFT}),
+    Session.Status.CANCELLED: frozenset({Session.Status.DRAFT}),
+}
+
+
+class SessionLocked(Exception):
+    """The session is billed: it changes only through its claim (void or replace)."""
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """A service line as it will be saved: the charge is the fee schedule × units."""
+
+    procedure: ProcedureCode
+    modifiers: tuple[str, ...]
+    units: int
+    pointers: str
+    charge: Decimal
+    place_of_service: str
+
+    @property
+    def code(self) -> str:
+        return self.procedure.code
+
+    @property
+    def description(self) -> str:
+        return self.procedure.description
+
+
+def billed_reason(session: Session) -> str:
+    """Why a billed session cannot be edited, in words a clinician can act on."""
+    return (
+        f"This session is {session.get_status_display().lower()}: it is on a claim. "
+        "Void or replace the claim to change it."
+    )
+
+
+def pointer_letters(count: int) -> str:
+    """Default pointers: the session's first diagnoses, up to the four a line may carry."""
+    return POINTER_LETTERS[: min(count, MAX_POINTERS)]
+
+
+def primary_coverage(*, client: Client, on: datetime.date) -> Coverage | None:
+    """The client's primary coverage in force on a date of service, or None (one query).
+
+    A self-pay client has none: claims are not sent for them (DOMAIN.md §10).
+    """
+    if client.self_pay:
+        return None
+    return (
+        client.coverages.filter(priority=Coverage.Priority.PRIMARY, effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .select_related("payer__telehealth_home_pos", "payer__telehealth_other_pos")
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+
+
+def session_proposal(
+    *,
+    service: str,
+    minutes: int,
+    clinician: Clinician,
+    payer: Payer | None,
+    fees: Mapping[str, Decimal],
+    in_person_pos: str,
+    telehealth: str,
+    client_at_home: bool,
+    interactive_complexity: bool,
+    em_code: str = "",
+) -> rules.Proposal:
+    """``billing.rules.propose`` plus, for a prescriber, the E/M visit code they chose.
+
+    DOMAIN.md §1: an E/M visit (99202-99215) turns the psychotherapy codes into their
+    add-on forms (90833/90836/90838); the E/M code itself is the prescriber's choice, so
+    it comes from the form and leads the lines. Raises ValueError like ``propose``.
+    """
+    proposal = rules.propose(
+        service=service,
+        minutes=minutes,
+        clinician=clinician,
+        payer=payer,
+        fees=fees,
+        in_person_pos=in_person_pos,
+        telehealth=telehealth,
+        client_at_home=client_at_home,
+        interactive_complexity=interactive_complexity,
+        with_em=bool(em_code),
+    )
+    if not em_code:
+        return proposal
+    pos = rules.place_of_service(
+        telehealth=telehealth,
+        client_at_home=client_at_home,
+        in_person_pos=in_person_pos,
+        payer=payer,
+    )
+    em_line = rules.ProposedLine(
+        code=em_code,
+        units=1,
+        modifiers=rules.line_modifiers(telehealth=telehealth, payer=payer, clinician=clinician),
+        place_of_service=pos,
+        charge=fees.get(em_code, ZERO).quantize(CENT),
+        description="E/M office visit",
+    )
+    return rules.Proposal(lines=(em_line, *proposal.lines), warnings=proposal.warnings)
+
+
+def line_charge(*, fees: Mapping[str, Decimal], code: str, units: int) -> Decimal:
+    """The charge stored on a line: the unit fee on the date of service × units."""
+    return (fees.get(code, ZERO) * units).quantize(CENT)
+
+
+def session_warnings(
+    *, session: Session, coverage: Coverage | None, codes: Sequence[str]
+) -> list[str]:
+    """Things a clinician or biller should know that do not stop the session being saved.
+
+    - no coverage in force on the date of service for a client who is not self-pay;
+    - prior authorization missing (payer requires one), not yet started, expired, or
+      with every authorized visit used (the client's sessions, by anyone, on the
+      authorization's dates, that the client attended);
+    - a likely duplicate: the same client already has the same code on the same day.
+
+    ``session`` may be unsaved; its own row is never counted against it.
+    """
+    client, on = session.client, session.date
+    warnings: list[str] = []
+    if coverage is None:
+        if not client.self_pay:
+            warnings.append(
+                f"{client.full_name} has no primary coverage in force on {on:%m/%d/%Y}: "
+                "the lines use self-pay rules. Add or update the coverage before billing."
+            )
+    else:
+        warnings.extend(_authorization_warnings(session=session, coverage=coverage))
+    if codes:
+        others = (
+            Session.objects.filter(client=client, date=on, status__in=Session.ATTENDED_STATUSES)
+            .exclude(pk=session.pk)
+            .filter(lines__procedure__code__in=set(codes))
+            .values_list("lines__procedure__code", flat=True)
+            .distinct()
+        )
+        repeated = sorted(set(others))
+        if repeated:
+            warnings.append(
+                f"Possible duplicate: {client.full_name} already has {', '.join(repeated)} "
+                f"on {on:%m/%d/%Y} in another session."
+            )
+    return warnings
+
+
+def _authorization_warnings(*, session: Session, coverage: Coverage) -> list[str]:
+    on = session.date
+    number = coverage.prior_auth_number
+    if not number:
+        if coverage.payer.requires_prior_authorization:
+            return [
+                f"{coverage.payer.name} requires prior authorization and none is on file "
+                "for this coverage."
+            ]
+        return []
+    if coverage.prior_auth_to and on > coverage.prior_auth_to:
+        return [f"Prior authorization {number} expired on {coverage.prior_auth_to:%m/%d/%Y}."]
+    if coverage.prior_auth_from and on < coverage.prior_auth_from:
+        return [
+            f"Prior authorization {number} starts on {coverage.prior_auth_from:%m/%d/%Y}, "
+            "after this date of service."
+        ]
+    if coverage.prior_auth_visits is None:
+        return []
+    used = Session.objects.filter(
+        client=session.client,
+        date__gte=coverage.prior_auth_from or coverage.effective_from,
+        status__in=Session.ATTENDED_STATUSES,
+    ).exclude(pk=session.pk)
+    if coverage.prior_auth_to:
+        used = used.filter(date__lte=coverage.prior_auth_to)
+    count = used.count()
+    if count >= coverage.prior_auth_visits:
+        return [
+            f"Prior authorization {number} is used up: {count} of "
+            f"{coverage.prior_auth_visits} authorized visits are already logged."
+        ]
+    return []
+
+
+def _lock(session: Session) -> None:
+    """Re-read the status under a row lock: a claim may have billed the session, or
+    someone marked it a no-show, since the page was opened."""
+    session.status = (
+        Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+    )
+    if session.status in Session.BILLED_STATUSES:
+        raise SessionLocked(billed_reason(session))
+
+
+def session_save(
+    *,
+    session: Session,
+    diagnoses: Sequence[Diagnosis],
+    lines: Sequence[PlannedLine],
+    user,
+) -> Session:
+    """Save a session with its ordered diagnoses and service lines, all or nothing.
+
+    The lines and diagnoses replace whatever the session had. A session the client did
+    not attend (no-show, cancelled) keeps no service lines. Every row is ``full_clean``ed
+    first, so a rule the models hold fails here with a ValidationError, not halfway
+    through the writes. Raises SessionLocked for a billed session.
+    """
+    if len(diagnoses) > MAX_DIAGNOSES:
+        raise ValueError(f"A session carries at most {MAX_DIAGNOSES} diagnoses.")
+    adding = session.pk is None
+    try:
+        with transaction.atomic():
+            _write(session=session, diagnoses=diagnoses, lines=lines, user=user)
+    except Exception:
+        if adding:  # rolled back: the form may be shown again as a new session
+            session.pk = None
+            session._state.adding = True
+        raise
+    return session
+
+
+def _write(
+    *, session: Session, diagnoses: Sequence[Diagnosis], lines: Sequence[PlannedLine], user
+) -> None:
+    if session.pk is None:
+        session.created_by = user
+    else:
+        _lock(session)
+    session.full_clean()
+    session.save()
+    session.session_diagnoses.all().delete()
+    session.lines.all().delete()
+    for position, diagnosis in enumerate(diagnoses, start=1):
+        row = SessionDiagnosis(session=session, diagnosis=diagnosis, position=position)
+        row.full_clean()
+        row.save()
+    if session.status in NOT_SEEN_STATUSES:
+        return
+    for position, planned in enumerate(lines, start=1):
+        modifiers = [*planned.modifiers, "", "", "", ""][:MAX_MODIFIERS]
+        line = ServiceLine(
+            session=session,
+            position=position,
+            procedure=planned.procedure,
+            modifier_1=modifiers[0],
+            modifier_2=modifiers[1],
+            modifier_3=modifiers[2],
+            modifier_4=modifiers[3],
+            units=planned.units,
+            charge=planned.charge,
+            diagnosis_pointers=planned.pointers,
+        )
+        line.full_clean()
+        line.save()
+
+
+def session_set_status(*, session: Session, status: str, user) -> Session:
+    """Move a session along its workflow (draft ⇄ ready; no-show and cancellations).
+
+    A session marked no-show or cancelled before billing loses its service lines: there
+    is nothing to bill. Only a session with lines may be marked ready. Raises
+    SessionLocked for a billed session and ValueError for a move that is not allowed.
+    """
+    with transaction.atomic():
+        _lock(session)
+        allowed = STATUS_TRANSITIONS.get(session.status, frozenset())
+        if status not in allowed:
+            raise ValueError(
+                f"A {session.get_status_display().lower()} session cannot be marked "
+                f"{Session.Status(status).label.lower()}."
+                if status in Session.Status.values
+                else f"Unknown status {status!r}."
+            )
+        if status == Session.Status.READY and not session.lines.exists():
+            raise ValueError(
+                "This session has no service lines to bill: edit it first "
+                "(check its length and service)."
+            )
+        if status in NOT_SEEN_STATUSES:
+            session.lines.all().delete()
+        session.status = status
+        session.full_clean()
+        session.save(update_fields=["status", "updated_at"])
+    return session
+
+
+def session_delete(*, session: Session, user) -> None:
+    """Delete a draft session. Anything past draft is history: mark it cancelled instead."""
+    with transaction.atomic():
+        _lock(session)
+        if session.status != Session.Status.DRAFT:
+            raise ValueError(
+                f"Only draft sessions can be deleted; this one is "
+                f"{session.get_status_display().lower()}."
+            )
+        session.delete()
