@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -163,14 +163,13 @@ def _coverages_on(coverages: Iterable[Coverage], on: datetime.date) -> list[Cove
     return sorted((c for c in coverages if c.is_effective(on)), key=lambda c: c.priority)
 
 
-def _expected_rates(payer_ids: set[int]) -> dict[tuple[int, str], list[PayerRate]]:
-    """All rates of the payers involved, by (payer, code), newest first (one query)."""
+def _expected_rates(payer_id: int | None = None) -> dict[tuple[int, str], list[PayerRate]]:
+    """Fee schedule rows by (payer, code), newest first, in one query: one payer's, or
+    every payer's (a practice has a few payers and a few dozen codes each)."""
     table: dict[tuple[int, str], list[PayerRate]] = defaultdict(list)
-    rates = (
-        PayerRate.objects.filter(payer_id__in=payer_ids)
-        .select_related("procedure")
-        .order_by("-effective_from")
-    )
+    rates = PayerRate.objects.select_related("procedure").order_by("-effective_from")
+    if payer_id is not None:
+        rates = rates.filter(payer_id=payer_id)
     for rate in rates:
         table[(rate.payer_id, rate.procedure.code)].append(rate)
     return table
@@ -213,14 +212,52 @@ def claims_build(
     candidates = billable_sessions(through=through)
     if session_ids is not None:
         candidates = candidates.filter(pk__in=list(session_ids))
-    locked_ids = list(
+    locked = list(
         Session.objects.filter(pk__in=candidates.values("pk"))
         .select_for_update(skip_locked=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        .order_by("client_id", "pk")
+        .values_list("pk", "client_id")
     )
+    rates = _expected_rates(payer_id=payer.pk if payer else None)
+    for batch in _client_batches(locked):
+        drafts, billed = _draft_batch(
+            session_ids=batch, payer=payer, practice=practice, rates=rates, user=user, result=result
+        )
+        result.claims += _save_claims(drafts)
+        Session.objects.filter(pk__in=billed).update(status=Session.Status.BILLED)
+    return result
+
+
+BATCH_SESSIONS = 2000
+
+
+def _client_batches(locked: list[tuple[int, int]]) -> Iterator[list[int]]:
+    """Session ids in batches of about BATCH_SESSIONS, never splitting a client's sessions
+    (they may share a claim). Bounds memory and keeps IN lists within SQLite's limits."""
+    batch: list[int] = []
+    previous_client = None
+    for session_id, client_id in locked:
+        if len(batch) >= BATCH_SESSIONS and client_id != previous_client:
+            yield batch
+            batch = []
+        batch.append(session_id)
+        previous_client = client_id
+    if batch:
+        yield batch
+
+
+def _draft_batch(
+    *,
+    session_ids: list[int],
+    payer: Payer | None,
+    practice: Practice,
+    rates: dict[tuple[int, str], list[PayerRate]],
+    user,
+    result: BuildResult,
+) -> tuple[list[ClaimDraft], list[int]]:
+    """Claims drafted for one batch of locked sessions, and the ids of the sessions billed."""
     sessions = (
-        Session.objects.filter(pk__in=locked_ids, status=Session.Status.READY)
+        Session.objects.filter(pk__in=session_ids, status=Session.Status.READY)
         .select_related("client", "clinician__supervisor", "location", "place_of_service")
         .prefetch_related(
             Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
@@ -230,7 +267,6 @@ def claims_build(
         .order_by("client_id", "date", "start_time", "pk")
     )
     groups: dict[tuple, list[Session]] = defaultdict(list)
-    payer_ids: set[int] = set()
     for session in sessions:
         coverages = _coverages_on(session.client.coverages.all(), session.date)
         if not coverages:
@@ -242,7 +278,6 @@ def claims_build(
         if not session.lines.all():
             result.skipped.append((session, "the session has no service lines"))
             continue
-        payer_ids.add(coverage.payer_id)
         rendering, supervising = billing_clinicians(session.clinician, coverage.payer)
         key = (
             session.client_id,
@@ -253,7 +288,6 @@ def claims_build(
         )
         groups[key].append(session)
 
-    rates = _expected_rates(payer_ids)
     drafts: list[ClaimDraft] = []
     for (_, coverage_id, _, _, _), group in groups.items():
         first = group[0]
@@ -274,11 +308,7 @@ def claims_build(
                     user=user,
                 )
             )
-    result.claims = _save_claims(drafts)
-    Session.objects.filter(pk__in=[s.pk for g in groups.values() for s in g]).update(
-        status=Session.Status.BILLED
-    )
-    return result
+    return drafts, [s.pk for group in groups.values() for s in group]
 
 
 def _session_codes(session: Session) -> list[str]:
@@ -567,7 +597,7 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         rendering=rendering,
         supervising=supervising,
         sessions=sessions,
-        rates=_expected_rates({coverage.payer_id}),
+        rates=_expected_rates(payer_id=coverage.payer_id),
         user=user,
         frequency=Claim.Frequency.REPLACEMENT,
         original=claim,

@@ -216,3 +216,14 @@ def test_two_billers_building_at_once_never_bill_a_line_twice(practice_row):
     assert ClaimLine.objects.filter(live=True).count() == 40
     assert ClaimLine.objects.count() == 40
     assert Claim.objects.count() == 8
+
+
+def test_batches_never_split_a_clients_sessions_across_claims(practice_row, monkeypatch):
+    monkeypatch.setattr("billing.services.BATCH_SESSIONS", 2)
+    clients = [factories.CoverageFactory().client for _ in range(3)]
+    for client in clients:
+        for week in range(3):
+            ready_session(client, date=DAY + datetime.timedelta(days=7 * week))
+    claims = claims_build().claims
+    assert sorted(c.lines.count() for c in claims) == [3, 3, 3]
+    assert not Session.objects.filter(status=Session.Status.READY).exists()
