@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from billing.models import Claim, Payer, PayerRate, ProcedureCode
-from billing.services import claims_build
+from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
 from practice import demo_data
 from practice.management.commands.demo import clinician_npi
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 UNTIL = datetime.date(2026, 10, 31)
 SMALL = ["--clinicians", "6", "--clients", "30", "--months", "3", "--seed", "7"]
 SMALL += ["--until", UNTIL.isoformat()]
-ATTENDED = (Session.Status.DRAFT, Session.Status.READY)
+ATTENDED = Session.ATTENDED_STATUSES
 MD5_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
@@ -362,12 +362,39 @@ class TestSmallDemo:
         assert "clinician9" in output
         assert not Session.objects.filter(date__gt=timezone.localdate()).exists()
 
+    def test_the_past_is_billed_and_the_last_three_weeks_wait_for_the_biller(self, small_demo):
+        cutoff = UNTIL - datetime.timedelta(days=21)
+        statuses = set(Claim.objects.values_list("status", flat=True))
+        assert {Claim.Status.PAID, Claim.Status.SUBMITTED} <= statuses
+        assert not Session.objects.filter(status=Session.Status.READY, date__lte=cutoff).exists()
+        waiting = billable_sessions().filter(date__gt=cutoff)
+        payers_waiting = set(
+            waiting.values_list("client__coverages__payer__name", flat=True).distinct()
+        )
+        assert len(payers_waiting) >= 4
+        assert not Claim.objects.filter(lines__date_of_service__gt=cutoff).exists()
+
+    def test_every_billed_session_is_on_exactly_one_live_claim(self, small_demo):
+        billed = Session.objects.filter(
+            status__in=[Session.Status.BILLED, Session.Status.CLOSED], client__self_pay=False
+        )
+        assert billed.exists()
+        assert not billed.exclude(lines__claim_lines__live=True).exists()
+        claimed = Claim.objects.values_list("lines__service_line_id", flat=True)
+        assert len(list(claimed)) == len(set(claimed))
+
+    def test_claim_history_is_dated_after_each_month_ends(self, small_demo):
+        for claim in Claim.objects.prefetch_related("lines"):
+            last_service = max(line.date_of_service for line in claim.lines.all())
+            assert claim.created_at.date() > last_service
+
     def test_reset_also_deletes_claims_built_from_the_demo(self, small_demo):
-        claims_build(through=UNTIL - datetime.timedelta(days=30))
-        assert Claim.objects.exists()
+        claims_build(through=UNTIL)
+        before = set(Claim.objects.values_list("control_number", flat=True))
+        assert before
         run_demo("--reset", *SMALL)
-        assert not Claim.objects.exists()
-        assert not Session.objects.filter(status=Session.Status.BILLED).exists()
+        after = set(Claim.objects.values_list("control_number", flat=True))
+        assert not before & after
 
 
 def test_no_flags_on_a_database_with_other_practice_data_add_nothing():

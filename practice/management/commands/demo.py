@@ -34,6 +34,9 @@ from django.utils import timezone
 
 from billing import rules
 from billing.models import (
+    Claim,
+    ClaimDiagnosis,
+    ClaimLine,
     DiagnosisCode,
     Modifier,
     Payer,
@@ -41,6 +44,7 @@ from billing.models import (
     PlaceOfService,
     ProcedureCode,
 )
+from billing.services import claims_build
 from billing.validators import npi_check_digit
 from practice import demo_data as data
 from practice import roles
@@ -173,12 +177,22 @@ class Command(BaseCommand):
                 if verbosity >= 1:
                     self.stdout.write(f"Deleted the practice data ({deleted}).")
             builder.build()
+            claim_history(until=until, progress=self.stdout.write if verbosity >= 1 else None)
         if connection.vendor == "postgresql":
             # Fresh planner statistics, so the first queries on a million new rows (and
             # benchmarks run straight after) do not plan as if the tables were empty.
             with connection.cursor() as cursor:
                 quote = connection.ops.quote_name
-                tables = (Client, Coverage, Session, SessionDiagnosis, ServiceLine)
+                tables = (
+                    Client,
+                    Coverage,
+                    Session,
+                    SessionDiagnosis,
+                    ServiceLine,
+                    Claim,
+                    ClaimLine,
+                    ClaimDiagnosis,
+                )
                 cursor.execute(
                     "ANALYZE " + ", ".join(quote(model._meta.db_table) for model in tables)
                 )
@@ -189,6 +203,80 @@ class Command(BaseCommand):
             )
             self.stdout.write(summary_text())
         self.stdout.write(logins_text())
+
+
+# --- claim history -------------------------------------------------------------------
+
+UNBILLED_DAYS = 21  # the last three weeks stay ready (or draft) for the biller to build
+SETTLED_DAYS = 45  # claims built longer ago than this have been answered by the payer
+
+
+def _month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    ends = []
+    day = first
+    while day <= last:
+        following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        ends.append(min(following - datetime.timedelta(days=1), last))
+        day = following
+    return ends
+
+
+def claim_history(*, until: datetime.date, progress=None) -> None:
+    """Bill the demo's past like a practice would: claims built by the biller a few days
+    after each month ends, submitted the next day, and answered by the payer — mostly
+    paid, some partly paid, a few denied — while the last three weeks stay unbilled.
+
+    Uses billing.services.claims_build, so the history is exactly what the app builds.
+    """
+    first = Session.objects.order_by("date").values_list("date", flat=True).first()
+    cutoff = until - datetime.timedelta(days=UNBILLED_DAYS)
+    if first is None or first > cutoff:
+        return
+    biller = User.objects.filter(username="biller").first()
+    zone = timezone.get_current_timezone()
+    answered = (
+        [Claim.Status.PAID] * 16
+        + [Claim.Status.PARTIALLY_PAID] * 2
+        + [
+            Claim.Status.DENIED,
+            Claim.Status.SUBMITTED,
+        ]
+    )
+    for month_end in _month_ends(first, cutoff):
+        built = claims_build(through=month_end, user=biller)
+        built_on = month_end + datetime.timedelta(days=3)
+        at = datetime.datetime.combine(built_on, datetime.time(9, 30), tzinfo=zone)
+        ids = [claim.pk for claim in built.claims]
+        if (until - built_on).days > SETTLED_DAYS:
+            by_status: dict[str, list[int]] = {}
+            for claim_id in ids:
+                by_status.setdefault(answered[claim_id % len(answered)], []).append(claim_id)
+        else:
+            by_status = {Claim.Status.SUBMITTED: ids}
+        for status, chosen in by_status.items():
+            for start in range(0, len(chosen), BATCH_SIZE):
+                Claim.objects.filter(pk__in=chosen[start : start + BATCH_SIZE]).update(
+                    status=status,
+                    created_at=at,
+                    submitted_at=at + datetime.timedelta(days=1),
+                    closed_at=(
+                        at + datetime.timedelta(days=24)
+                        if status in {Claim.Status.PAID, Claim.Status.DENIED}
+                        else None
+                    ),
+                )
+        if progress:
+            progress(f"  claims through {month_end:%Y-%m-%d}: {len(ids):,}")
+    paid_sessions = Session.objects.filter(
+        status=Session.Status.BILLED,
+        lines__claim_lines__live=True,
+        lines__claim_lines__claim__status=Claim.Status.PAID,
+    )
+    Session.objects.filter(pk__in=paid_sessions.values("pk")).update(status=Session.Status.CLOSED)
+    # Self-pay clients paid at the time; their superbills were handed over.
+    Session.objects.filter(
+        client__self_pay=True, status=Session.Status.READY, date__lte=cutoff
+    ).update(status=Session.Status.CLOSED)
 
 
 # --- what is in the database ---------------------------------------------------------
