@@ -71,13 +71,16 @@ class ProcedureCode(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(default_charge__gte=0), name="procedure_charge_not_negative"
+                condition=Q(default_charge__gte=0),
+                name="procedure_charge_not_negative",
+                violation_error_message="A standard charge cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(min_minutes__isnull=True)
                 | Q(max_minutes__isnull=True)
                 | Q(max_minutes__gte=models.F("min_minutes")),
                 name="procedure_minutes_range_ordered",
+                violation_error_message="The longest time cannot be shorter than the shortest.",
             ),
         ]
 
@@ -274,7 +277,9 @@ class Payer(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(timely_filing_days__gte=1), name="payer_timely_filing_positive"
+                condition=Q(timely_filing_days__gte=1),
+                name="payer_timely_filing_positive",
+                violation_error_message="The timely-filing limit is at least one day.",
             )
         ]
 
@@ -307,14 +312,18 @@ class PayerRate(models.Model):
             models.UniqueConstraint(
                 fields=["payer", "procedure", "effective_from"],
                 name="one_rate_per_payer_code_start",
+                violation_error_message="This payer has a rate for this code from that day.",
             ),
             models.CheckConstraint(
-                condition=Q(allowed_amount__gte=0), name="payer_rate_not_negative"
+                condition=Q(allowed_amount__gte=0),
+                name="payer_rate_not_negative",
+                violation_error_message="An allowed amount cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True)
                 | Q(effective_to__gte=models.F("effective_from")),
                 name="payer_rate_dates_ordered",
+                violation_error_message="A rate cannot end before it starts.",
             ),
         ]
 

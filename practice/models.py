@@ -77,7 +77,9 @@ class Practice(Address):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(tax_id_type__in=["EIN", "SSN"]), name="practice_tax_id_type_valid"
+                condition=Q(tax_id_type__in=["EIN", "SSN"]),
+                name="practice_tax_id_type_valid",
+                violation_error_message="The tax id type is EIN or SSN.",
             )
         ]
 
@@ -159,7 +161,9 @@ class Clinician(models.Model):
         ordering = ["last_name", "first_name"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(supervisor=models.F("pk")), name="clinician_not_own_supervisor"
+                condition=~Q(supervisor=models.F("pk")),
+                name="clinician_not_own_supervisor",
+                violation_error_message="A clinician cannot supervise themselves.",
             )
         ]
 
@@ -231,6 +235,7 @@ class Client(Address):
             models.CheckConstraint(
                 condition=Q(date_of_birth__gte=datetime.date(1900, 1, 1)),
                 name="client_birth_date_plausible",
+                violation_error_message="A date of birth before 1900 is not possible here.",
             )
         ]
 
@@ -269,14 +274,21 @@ class Diagnosis(models.Model):
         verbose_name_plural = "diagnoses"
         constraints = [
             models.UniqueConstraint(
-                fields=["client", "code"], name="one_diagnosis_code_per_client"
+                fields=["client", "code"],
+                name="one_diagnosis_code_per_client",
+                violation_error_message="This client already has this diagnosis.",
             ),
-            models.CheckConstraint(condition=Q(rank__gte=1), name="diagnosis_rank_positive"),
+            models.CheckConstraint(
+                condition=Q(rank__gte=1),
+                name="diagnosis_rank_positive",
+                violation_error_message="The rank starts at 1.",
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=models.F("start_date")),
                 name="diagnosis_dates_ordered",
+                violation_error_message="A diagnosis cannot be resolved before it starts.",
             ),
         ]
 
@@ -337,18 +349,25 @@ class Coverage(Address):
                 condition=Q(effective_to__isnull=True)
                 | Q(effective_to__gte=models.F("effective_from")),
                 name="coverage_dates_ordered",
+                violation_error_message="The coverage cannot end before it starts.",
             ),
             models.CheckConstraint(
                 condition=Q(prior_auth_to__isnull=True)
                 | Q(prior_auth_from__isnull=True)
                 | Q(prior_auth_to__gte=models.F("prior_auth_from")),
                 name="coverage_prior_auth_dates_ordered",
+                violation_error_message="The authorization cannot end before it starts.",
             ),
-            models.CheckConstraint(condition=Q(copay__gte=0), name="coverage_copay_not_negative"),
+            models.CheckConstraint(
+                condition=Q(copay__gte=0),
+                name="coverage_copay_not_negative",
+                violation_error_message="A copay cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(relationship="18")
                 | (~Q(subscriber_first_name="") & ~Q(subscriber_last_name="")),
                 name="coverage_subscriber_named_when_not_self",
+                violation_error_message="Name the subscriber when it is not the client.",
             ),
         ]
 
@@ -480,13 +499,16 @@ class Session(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(minutes__gte=1) & Q(minutes__lte=480), name="session_minutes_1_to_480"
+                condition=Q(minutes__gte=1) & Q(minutes__lte=480),
+                name="session_minutes_1_to_480",
+                violation_error_message="A session lasts from 1 minute to 8 hours.",
             ),
             models.CheckConstraint(
                 condition=Q(start_time__isnull=True)
                 | Q(end_time__isnull=True)
                 | Q(end_time__gt=models.F("start_time")),
                 name="session_ends_after_start",
+                violation_error_message="The session ends before it starts.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=SESSION_STATUSES), name="session_status_valid"

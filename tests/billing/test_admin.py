@@ -525,7 +525,7 @@ def test_payer_rates_export_and_import_back_unchanged(owner_client):
             {"allowed_amount": "-1"},
             "Line number: 4 - allowed_amount: An amount cannot be negative.",
         ),
-        ({"effective_to": "2025-01-01"}, "Line number: 4 - Constraint"),
+        ({"effective_to": "2025-01-01"}, "Line number: 4 - A rate cannot end before it starts"),
     ],
     ids=["code", "payer", "amount", "dates"],
 )
