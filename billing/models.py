@@ -484,7 +484,13 @@ class ClaimLine(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
     service_line = models.ForeignKey(
-        "practice.ServiceLine", on_delete=models.PROTECT, related_name="claim_lines"
+        "practice.ServiceLine",
+        on_delete=models.PROTECT,
+        related_name="claim_lines",
+        null=True,
+        blank=True,
+        help_text="Cleared only on a dead (void or replaced) claim when the session is later "
+        "corrected; the line keeps its own copy of what was billed.",
     )
     live = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField()

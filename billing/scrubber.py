@@ -64,8 +64,9 @@ class ClaimContext:
         codes = {line.procedure_code for line in self.lines}
         return {p.code: p for p in ProcedureCode.objects.filter(code__in=codes)}
 
-    def session(self, line: ClaimLine) -> Session:
-        return line.service_line.session
+    def session(self, line: ClaimLine) -> Session | None:
+        """The session behind a line; None on a dead claim whose session was corrected."""
+        return line.service_line.session if line.service_line_id else None
 
 
 Rule = Callable[[ClaimContext], Iterable[Problem]]
@@ -207,6 +208,8 @@ def check_telehealth(ctx: ClaimContext) -> Iterator[Problem]:
     """DOMAIN.md §2–3: a telehealth line carries the POS and modifier this payer wants."""
     for line in ctx.lines:
         session = ctx.session(line)
+        if session is None:
+            continue
         if not session.telehealth:
             used = TELEHEALTH_MODIFIERS.intersection(line.modifiers)
             if used:

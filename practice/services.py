@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from billing import rules
-from billing.models import Payer, ProcedureCode
+from billing.models import ClaimLine, Payer, ProcedureCode
 from practice.models import (
     Client,
     Clinician,
@@ -293,29 +293,34 @@ def _write(
     session.full_clean()
     session.save()
     session.session_diagnoses.all().delete()
-    session.lines.all().delete()
+    # Lines are rewritten in place, position by position, so a line keeps its identity
+    # (and its link to any earlier, voided claim) when the biller fixes a session.
+    existing = {line.position: line for line in session.lines.all()}
     for position, diagnosis in enumerate(diagnoses, start=1):
         row = SessionDiagnosis(session=session, diagnosis=diagnosis, position=position)
         row.full_clean()
         row.save()
     if session.status in NOT_SEEN_STATUSES:
-        return
+        lines = []
     for position, planned in enumerate(lines, start=1):
         modifiers = [*planned.modifiers, "", "", "", ""][:MAX_MODIFIERS]
-        line = ServiceLine(
-            session=session,
-            position=position,
-            procedure=planned.procedure,
-            modifier_1=modifiers[0],
-            modifier_2=modifiers[1],
-            modifier_3=modifiers[2],
-            modifier_4=modifiers[3],
-            units=planned.units,
-            charge=planned.charge,
-            diagnosis_pointers=planned.pointers,
-        )
+        line = existing.pop(position, None) or ServiceLine(session=session, position=position)
+        line.procedure = planned.procedure
+        line.modifier_1, line.modifier_2, line.modifier_3, line.modifier_4 = modifiers
+        line.units = planned.units
+        line.charge = planned.charge
+        line.diagnosis_pointers = planned.pointers
         line.full_clean()
         line.save()
+    _delete_lines(ServiceLine.objects.filter(pk__in=[line.pk for line in existing.values()]))
+
+
+def _delete_lines(lines) -> None:
+    """Delete service lines a session no longer has. Lines on a live claim are protected
+    by the database; a dead (void or replaced) claim keeps its own copy of each line, so
+    its link to the service line is cleared first."""
+    ClaimLine.objects.filter(service_line__in=lines, live=False).update(service_line=None)
+    lines.delete()
 
 
 def session_set_status(*, session: Session, status: str, user) -> Session:
@@ -341,7 +346,7 @@ def session_set_status(*, session: Session, status: str, user) -> Session:
                 "(check its length and service)."
             )
         if status in NOT_SEEN_STATUSES:
-            session.lines.all().delete()
+            _delete_lines(session.lines.all())
         session.status = status
         session.full_clean()
         session.save(update_fields=["status", "updated_at"])
@@ -356,5 +361,10 @@ def session_delete(*, session: Session, user) -> None:
             raise ValueError(
                 f"Only draft sessions can be deleted; this one is "
                 f"{session.get_status_display().lower()}."
+            )
+        if ClaimLine.objects.filter(service_line__session=session).exists():
+            raise ValueError(
+                "This session was on a claim (since voided); it stays on record. "
+                "Mark it cancelled instead."
             )
         session.delete()

@@ -227,3 +227,50 @@ def test_batches_never_split_a_clients_sessions_across_claims(practice_row, monk
     claims = claims_build().claims
     assert sorted(c.lines.count() for c in claims) == [3, 3, 3]
     assert not Session.objects.filter(status=Session.Status.READY).exists()
+
+
+def test_a_session_from_a_voided_claim_can_then_be_marked_no_show(insured):
+    from practice.services import session_set_status
+
+    session = ready_session(insured)
+    claim = claims_build().claims[0]
+    claim_void(claim=claim, reason="client did not attend after all")
+    session.refresh_from_db()
+    session_set_status(session=session, status=Session.Status.NO_SHOW, user=None)
+    assert not session.lines.exists()
+    void_line = ClaimLine.objects.get(claim=claim)
+    assert void_line.service_line_id is None
+    assert void_line.procedure_code == "90837"  # the void claim keeps its copy
+
+
+def test_a_session_that_was_on_a_claim_cannot_be_deleted(insured):
+    from practice.services import session_delete, session_set_status
+
+    session = ready_session(insured)
+    claim_void(claim=claims_build().claims[0], reason="wrong client")
+    session.refresh_from_db()
+    session_set_status(session=session, status=Session.Status.DRAFT, user=None)
+    with pytest.raises(ValueError, match="cancelled instead"):
+        session_delete(session=session, user=None)
+    assert Session.objects.filter(pk=session.pk).exists()
+
+
+def test_lines_on_a_live_claim_stay_protected(insured):
+    from django.db.models import ProtectedError
+
+    session = ready_session(insured)
+    claims_build()
+    with pytest.raises(ProtectedError):
+        session.lines.all().delete()
+
+
+def test_the_scrubber_reads_a_dead_claim_whose_session_was_corrected(insured):
+    from billing.scrubber import scrub
+    from practice.services import session_set_status
+
+    session = ready_session(insured)
+    claim = claims_build().claims[0]
+    claim_void(claim=claim, reason="no-show")
+    session.refresh_from_db()
+    session_set_status(session=session, status=Session.Status.NO_SHOW, user=None)
+    assert all(problem.rule != "telehealth" for problem in scrub(claim))

@@ -7,6 +7,7 @@ SL_REQUIRE_BROWSER=1, which turns that skip into a failure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -76,3 +77,9 @@ def log_in(page, live_server, username: str, password: str = "correct horse batt
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("networkidle")
+
+
+def field(page, label: str):
+    """The input whose label reads exactly ``label``: crispy forms add a "*" to a required
+    field's label, and ``get_by_label("Date")`` alone would also find "Date of birth"."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
