@@ -16,7 +16,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from billing.models import Claim, Payer, PayerRate, ProcedureCode
+from billing.models import Claim, ClaimLine, Payer, PayerRate, ProcedureCode
 from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
 from practice import demo_data
@@ -425,3 +425,13 @@ def test_clinician_npis_stay_valid_and_distinct_for_a_large_practice():
     assert len(npis) == 40_000
     for npi in npis:
         validate_npi(npi)
+
+
+def test_claims_go_back_a_year_and_older_sessions_are_closed_without_claims():
+    run_demo("--clinicians", "6", "--clients", "12", "--months", "16", "--until", "2026-10-31")
+    history_start = datetime.date(2025, 11, 1)  # twelve months up to the October cutoff
+    oldest_claimed = ClaimLine.objects.order_by("date_of_service").first().date_of_service
+    assert history_start <= oldest_claimed < history_start + datetime.timedelta(days=31)
+    older = Session.objects.filter(date__lt=history_start, status__in=ATTENDED)
+    assert older.exists()
+    assert set(older.values_list("status", flat=True)) == {Session.Status.CLOSED}
