@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from billing.models import Claim, ClaimLine, Payer
+from practice.forms.widgets import DateInput
 from practice.models import Clinician
 
 # What the summary shows unless asked otherwise: every claim that still counts.
@@ -17,15 +18,6 @@ LIVE_STATUSES = [
     for value, _ in Claim.Status.choices
     if value not in {Claim.Status.VOID, Claim.Status.REPLACED}
 ]
-
-
-class DateInput(forms.DateInput):
-    """The browser's date picker; ISO values both ways."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def previous_month(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:

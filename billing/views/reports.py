@@ -34,6 +34,7 @@ from billing import reports as q
 from billing.models import Payer
 from billing.templatetags.money import money
 from practice import roles
+from practice.forms.widgets import DateInput
 from practice.models import Clinician
 
 DASH = "—"
@@ -63,13 +64,6 @@ def reports_access(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 class ReportForm(forms.Form):

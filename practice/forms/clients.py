@@ -24,6 +24,7 @@ from django.utils import timezone
 from billing.models import DiagnosisCode, Payer
 from billing.validators import validate_icd10_format
 from practice import roles
+from practice.forms.widgets import DateInput
 from practice.models import Client, Clinician, Coverage, Diagnosis, Session, SessionDiagnosis
 
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
@@ -35,15 +36,6 @@ STATE_RE = re.compile(r"^[A-Z]{2}\Z", re.ASCII)
 # A code typed without its dot ("F411", "f4310"): DOMAIN.md §4 stores it with the dot.
 # A digit among the first three characters keeps words ("ANXIETY") out.
 UNDOTTED_ICD10_RE = re.compile(r"^([A-Z][0-9][0-9A-Z]|[A-Z]{2}[0-9])([0-9A-Z]{1,4})\Z")
-
-
-class DateInput(forms.DateInput):
-    """The browser's date picker (a native wheel on phones); ISO values both ways."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def normalize_name(value: str) -> str:
@@ -109,7 +101,23 @@ def _inner_helper() -> FormHelper:
     return helper
 
 
-class ClientForm(forms.ModelForm):
+class AddressCleaning:
+    """State and ZIP as claims print them: two capital letters; 5 or 9 digits, no dash."""
+
+    def clean_state(self) -> str:
+        state = self.cleaned_data["state"].strip().upper()
+        if state and not STATE_RE.match(state):
+            raise ValidationError("Enter the two-letter state code, such as IL.")
+        return state
+
+    def clean_zip_code(self) -> str:
+        zip_code = self.cleaned_data["zip_code"].replace("-", "").replace(" ", "")
+        if zip_code and not ZIP_RE.match(zip_code):
+            raise ValidationError("A ZIP code is 5 digits or ZIP+4 (62701 or 62701-1234).")
+        return zip_code
+
+
+class ClientForm(AddressCleaning, forms.ModelForm):
     """The client's identity and contact details.
 
     Clinicians create clients for themselves only: the primary-clinician field is not
@@ -215,18 +223,6 @@ class ClientForm(forms.ModelForm):
     def clean_date_of_birth(self) -> datetime.date | None:
         return check_birth_date(self.cleaned_data["date_of_birth"])
 
-    def clean_state(self) -> str:
-        state = self.cleaned_data["state"].strip().upper()
-        if state and not STATE_RE.match(state):
-            raise ValidationError("Enter the two-letter state code, such as IL.")
-        return state
-
-    def clean_zip_code(self) -> str:
-        zip_code = self.cleaned_data["zip_code"].replace("-", "").replace(" ", "")
-        if zip_code and not ZIP_RE.match(zip_code):
-            raise ValidationError("A ZIP code is 5 digits or ZIP+4 (62701 or 62701-1234).")
-        return zip_code
-
 
 class DiagnosisForm(forms.ModelForm):
     """One ICD-10-CM diagnosis, the code typed as text (DOMAIN.md §4).
@@ -325,7 +321,7 @@ class DiagnosisForm(forms.ModelForm):
         return None
 
 
-class CoverageForm(forms.ModelForm):
+class CoverageForm(AddressCleaning, forms.ModelForm):
     """One insurance policy (DOMAIN.md §6): payer, member, subscriber, dates, authorization."""
 
     copay = forms.DecimalField(
@@ -433,18 +429,6 @@ class CoverageForm(forms.ModelForm):
 
     def clean_subscriber_date_of_birth(self) -> datetime.date | None:
         return check_birth_date(self.cleaned_data["subscriber_date_of_birth"])
-
-    def clean_state(self) -> str:
-        state = self.cleaned_data["state"].strip().upper()
-        if state and not STATE_RE.match(state):
-            raise ValidationError("Enter the two-letter state code, such as IL.")
-        return state
-
-    def clean_zip_code(self) -> str:
-        zip_code = self.cleaned_data["zip_code"].replace("-", "").replace(" ", "")
-        if zip_code and not ZIP_RE.match(zip_code):
-            raise ValidationError("A ZIP code is 5 digits or ZIP+4 (62701 or 62701-1234).")
-        return zip_code
 
     def clean(self) -> dict:
         cleaned = super().clean()

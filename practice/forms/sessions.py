@@ -25,6 +25,7 @@ from django.utils import timezone
 from billing import coding, rules
 from billing.models import Modifier, PlaceOfService, ProcedureCode
 from practice import roles, services
+from practice.forms.widgets import DateInput, TimeInput
 from practice.models import Client, Clinician, Diagnosis, Location, Session
 from practice.services import (
     GROUP_SERVICES,
@@ -51,20 +52,6 @@ MESSAGES = {
     "no_location": "Choose where the session took place: it sets the place of service.",
     "group_size": "Enter how many people took part in the group (at least 2).",
 }
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%H:%M")
 
 
 class DiagnosesField(forms.ModelMultipleChoiceField):
