@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 SIZES = {
     # About 5,000 sessions: the list-page benchmark of the session-logging issue.
-    "small": ["--clinicians", "10", "--clients", "400", "--months", "3", "--seed", "1"],
+    "small": ["--clinicians", "10", "--clients", "800", "--months", "3", "--seed", "1"],
     # About a million sessions: the claims and reports benchmarks.
     "large": ["--clinicians", "400", "--clients", "40000", "--months", "24", "--seed", "1"],
 }
@@ -57,9 +57,21 @@ def ensure_postgres_database(name: str, rebuild: bool) -> None:
             conn.execute(f'create database "{name}"')
 
 
+def bench_env(url: str) -> dict[str, str]:
+    """Production settings (DEBUG off, compressed manifest static files) without TLS."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SETTINGS_MODULE": "practice.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 def manage(url: str, *args: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "ALLOWED_HOSTS": "testserver"}
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=env)
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=bench_env(url))
 
 
 def build(size: str, url: str, rebuild: bool) -> None:
@@ -82,22 +94,16 @@ def build(size: str, url: str, rebuild: bool) -> None:
 
 
 def measure(size: str, url: str, repeat: int) -> dict:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "testserver",
-        "DJANGO_SETTINGS_MODULE": "practice.settings",
-        "PYTHONPATH": str(ROOT),
-    }
+    manage(url, "collectstatic", "--no-input", "-v0")
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "measure.py"), "--repeat", str(repeat)],
-        check=True,
-        env=env,
+        env=bench_env(url),
         capture_output=True,
         text=True,
     )
     sys.stderr.write(out.stderr)
+    if out.returncode:
+        raise SystemExit(f"[{size}] measuring failed (exit {out.returncode})")
     return json.loads(out.stdout)
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
 from billing.models import DiagnosisCode, Payer, PlaceOfService, ProcedureCode
@@ -421,10 +421,6 @@ class SessionQuerySet(models.QuerySet):
         """Sessions ready to go on a claim or superbill."""
         return self.filter(status=Session.Status.READY)
 
-    def with_charges(self) -> SessionQuerySet:
-        """Annotate ``total_charge``, the sum of the session's service lines."""
-        return self.annotate(total_charge=Sum("lines__charge", default=ZERO))
-
 
 class Session(models.Model):
     """One encounter between a clinician and a client (billing facts, not notes)."""
@@ -528,6 +524,11 @@ class Session(models.Model):
     @property
     def is_telehealth(self) -> bool:
         return bool(self.telehealth)
+
+    @property
+    def total_charge(self) -> Decimal:
+        """The session's charges, over ``lines.all()`` so a prefetch serves a whole page."""
+        return sum((line.charge for line in self.lines.all()), ZERO)
 
 
 class SessionDiagnosis(models.Model):

@@ -889,6 +889,7 @@ class SessionFilterForm(forms.Form):
     client = forms.ModelChoiceField(
         queryset=Client.objects.none(), required=False, empty_label="All clients"
     )
+    name = forms.CharField(label="Client name", required=False, max_length=100)
     clinician = forms.ModelChoiceField(
         queryset=Clinician.objects.all(), required=False, empty_label="All clinicians"
     )
@@ -901,8 +902,13 @@ class SessionFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.for_user(user)
-        if not roles.sees_all_clients(user):
+        if roles.sees_all_clients(user):
+            # A practice's thousands of clients make no dropdown: billing staff search by
+            # name, and links (from a client's page) still pass the client's id.
+            self.fields["client"].widget = forms.HiddenInput()
+        else:
             del self.fields["clinician"]
+            del self.fields["name"]
 
     def filter(self, sessions):
         if not self.is_bound:
@@ -911,6 +917,10 @@ class SessionFilterForm(forms.Form):
         wanted = self.cleaned_data
         if wanted.get("client"):
             sessions = sessions.filter(client=wanted["client"])
+        for word in (wanted.get("name") or "").split():
+            sessions = sessions.filter(
+                Q(client__first_name__icontains=word) | Q(client__last_name__icontains=word)
+            )
         if wanted.get("clinician"):
             sessions = sessions.filter(clinician=wanted["clinician"])
         if wanted.get("status"):

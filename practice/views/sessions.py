@@ -82,8 +82,6 @@ def session_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure"))
         )
-        .with_charges()
-        # Meta.ordering does not apply to a GROUP BY query: order explicitly.
         .order_by("-date", "-start_time", "-pk")
     )
     paginator = Paginator(rows, PAGE_SIZE)

@@ -1225,3 +1225,16 @@ def test_a_user_without_a_role_cannot_log_sessions(client, django_user_model):
 
     assert client.get(reverse("practice:session_create")).status_code == 403
     assert client.get(reverse("practice:session_list")).context["page"].paginator.count == 0
+
+
+def test_billing_staff_find_sessions_by_client_name_without_a_dropdown_of_every_client(
+    client, biller_user, patient, other_patient
+):
+    mine = make_session(patient)
+    make_session(other_patient)
+    client.force_login(biller_user)
+    response = client.get(reverse("practice:session_list"), {"name": "róisín o'neil"})
+    assert [s.pk for s in response.context["sessions"]] == [mine.pk]
+    assert 'type="hidden" name="client"' in response.content.decode()
+    by_link = client.get(reverse("practice:session_list"), {"client": patient.pk})
+    assert [s.pk for s in by_link.context["sessions"]] == [mine.pk]
