@@ -39,5 +39,8 @@ format: install
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+screenshots: install
+	$(PY) docs/screenshots.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

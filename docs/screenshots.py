@@ -89,7 +89,8 @@ def main() -> None:
 
             page.goto(f"{base}/billing/summary/?start={start}&end={end}&print=1")
             pdf = page.pdf(format="Letter", print_background=True)
-            pdf_page_png(pdf, DOCS / "claim-summary-print.png")
+            # Page one holds the totals per payer; page two starts the first payer's claims.
+            pdf_page_png(pdf, DOCS / "claim-summary-print.png", page=1)
 
             claim_pdf = page.request.get(f"{base}/billing/claims/cms1500.pdf?status=submitted")
             if claim_pdf.ok:
@@ -98,7 +99,7 @@ def main() -> None:
                 print(f"CMS-1500 download answered {claim_pdf.status}", file=sys.stderr)
 
             page.goto(f"{base}/billing/reports/services/")
-            page.screenshot(path=DOCS / "report-services.png", full_page=True)
+            page.screenshot(path=DOCS / "report-services.png")
             browser.close()
     finally:
         server.terminate()

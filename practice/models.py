@@ -45,9 +45,15 @@ class Address(models.Model):
         abstract = True
 
     @property
+    def zip_display(self) -> str:
+        """ZIP+4 with its dash for people (stored as 9 digits, as the 837P sends it)."""
+        code = self.zip_code
+        return f"{code[:5]}-{code[5:]}" if len(code) == 9 and code.isdigit() else code
+
+    @property
     def address_lines(self) -> list[str]:
         city_line = " ".join(
-            p for p in [f"{self.city}," if self.city else "", self.state, self.zip_code] if p
+            p for p in [f"{self.city}," if self.city else "", self.state, self.zip_display] if p
         )
         return [line for line in [self.address_line1, self.address_line2, city_line] if line]
 

@@ -88,7 +88,8 @@ class ReportForm(forms.Form):
         with_clinician: bool,
         with_payer: bool,
     ) -> None:
-        super().__init__(data)
+        # The default period shows in the date pickers, so the page says what it shows.
+        super().__init__(data, initial={"date_from": default[0], "date_to": default[1]})
         self.default = default
         if not (with_clinician and roles.sees_all_clients(user)):
             del self.fields["clinician"]

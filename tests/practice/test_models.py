@@ -198,3 +198,12 @@ def test_unicode_and_apostrophes_survive_a_round_trip():
 def test_the_account_number_is_stable_and_padded():
     client = factories.ClientFactory()
     assert client.account_number == f"C{client.pk:06d}"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"), [("627011234", "62701-1234"), ("62701", "62701"), ("", "")]
+)
+def test_zip_plus_four_prints_with_its_dash(stored, shown):
+    client = factories.ClientFactory.build(zip_code=stored, city="Springfield", state="IL")
+    assert client.zip_display == shown
+    assert client.address_lines[-1] == f"Springfield, IL {shown}".strip()
