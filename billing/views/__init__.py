@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.shortcuts import render
@@ -13,21 +15,25 @@ from practice.models import Session
 def billing_staff_only(view):
     """Billing pages are for billers and owners; clinicians get 403."""
 
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not roles.can_bill(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+SETTLED_CLAIM_STATUSES = [Claim.Status.PAID, Claim.Status.VOID, Claim.Status.REPLACED]
 
 
 @billing_staff_only
 def dashboard(request):
-    """Where a biller starts: what is ready to bill, by status."""
+    """Where a biller starts: the work still open. Settled sessions and paid or dead
+    claims are history (see reports), and counting them would read the whole ledger."""
     by_status = (
-        Session.objects.values("status")
+        Session.objects.filter(status__in=[Session.Status.DRAFT, Session.Status.READY])
+        .values("status")
         .annotate(count=Count("pk", distinct=True), charges=Sum("lines__charge"))
         .order_by("status")
     )
@@ -38,7 +44,8 @@ def dashboard(request):
     claim_rows = sorted(
         (
             {**row, "label": claim_labels.get(row["status"], row["status"])}
-            for row in Claim.objects.values("status")
+            for row in Claim.objects.exclude(status__in=SETTLED_CLAIM_STATUSES)
+            .values("status")
             .annotate(count=Count("pk"), charges=Sum("total_charge"))
             .order_by()
         ),

@@ -540,3 +540,13 @@ def test_the_dashboard_counts_ready_sessions_and_claims_by_status(biller, insure
     assert reverse("billing:summary") in body
     assert reverse("billing:claims_build") in body
     assert Payer.objects.exists()
+
+
+def test_the_dashboard_leaves_settled_work_to_the_reports(biller, insured, frozen):
+    session = ready_session(insured)
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.CLOSED)
+    make_claim(insured.coverages.get(), status=Claim.Status.PAID)
+    make_claim(insured.coverages.get(), status=Claim.Status.DENIED)
+    response = biller.get(reverse("billing:dashboard"))
+    assert [row["status"] for row in response.context["claim_rows"]] == ["denied"]
+    assert response.context["rows"] == []
