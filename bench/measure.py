@@ -140,6 +140,7 @@ def main() -> None:
     month = f"start={start}&end={end}"
     filters = reports.Filters()
     measurements = {
+        "billing dashboard": page("/billing/"),
         "session list page (biller, all sessions)": page("/practice/sessions/"),
         "session list page (one clinician)": page("/practice/sessions/", clinician_browser),
         "client list page": page("/practice/clients/"),
