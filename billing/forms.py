@@ -84,7 +84,7 @@ class ClaimFilterForm(forms.Form):
             if end:
                 claims = claims.filter(created_at__date__lte=end)
         elif start or end:
-            # A subquery, not a join: joining the lines would multiply for_list()'s counts.
+            # A subquery, not a join: a join would list a claim once per matching line.
             claims = claims.filter(lines_between(start, end))
         return claims
 

@@ -277,12 +277,12 @@ def test_the_list_runs_the_same_queries_for_2_or_30_claims(
             payer=payers[n % 3], client__primary_clinician=clinician
         )
         make_claim(coverage, [Line(), Line(code="90785")])
-    # 14 = the login session, the user, the user's roles, the user's clinician row (menu),
+    # 15 = the login session, the user, the user's roles, the user's clinician row (menu),
     # the paginator's count, payers and clinicians for the filter selects, the page of
-    # claims (payer, client, rendering and line counts joined in: ClaimQuerySet.for_list),
-    # payers for the build form, the session save, and the request's two savepoint pairs
-    # (ATOMIC_REQUESTS). None of them per claim.
-    with django_assert_max_num_queries(14):
+    # claims (payer, client, rendering joined in: ClaimQuerySet.for_list), the page's
+    # lines (one prefetch), payers for the build form, the session save, and the
+    # request's two savepoint pairs (ATOMIC_REQUESTS). None of them per claim.
+    with django_assert_max_num_queries(15):
         response = biller.get(reverse("billing:claim_list"))
     assert len(response.context["claims"]) == claims
 
