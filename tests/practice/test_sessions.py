@@ -990,12 +990,12 @@ def test_list_runs_the_same_number_of_queries_for_5_or_60_sessions(
     user = request.getfixturevalue(user_fixture)
     client.force_login(user)
     # 1 Django session, 2 user, 3 role groups, 4 the user's clinician row (menus),
-    # 5 one aggregate: count and total of charges of the filtered set, 6 client choices
-    # of the filter form, 7 clinician choices (billing staff only), 8 the page of
-    # sessions with client/clinician/POS joined and charges summed, 9 their lines with
-    # codes (prefetch), 10 saving the Django session (SESSION_SAVE_EVERY_REQUEST);
-    # 11-14 the savepoints of ATOMIC_REQUESTS around the view and the session save.
-    # Nothing per row.
+    # 5 count and 6 total of charges of the filtered set, 7 client choices of the filter
+    # form (clinicians; billing staff get a name search) or clinician choices (billing
+    # staff), 8 the page of sessions with client/clinician/POS joined, 9 their lines with
+    # codes (prefetch; the row totals come from them), 10 saving the Django session
+    # (SESSION_SAVE_EVERY_REQUEST); 11-14 the savepoints of ATOMIC_REQUESTS around the
+    # view and the session save. Nothing per row.
     queries = 14
     for day in range(5):
         make_session(patient, date=datetime.date(2026, 9, 1) + datetime.timedelta(days=day))
