@@ -20,7 +20,7 @@ from billing.views import billing_staff_only
 from practice.models import Client, Practice, Session
 
 MAX_BATCH = 200  # claims in one batch PDF (about 20 ms a form page)
-MAX_OFFSET = 36.0  # points (half an inch) a printer may be off by
+MAX_OFFSET = 36  # points (half an inch) a printer may be off by
 
 
 class BadRequest(ValueError):
@@ -39,7 +39,7 @@ def _pdf(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def _print_options(request) -> tuple[str, tuple[float, float]]:
+def _print_options(request) -> tuple[str, tuple[int, int]]:
     """``mode`` (facsimile by default) and an optional printer offset ``dx``/``dy``."""
     mode = request.GET.get("mode") or "facsimile"
     if mode not in MODES:
@@ -48,9 +48,9 @@ def _print_options(request) -> tuple[str, tuple[float, float]]:
     for name in ("dx", "dy"):
         raw = request.GET.get(name) or "0"
         try:
-            value = float(raw)
+            value = int(raw)  # whole points: 1 pt is a third of a millimetre
         except ValueError:
-            raise BadRequest(f"{name} must be a number of points.") from None
+            raise BadRequest(f"{name} must be a whole number of points.") from None
         if not -MAX_OFFSET <= value <= MAX_OFFSET:
             raise BadRequest(f"{name} must be between -{MAX_OFFSET:g} and {MAX_OFFSET:g} points.")
         offset.append(value)
