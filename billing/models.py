@@ -491,7 +491,25 @@ class ClaimDiagnosis(models.Model):
         return "ABCDEFGHIJKL"[self.position - 1]
 
 
-class ClaimLine(models.Model):
+class LineModifiers(models.Model):
+    """Up to four modifiers on a line (DOMAIN.md §2), as the CMS-1500 and 837P carry them."""
+
+    modifier_1 = models.CharField(max_length=2, blank=True)
+    modifier_2 = models.CharField(max_length=2, blank=True)
+    modifier_3 = models.CharField(max_length=2, blank=True)
+    modifier_4 = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def modifiers(self) -> list[str]:
+        return [
+            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
+        ]
+
+
+class ClaimLine(LineModifiers):
     """A snapshot of one service line on a claim (CMS-1500 box 24, 837P loop 2400).
 
     ``live`` is true while the claim counts; the partial unique index on it is what keeps
@@ -514,10 +532,6 @@ class ClaimLine(models.Model):
     date_of_service = models.DateField()
     place_of_service = models.CharField(max_length=2)
     procedure_code = models.CharField(max_length=5)
-    modifier_1 = models.CharField(max_length=2, blank=True)
-    modifier_2 = models.CharField(max_length=2, blank=True)
-    modifier_3 = models.CharField(max_length=2, blank=True)
-    modifier_4 = models.CharField(max_length=2, blank=True)
     units = models.PositiveSmallIntegerField(default=1)
     minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     charge = models.DecimalField(max_digits=10, decimal_places=2)
@@ -556,9 +570,3 @@ class ClaimLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date_of_service} {self.procedure_code} {' '.join(self.modifiers)}".strip()
-
-    @property
-    def modifiers(self) -> list[str]:
-        return [
-            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
-        ]

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
-from billing.models import DiagnosisCode, Payer, PlaceOfService, ProcedureCode
+from billing.models import DiagnosisCode, LineModifiers, Payer, PlaceOfService, ProcedureCode
 from billing.validators import (
     validate_member_id,
     validate_npi,
@@ -562,7 +562,7 @@ class SessionDiagnosis(models.Model):
         return f"{self.position}: {self.diagnosis}"
 
 
-class ServiceLine(models.Model):
+class ServiceLine(LineModifiers):
     """One coded service in a session (DOMAIN.md §1–2): code, modifiers, units, charge.
 
     The charge is copied from the fee schedule when the session is logged, so a later fee
@@ -572,10 +572,6 @@ class ServiceLine(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(default=1)
     procedure = models.ForeignKey(ProcedureCode, on_delete=models.PROTECT, related_name="+")
-    modifier_1 = models.CharField(max_length=2, blank=True)
-    modifier_2 = models.CharField(max_length=2, blank=True)
-    modifier_3 = models.CharField(max_length=2, blank=True)
-    modifier_4 = models.CharField(max_length=2, blank=True)
     units = models.PositiveSmallIntegerField(default=1)
     charge = models.DecimalField(max_digits=10, decimal_places=2)
     diagnosis_pointers = models.CharField(
@@ -601,9 +597,3 @@ class ServiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure.code} {' '.join(self.modifiers)}".strip()
-
-    @property
-    def modifiers(self) -> list[str]:
-        return [
-            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
-        ]
