@@ -11,6 +11,8 @@ import re
 import shutil
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -22,6 +24,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+class OneRequestAtATime(WSGIServer):
+    """The live server answers in its own thread, one request at a time. On SQLite the
+    test database is one in-memory connection shared with the server; the default
+    threaded server let two htmx requests interleave their ATOMIC_REQUESTS savepoints
+    ("no such savepoint") now and then."""
+
+    def __init__(self, *args, connections_override=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = OneRequestAtATime
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test itself (fixtures) are still synchronous and safe.
