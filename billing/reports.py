@@ -40,7 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Cast, TruncDate, TruncMonth
 from django.utils import timezone
 
 from billing.models import Claim, ClaimLine, Payer
@@ -156,9 +156,9 @@ def _self_pay_lines(start: datetime.date, end: datetime.date, filters: Filters) 
 def _coverage_on_date(value: str) -> Subquery:
     """``value`` of the client's first-priority coverage in force on the session's date."""
     coverages = (
-        Coverage.objects.filter(client=OuterRef("client_id"), effective_from__lte=OuterRef("date"))
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=OuterRef("date")))
-        .order_by("priority", "-effective_from", "pk")
+        Coverage.objects.filter(client=OuterRef("client_id"))
+        .in_force(OuterRef("date"))
+        .responsible_first()
     )
     return Subquery(coverages.values(value)[:1])
 
@@ -994,22 +994,20 @@ class AuthRow:
 def prior_auths_running_out(
     start: datetime.date, end: datetime.date, filters: Filters
 ) -> list[AuthRow]:
-    """Prior authorizations in force today with at most 2 visits left (attended sessions
-    of the client between the authorization's dates count as used, whoever saw the
-    client: the authorization is the client's) or ending within 14 days. As of
-    ``filters.today``; ``start``/``end`` do not apply.
+    """Prior authorizations in force today with at most 2 visits left (counted by
+    ``CoverageQuerySet.with_auth_visits_used``, the one rule the session form and the
+    scrubber use too) or ending within 14 days. As of ``filters.today``;
+    ``start``/``end`` do not apply.
 
-    SQL: SELECT cov.*, COUNT(s.id) FILTER (WHERE s.status IN (attended) AND s.date BETWEEN
-    COALESCE(prior_auth_from, effective_from) AND prior_auth_to) AS used FROM coverage cov
-    LEFT JOIN session s ON s.client_id = cov.client_id WHERE in force today GROUP BY cov.id
-    HAVING used >= prior_auth_visits - 2 OR prior_auth_to <= :today + 14
+    SQL: SELECT cov.*, (SELECT COUNT(*) FROM session s WHERE s.client_id = cov.client_id
+    AND s.status IN (attended) AND s.date BETWEEN COALESCE(prior_auth_from, effective_from)
+    AND COALESCE(prior_auth_to, effective_to, 9999-12-31)) AS used FROM coverage cov
+    WHERE in force today AND (used >= prior_auth_visits - 2 OR prior_auth_to <= :today + 14)
     """
     today = filters.today
-    coverages = Coverage.objects.filter(
+    coverages = Coverage.objects.in_force(today).filter(
         Q(prior_auth_visits__isnull=False) | Q(prior_auth_to__isnull=False),
-        Q(effective_to__isnull=True) | Q(effective_to__gte=today),
         Q(prior_auth_to__isnull=True) | Q(prior_auth_to__gte=today),
-        effective_from__lte=today,
     )
     if filters.user is not None and not roles.sees_all_clients(filters.user):
         coverages = coverages.filter(client__in=Client.objects.for_user(filters.user))
@@ -1020,13 +1018,9 @@ def prior_auths_running_out(
         )
     if filters.payer is not None:
         coverages = coverages.filter(payer=filters.payer)
-    in_window = (
-        Q(client__sessions__status__in=ATTENDED)
-        & Q(client__sessions__date__gte=Coalesce(F("prior_auth_from"), F("effective_from")))
-        & (Q(prior_auth_to__isnull=True) | Q(client__sessions__date__lte=F("prior_auth_to")))
-    )
     found = (
-        coverages.values(
+        coverages.with_auth_visits_used()
+        .values(
             "pk",
             "prior_auth_number",
             "prior_auth_visits",
@@ -1034,8 +1028,8 @@ def prior_auths_running_out(
             "client__first_name",
             "client__last_name",
             payer_name=F("payer__name"),
+            used=F("auth_visits_used"),
         )
-        .annotate(used=Count("client__sessions", filter=in_window))
         .filter(
             Q(used__gte=F("prior_auth_visits") - AUTH_VISITS_MARGIN)
             | Q(prior_auth_to__lte=today + datetime.timedelta(days=WARNING_DAYS))

@@ -322,12 +322,7 @@ def check_prior_authorization(ctx: ClaimContext) -> Iterator[Problem]:
                 line.position,
             )
     if coverage.prior_auth_visits is not None:
-        used = Session.objects.filter(
-            client=ctx.claim.client_id,
-            status__in=Session.ATTENDED_STATUSES,
-            date__gte=coverage.prior_auth_from or datetime.date.min,
-            date__lte=coverage.prior_auth_to or datetime.date.max,
-        ).count()
+        used = coverage.auth_visits_used()
         if used > coverage.prior_auth_visits:
             yield Problem(
                 "prior_authorization",

@@ -159,10 +159,6 @@ def claim_parties(
     }
 
 
-def _coverages_on(coverages: Iterable[Coverage], on: datetime.date) -> list[Coverage]:
-    return sorted((c for c in coverages if c.is_effective(on)), key=lambda c: c.priority)
-
-
 def _expected_rates(payer_id: int | None = None) -> dict[tuple[int, str], list[PayerRate]]:
     """Fee schedule rows by (payer, code), newest first, in one query: one payer's, or
     every payer's (a practice has a few payers and a few dozen codes each)."""
@@ -272,11 +268,10 @@ def _draft_batch(
     )
     groups: dict[tuple, list[Session]] = defaultdict(list)
     for session in sessions:
-        coverages = _coverages_on(session.client.coverages.all(), session.date)
-        if not coverages:
+        coverage = session.client.coverage_on(session.date)
+        if coverage is None:
             result.skipped.append((session, "no insurance coverage on the date of service"))
             continue
-        coverage = coverages[0]
         if payer is not None and coverage.payer_id != payer.pk:
             continue
         if not session.lines.all():
@@ -295,7 +290,7 @@ def _draft_batch(
     drafts: list[ClaimDraft] = []
     for (_, coverage_id, _, _, _), group in groups.items():
         first = group[0]
-        coverages = _coverages_on(first.client.coverages.all(), first.date)
+        coverages = first.client.coverages_on(first.date)
         coverage = next(c for c in first.client.coverages.all() if c.pk == coverage_id)
         other = next((c for c in coverages if c.pk != coverage_id), None)
         rendering, supervising = billing_clinicians(first.clinician, coverage.payer)
@@ -586,11 +581,7 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
     claim.save(update_fields=["status", "closed_at"])
     coverage = claim.coverage
     other = next(
-        (
-            c
-            for c in _coverages_on(claim.client.coverages.all(), sessions[0].date)
-            if c.pk != coverage.pk
-        ),
+        (c for c in claim.client.coverages_on(sessions[0].date) if c.pk != coverage.pk),
         None,
     )
     rendering, supervising = billing_clinicians(sessions[0].clinician, coverage.payer)

@@ -12,7 +12,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from billing.models import DiagnosisCode, LineModifiers, Payer, PlaceOfService, ProcedureCode
@@ -257,6 +258,35 @@ class Client(Address):
         """Patient account number (CMS-1500 box 26)."""
         return f"C{self.pk:06d}"
 
+    def coverages_on(self, on: datetime.date) -> list[Coverage]:
+        """The client's coverages in force on a date, the payer responsible first
+        (docs/rules/claims.md "Coverage in force"). Served from a prefetch of
+        ``coverages`` when there is one (the claim builder), otherwise one query."""
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "coverages" in cache:
+            return sorted(
+                (c for c in cache["coverages"] if c.is_effective(on)),
+                key=Coverage.responsibility_key,
+            )
+        return list(
+            self.coverages.in_force(on)
+            .responsible_first()
+            .select_related("payer__telehealth_home_pos", "payer__telehealth_other_pos")
+        )
+
+    def coverage_on(self, on: datetime.date) -> Coverage | None:
+        """The coverage billed for a date of service: the highest-priority coverage in
+        force that day, or None for a self-pay client or one with no coverage in force.
+
+        A coverage recorded as secondary is billed when it is the only one in force: a
+        plan pays second only while another plan pays first (NAIC coordination of
+        benefits model rule; docs/rules/claims.md "Coverage in force").
+        """
+        if self.self_pay:
+            return None
+        coverages = self.coverages_on(on)
+        return coverages[0] if coverages else None
+
     def clean(self) -> None:
         from django.utils import timezone
 
@@ -308,8 +338,55 @@ class Diagnosis(models.Model):
             )
 
 
+class CoverageQuerySet(models.QuerySet):
+    def in_force(self, on) -> CoverageQuerySet:
+        """Coverages in force on a date: started on or before it and not ended before
+        it (both ends count). ``on`` may be an expression, e.g. ``OuterRef("date")``."""
+        return self.in_force_during(on, on)
+
+    def in_force_during(self, start, end) -> CoverageQuerySet:
+        """Coverages in force on at least one day from ``start`` to ``end``."""
+        return self.filter(effective_from__lte=end).filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=start)
+        )
+
+    def responsible_first(self) -> CoverageQuerySet:
+        """Order of payment responsibility: priority, then the newest policy."""
+        return self.order_by(*Coverage.RESPONSIBILITY_ORDER)
+
+    def with_auth_visits_used(self, *, excluding: int | None = None) -> CoverageQuerySet:
+        """Annotate ``auth_visits_used``: the client's attended sessions (whoever saw the
+        client: an authorization is the client's) dated inside the authorization's
+        window — from ``prior_auth_from`` (else the coverage's start) through
+        ``prior_auth_to`` (else the coverage's end, else open). ``excluding`` leaves one
+        session out (the one being logged). One correlated subquery, whatever the rows.
+        """
+        sessions = Session.objects.filter(
+            client=OuterRef("client_id"),
+            status__in=Session.ATTENDED_STATUSES,
+            date__gte=Coalesce(
+                OuterRef("prior_auth_from"),
+                OuterRef("effective_from"),
+                output_field=models.DateField(),
+            ),
+            date__lte=Coalesce(
+                OuterRef("prior_auth_to"),
+                OuterRef("effective_to"),
+                Value(datetime.date.max),
+                output_field=models.DateField(),
+            ),
+        )
+        if excluding is not None:
+            sessions = sessions.exclude(pk=excluding)
+        counted = sessions.order_by().values("client_id").annotate(n=Count("pk")).values("n")
+        return self.annotate(auth_visits_used=Coalesce(Subquery(counted), 0))
+
+
 class Coverage(Address):
-    """A client's insurance policy with one payer (DOMAIN.md §6)."""
+    """A client's insurance policy with one payer (docs/rules/claims.md "Coverage in force")."""
+
+    # Payment responsibility among coverages in force on one date.
+    RESPONSIBILITY_ORDER = ("priority", "-effective_from", "pk")
 
     class Priority(models.IntegerChoices):
         PRIMARY = 1, "Primary"
@@ -346,6 +423,7 @@ class Coverage(Address):
     prior_auth_from = models.DateField(null=True, blank=True)
     prior_auth_to = models.DateField(null=True, blank=True)
 
+    objects = CoverageQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -381,7 +459,22 @@ class Coverage(Address):
         return f"{self.payer} ({self.get_priority_display().lower()}) {self.member_id}"
 
     def is_effective(self, on: datetime.date) -> bool:
+        """This row's answer to ``CoverageQuerySet.in_force``, for rows already loaded."""
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    def responsibility_key(self) -> tuple:
+        """``RESPONSIBILITY_ORDER`` for rows already loaded."""
+        return (self.priority, -self.effective_from.toordinal(), self.pk or 0)
+
+    def auth_visits_used(self, *, excluding: int | None = None) -> int:
+        """Visits used against this coverage's prior authorization (one query); see
+        ``CoverageQuerySet.with_auth_visits_used``."""
+        return (
+            Coverage.objects.filter(pk=self.pk)
+            .with_auth_visits_used(excluding=excluding)
+            .values_list("auth_visits_used", flat=True)
+            .get()
+        )
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -7,18 +7,15 @@ rules from ``billing/rules.py``; nothing here repeats them.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 
 from billing import rules
 from billing.models import ClaimLine, Payer, ProcedureCode
 from practice.models import (
-    Client,
     Clinician,
     Coverage,
     Diagnosis,
@@ -99,22 +96,6 @@ def pointer_letters(count: int) -> str:
     return POINTER_LETTERS[: min(count, MAX_POINTERS)]
 
 
-def primary_coverage(*, client: Client, on: datetime.date) -> Coverage | None:
-    """The client's primary coverage in force on a date of service, or None (one query).
-
-    A self-pay client has none: claims are not sent for them (DOMAIN.md §10).
-    """
-    if client.self_pay:
-        return None
-    return (
-        client.coverages.filter(priority=Coverage.Priority.PRIMARY, effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-        .select_related("payer__telehealth_home_pos", "payer__telehealth_other_pos")
-        .order_by("-effective_from", "-pk")
-        .first()
-    )
-
-
 def session_proposal(
     *,
     service: str,
@@ -176,9 +157,9 @@ def session_warnings(
     """Things a clinician or biller should know that do not stop the session being saved.
 
     - no coverage in force on the date of service for a client who is not self-pay;
+    - the coverage billed is recorded as secondary (no primary in force that day);
     - prior authorization missing (payer requires one), not yet started, expired, or
-      with every authorized visit used (the client's sessions, by anyone, on the
-      authorization's dates, that the client attended);
+      with every authorized visit used (``Coverage.auth_visits_used``);
     - a likely duplicate: the same client already has the same code on the same day.
 
     ``session`` may be unsaved; its own row is never counted against it.
@@ -192,6 +173,12 @@ def session_warnings(
                 "the lines use self-pay rules. Add or update the coverage before billing."
             )
     else:
+        if coverage.priority != Coverage.Priority.PRIMARY:
+            warnings.append(
+                f"{coverage.payer.name} is billed as the payer responsible on {on:%m/%d/%Y}: "
+                f"it is recorded as {coverage.get_priority_display().lower()} and no primary "
+                "coverage is in force. Record the new primary coverage if there is one."
+            )
         warnings.extend(_authorization_warnings(session=session, coverage=coverage))
     if codes:
         others = (
@@ -229,14 +216,7 @@ def _authorization_warnings(*, session: Session, coverage: Coverage) -> list[str
         ]
     if coverage.prior_auth_visits is None:
         return []
-    used = Session.objects.filter(
-        client=session.client,
-        date__gte=coverage.prior_auth_from or coverage.effective_from,
-        status__in=Session.ATTENDED_STATUSES,
-    ).exclude(pk=session.pk)
-    if coverage.prior_auth_to:
-        used = used.filter(date__lte=coverage.prior_auth_to)
-    count = used.count()
+    count = coverage.auth_visits_used(excluding=session.pk)
     if count >= coverage.prior_auth_visits:
         return [
             f"Prior authorization {number} is used up: {count} of "

@@ -186,9 +186,8 @@ def _coverage_in(client: Client, start: datetime.date, end: datetime.date) -> Co
     """The client's first-priority coverage in force during the period, if any."""
     return (
         client.coverages.select_related("payer")
-        .filter(effective_from__lte=end)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=start))
-        .order_by("priority", "-effective_from")
+        .in_force_during(start, end)
+        .responsible_first()
         .first()
     )
 

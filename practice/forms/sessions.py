@@ -392,7 +392,7 @@ class SessionForm(forms.ModelForm):
         if any(name in self.errors for name in ("start_time", "end_time", "minutes")):
             return
         location = cleaned.get("location")
-        self.coverage = services.primary_coverage(client=client, on=day)
+        self.coverage = client.coverage_on(day)
         payer = self.coverage.payer if self.coverage else None
         self.fees = rules.fee_schedule(payer, day)
         telehealth = cleaned.get("telehealth", "")

@@ -204,7 +204,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     warnings: list[str] = []
     if session.status in (Session.Status.DRAFT, Session.Status.READY):
-        coverage = services.primary_coverage(client=session.client, on=session.date)
+        coverage = session.client.coverage_on(session.date)
         warnings = services.session_warnings(
             session=session, coverage=coverage, codes=[line.procedure.code for line in lines]
         )
