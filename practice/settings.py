@@ -88,9 +88,18 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the dev server and a management command share the file.
+    # WAL lets readers go on while one request writes. Every request runs in a transaction
+    # (ATOMIC_REQUESTS); SQLite's default DEFERRED transaction starts as a reader, and a
+    # reader that later wants to write while another connection writes fails at once with
+    # "database is locked" (no busy wait applies to that upgrade). IMMEDIATE takes the
+    # write lock when the transaction begins, so concurrent writers queue for up to
+    # `timeout` seconds instead of failing. https://www.sqlite.org/lang_transaction.html
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
