@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from billing.validators import (
     validate_icd10_format,
@@ -421,6 +422,8 @@ class Claim(models.Model):
     status_note = models.CharField(max_length=200, blank=True)
 
     objects = ClaimQuerySet.as_manager()
+    # Every status change (built, ready, submitted, answered, void, replaced) with who.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -544,6 +547,8 @@ class ClaimLine(LineModifiers):
     )
     diagnosis_pointers = models.CharField(max_length=4)
     rendering_npi = models.CharField(max_length=10)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position"]

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.rules import billing_clinicians
+from practice.history import acting_user, create_with_history, update_with_history
 from practice.models import Client, Clinician, Coverage, Practice, ServiceLine, Session
 
 ZERO = Decimal("0.00")
@@ -223,8 +224,8 @@ def claims_build(
         drafts, billed = _draft_batch(
             session_ids=batch, payer=payer, practice=practice, rates=rates, user=user, result=result
         )
-        result.claims += _save_claims(drafts)
-        Session.objects.filter(pk__in=billed).update(status=Session.Status.BILLED)
+        result.claims += _save_claims(drafts, user=user, reason="Claim built")
+        update_with_history(billed, user=user, reason="Claim built", status=Session.Status.BILLED)
     return result
 
 
@@ -254,8 +255,8 @@ def _draft_batch(
     rates: dict[tuple[int, str], list[PayerRate]],
     user,
     result: BuildResult,
-) -> tuple[list[ClaimDraft], list[int]]:
-    """Claims drafted for one batch of locked sessions, and the ids of the sessions billed."""
+) -> tuple[list[ClaimDraft], list[Session]]:
+    """Claims drafted for one batch of locked sessions, and the sessions billed."""
     sessions = (
         Session.objects.filter(pk__in=session_ids, status=Session.Status.READY)
         .select_related("client", "clinician__supervisor", "location", "place_of_service")
@@ -307,7 +308,7 @@ def _draft_batch(
                     user=user,
                 )
             )
-    return drafts, [s.pk for group in groups.values() for s in group]
+    return drafts, [s for group in groups.values() for s in group]
 
 
 def _session_codes(session: Session) -> list[str]:
@@ -427,17 +428,22 @@ def _draft_claim(
     return ClaimDraft(claim=claim, diagnoses=diagnoses, lines=claim_lines)
 
 
-def _save_claims(drafts: list[ClaimDraft]) -> list[Claim]:
-    """Insert claims, then all their diagnoses and lines: three bulk statements per batch,
-    whatever the number of claims (the database returns the new claims' ids)."""
-    claims = Claim.objects.bulk_create([draft.claim for draft in drafts], batch_size=1000)
+def _save_claims(drafts: list[ClaimDraft], *, user, reason: str) -> list[Claim]:
+    """Insert claims, then all their diagnoses and lines, and the creation history of the
+    claims and lines: five bulk statements per batch, whatever the number of claims (the
+    database returns the new claims' ids)."""
+    claims = create_with_history(
+        Claim, [draft.claim for draft in drafts], user=user, reason=reason, batch_size=1000
+    )
     for draft in drafts:
         for row in (*draft.diagnoses, *draft.lines):
             row.claim = draft.claim
     ClaimDiagnosis.objects.bulk_create(
         [row for draft in drafts for row in draft.diagnoses], batch_size=5000
     )
-    ClaimLine.objects.bulk_create([row for draft in drafts for row in draft.lines], batch_size=5000)
+    create_with_history(
+        ClaimLine, [row for draft in drafts for row in draft.lines], user=user, reason=reason
+    )
     return claims
 
 
@@ -446,13 +452,12 @@ def _line_expected(rates: list[PayerRate], on: datetime.date, units: int) -> Dec
     return None if amount is None else (amount * units).quantize(Decimal("0.01"))
 
 
-def _release_sessions(claim: Claim) -> None:
+def _release_sessions(claim: Claim, *, user, reason: str) -> None:
     """Give a discarded or voided claim's sessions back to billing (status ready)."""
     session_ids = claim.lines.values("service_line__session_id")
-    claim.lines.update(live=False)
-    Session.objects.filter(pk__in=session_ids, status=Session.Status.BILLED).update(
-        status=Session.Status.READY
-    )
+    sessions = list(Session.objects.filter(pk__in=session_ids, status=Session.Status.BILLED))
+    update_with_history(list(claim.lines.all()), user=user, reason=reason, live=False)
+    update_with_history(sessions, user=user, reason=reason, status=Session.Status.READY)
 
 
 def _locked(claim: Claim) -> Claim:
@@ -506,14 +511,16 @@ def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
     if claim.frequency == Claim.Frequency.VOID:
         raise ClaimError("A void claim cannot itself be voided.")
     sent = not claim.is_editable
-    _release_sessions(claim)
+    _release_sessions(claim, user=user, reason="Claim voided")
+    claim._history_user = acting_user(user)
+    claim._change_reason = "Claim voided"
     claim.status = Claim.Status.VOID
     claim.status_note = reason[:200]
     claim.closed_at = timezone.now()
     claim.save(update_fields=["status", "status_note", "closed_at"])
     if not sent:
         return claim
-    void = Claim.objects.create(
+    void = Claim(
         control_number=new_control_number(),
         status=Claim.Status.READY,
         frequency=Claim.Frequency.VOID,
@@ -529,10 +536,13 @@ def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
         created_by=user if getattr(user, "is_authenticated", False) else None,
         status_note=reason[:200],
     )
+    void._history_user = acting_user(user)
+    void._change_reason = "Claim voided"
+    void.save()
     ClaimDiagnosis.objects.bulk_create(
         ClaimDiagnosis(claim=void, position=d.position, code=d.code) for d in claim.diagnoses.all()
     )
-    ClaimLine.objects.bulk_create(
+    void_lines = [
         ClaimLine(
             claim=void,
             service_line_id=line.service_line_id,
@@ -554,7 +564,8 @@ def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
             rendering_npi=line.rendering_npi,
         )
         for line in claim.lines.all()
-    )
+    ]
+    create_with_history(ClaimLine, void_lines, user=user, reason="Claim voided")
     return void
 
 
@@ -575,7 +586,9 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         )
         .order_by("date", "start_time", "pk")
     )
-    claim.lines.update(live=False)
+    update_with_history(list(claim.lines.all()), user=user, reason="Claim replaced", live=False)
+    claim._history_user = acting_user(user)
+    claim._change_reason = "Claim replaced"
     claim.status = Claim.Status.REPLACED
     claim.closed_at = timezone.now()
     claim.save(update_fields=["status", "closed_at"])
@@ -597,4 +610,4 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         frequency=Claim.Frequency.REPLACEMENT,
         original=claim,
     )
-    return _save_claims([draft])[0]
+    return _save_claims([draft], user=user, reason="Claim replaced")[0]

@@ -388,6 +388,32 @@ class TestSmallDemo:
             last_service = max(line.date_of_service for line in claim.lines.all())
             assert claim.created_at.date() > last_service
 
+    @pytest.mark.parametrize("model", [Client, Diagnosis, Coverage, Session, ServiceLine])
+    def test_every_demo_row_has_a_creation_record_in_its_history(self, small_demo, model):
+        rows = set(model.objects.values_list("pk", flat=True))
+        created = model.history.filter(history_type="+", history_change_reason="Demo practice")
+        assert rows
+        assert set(created.values_list("id", flat=True)) == rows
+        assert created.count() == len(rows)
+
+    def test_demo_claims_and_their_lines_have_history_as_the_biller_built_them(self, small_demo):
+        claims = set(Claim.objects.values_list("pk", flat=True))
+        built = Claim.history.filter(history_type="+", history_user__username="biller")
+        assert claims and set(built.values_list("id", flat=True)) == claims
+        lines = set(ClaimLine.objects.values_list("pk", flat=True))
+        assert set(ClaimLine.history.filter(history_type="+").values_list("id", flat=True)) == (
+            lines
+        )
+        # The latest record of each claim holds the status it has now.
+        for claim in Claim.objects.all()[:50]:
+            assert claim.history.order_by("-history_id").first().status == claim.status
+
+    def test_a_billed_session_has_history_from_creation_to_billing(self, small_demo):
+        session = Session.objects.filter(status=Session.Status.BILLED).first()
+        steps = list(session.history.order_by("history_id").values_list("history_type", "status"))
+        assert steps[0][0] == "+"
+        assert steps[-1] == ("~", Session.Status.BILLED)
+
     def test_reset_also_deletes_claims_built_from_the_demo(self, small_demo):
         claims_build(through=UNTIL)
         before = set(Claim.objects.values_list("control_number", flat=True))

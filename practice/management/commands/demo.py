@@ -8,8 +8,9 @@ practice data unless ``--reset`` is given.
 
 Service lines come from ``billing.rules.propose`` with the client's payer, exactly as the
 session form would propose them, so the demo shows every payer rule at work. Rows are
-written with ``bulk_create`` per batch of clients (no ``save()`` in the loop, so there
-are no history rows for demo data: history starts at the first edit).
+written with ``bulk_create`` or COPY per batch of clients (no ``save()`` in the loop);
+their creation records in the change history are written afterwards, one
+``INSERT … SELECT`` per table (``practice.history.snapshot_history``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from billing.services import claims_build
 from billing.validators import npi_check_digit
 from practice import demo_data as data
 from practice import roles
+from practice.history import snapshot_history
 from practice.models import (
     Client,
     Clinician,
@@ -177,6 +179,7 @@ class Command(BaseCommand):
                 if verbosity >= 1:
                     self.stdout.write(f"Deleted the practice data ({deleted}).")
             builder.build()
+            record_creation()
             claim_history(until=until, progress=self.stdout.write if verbosity >= 1 else None)
         if connection.vendor == "postgresql":
             # Fresh planner statistics, so the first queries on a million new rows (and
@@ -291,6 +294,23 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     Session.objects.filter(
         client__self_pay=True, status=Session.Status.READY, date__lte=cutoff
     ).update(status=Session.Status.CLOSED)
+    # The history shows where the demo moved things on (claims_build recorded the builds):
+    # every claim was sent and most answered, and closed sessions were closed here.
+    snapshot_history(Claim.objects.all(), history_type="~", reason=DEMO_ANSWERED)
+    snapshot_history(
+        Session.objects.filter(status=Session.Status.CLOSED), history_type="~", reason=DEMO_ANSWERED
+    )
+
+
+DEMO_CREATED = "Demo practice"
+DEMO_ANSWERED = "Demo practice: its past billed and answered"
+
+
+def record_creation() -> None:
+    """A creation record in the change history for every row the demo wrote, one
+    ``INSERT … SELECT`` per table (the rows went in without ``save()``)."""
+    for model in (Client, Diagnosis, Coverage, Session, ServiceLine):
+        snapshot_history(model.objects.all(), reason=DEMO_CREATED)
 
 
 # --- what is in the database ---------------------------------------------------------
