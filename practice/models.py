@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from concurrency.fields import AutoIncVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -231,6 +232,9 @@ class Client(Address):
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Optimistic lock (docs/concurrent-edits.md): every save bumps it; a form saved at an
+    # older version is refused instead of overwriting the newer row.
+    version = AutoIncVersionField()
 
     objects = ClientQuerySet.as_manager()
     history = HistoricalRecords()
@@ -302,6 +306,7 @@ class Diagnosis(models.Model):
     rank = models.PositiveSmallIntegerField(default=1)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True, help_text="When resolved.")
+    version = AutoIncVersionField()
 
     history = HistoricalRecords()
 
@@ -422,6 +427,7 @@ class Coverage(Address):
     prior_auth_visits = models.PositiveSmallIntegerField("authorized visits", null=True, blank=True)
     prior_auth_from = models.DateField(null=True, blank=True)
     prior_auth_to = models.DateField(null=True, blank=True)
+    version = AutoIncVersionField()
 
     objects = CoverageQuerySet.as_manager()
     history = HistoricalRecords()
@@ -580,6 +586,7 @@ class Session(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = AutoIncVersionField()
 
     objects = SessionQuerySet.as_manager()
     history = HistoricalRecords()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -23,6 +24,10 @@ from practice.models import (
     Session,
     SessionDiagnosis,
 )
+from practice.versions import ensure_all_current, ensure_current, refuse_stale
+
+if TYPE_CHECKING:
+    from django.forms import BaseModelFormSet, ModelForm
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -227,12 +232,17 @@ def _authorization_warnings(*, session: Session, coverage: Coverage) -> list[str
 
 def _lock(session: Session) -> None:
     """Re-read the status under a row lock: a claim may have billed the session, or
-    someone marked it a no-show, since the page was opened."""
-    session.status = (
-        Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+    someone marked it a no-show or saved it, since the page was opened. A session saved
+    since ``session.version`` (the version its form was read at) is refused with a
+    StaleEdit: nothing of the other person's is overwritten."""
+    status, version = (
+        Session.objects.select_for_update().values_list("status", "version").get(pk=session.pk)
     )
-    if session.status in Session.BILLED_STATUSES:
+    if status in Session.BILLED_STATUSES:
+        session.status = status
         raise SessionLocked(billed_reason(session))
+    ensure_current(session, locked_version=version)
+    session.status = status
 
 
 def session_save(
@@ -247,13 +257,14 @@ def session_save(
     The lines and diagnoses replace whatever the session had. A session the client did
     not attend (no-show, cancelled) keeps no service lines. Every row is ``full_clean``ed
     first, so a rule the models hold fails here with a ValidationError, not halfway
-    through the writes. Raises SessionLocked for a billed session.
+    through the writes. Raises SessionLocked for a billed session, and StaleEdit when
+    the session was saved by someone else after ``session.version`` (its form's).
     """
     if len(diagnoses) > MAX_DIAGNOSES:
         raise ValueError(f"A session carries at most {MAX_DIAGNOSES} diagnoses.")
     adding = session.pk is None
     try:
-        with transaction.atomic():
+        with refuse_stale(), transaction.atomic():
             _write(session=session, diagnoses=diagnoses, lines=lines, user=user)
     except Exception:
         if adding:  # rolled back: the form may be shown again as a new session
@@ -308,9 +319,10 @@ def session_set_status(*, session: Session, status: str, user) -> Session:
 
     A session marked no-show or cancelled before billing loses its service lines: there
     is nothing to bill. Only a session with lines may be marked ready. Raises
-    SessionLocked for a billed session and ValueError for a move that is not allowed.
+    SessionLocked for a billed session, StaleEdit when it changed since
+    ``session.version`` and ValueError for a move that is not allowed.
     """
-    with transaction.atomic():
+    with refuse_stale(), transaction.atomic():
         _lock(session)
         allowed = STATUS_TRANSITIONS.get(session.status, frozenset())
         if status not in allowed:
@@ -329,13 +341,13 @@ def session_set_status(*, session: Session, status: str, user) -> Session:
             _delete_lines(session.lines.all())
         session.status = status
         session.full_clean()
-        session.save(update_fields=["status", "updated_at"])
+        session.save(update_fields=["status", "updated_at", "version"])
     return session
 
 
 def session_delete(*, session: Session, user) -> None:
     """Delete a draft session. Anything past draft is history: mark it cancelled instead."""
-    with transaction.atomic():
+    with refuse_stale(), transaction.atomic():
         _lock(session)
         if session.status != Session.Status.DRAFT:
             raise ValueError(
@@ -348,3 +360,27 @@ def session_delete(*, session: Session, user) -> None:
                 "Mark it cancelled instead."
             )
         session.delete()
+
+
+def client_save(*, form: ModelForm, diagnoses: BaseModelFormSet, coverages: BaseModelFormSet):
+    """Save a valid client page in one transaction: the client, then its diagnoses and
+    coverages. Any database error rolls all of it back.
+
+    Each form carries the version its row was read at: when the client, or a diagnosis or
+    coverage the page changes or removes, was saved by someone else since, nothing is
+    written and StaleEdit names every such row with what changed.
+    """
+    rows = [form.instance]
+    for formset in (diagnoses, coverages):
+        rows += [
+            f.instance
+            for f in formset.initial_forms
+            if f.has_changed() or formset._should_delete_form(f)
+        ]
+    with refuse_stale(), transaction.atomic():
+        ensure_all_current(rows)
+        client = form.save()
+        for formset in (diagnoses, coverages):
+            formset.instance = client
+            formset.save()
+    return client

@@ -17,7 +17,6 @@ from crispy_forms.layout import Column, Fieldset, Layout
 from crispy_forms.layout import Row as CrispyRow
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from billing.validators import validate_icd10_format
 from practice import roles
 from practice.forms.widgets import DateInput
 from practice.models import Client, Clinician, Coverage, Diagnosis, Session, SessionDiagnosis
+from practice.versions import VersionedModelForm
 
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 # Typographic apostrophes (’ ʼ) are stored as the plain one, so "O’Brien" typed on a
@@ -117,7 +117,7 @@ class AddressCleaning:
         return zip_code
 
 
-class ClientForm(AddressCleaning, forms.ModelForm):
+class ClientForm(AddressCleaning, VersionedModelForm):
     """The client's identity and contact details.
 
     Clinicians create clients for themselves only: the primary-clinician field is not
@@ -142,6 +142,7 @@ class ClientForm(AddressCleaning, forms.ModelForm):
             "city",
             "state",
             "zip_code",
+            "version",
         ]
         widgets = {
             "date_of_birth": DateInput(),
@@ -177,6 +178,7 @@ class ClientForm(AddressCleaning, forms.ModelForm):
             # New clients are active; the checkbox is for deactivating later.
             del self.fields["active"]
         self.helper = _inner_helper()
+        self.helper.render_hidden_fields = True  # the version
         self.helper.layout = Layout(
             Row(
                 Column("first_name", css_class="col-12 col-md-4"),
@@ -224,7 +226,7 @@ class ClientForm(AddressCleaning, forms.ModelForm):
         return check_birth_date(self.cleaned_data["date_of_birth"])
 
 
-class DiagnosisForm(forms.ModelForm):
+class DiagnosisForm(VersionedModelForm):
     """One ICD-10-CM diagnosis, the code typed as text (DOMAIN.md §4).
 
     The catalog, not a regex, decides: unknown codes and categories (``F41``, ``F43.1``)
@@ -257,7 +259,7 @@ class DiagnosisForm(forms.ModelForm):
 
     class Meta:
         model = Diagnosis
-        fields = ["code", "rank", "start_date", "end_date"]
+        fields = ["code", "rank", "start_date", "end_date", "version"]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
         labels = {"start_date": "Since", "end_date": "Resolved on"}
         help_texts = {"end_date": ""}
@@ -321,7 +323,7 @@ class DiagnosisForm(forms.ModelForm):
         return None
 
 
-class CoverageForm(AddressCleaning, forms.ModelForm):
+class CoverageForm(AddressCleaning, VersionedModelForm):
     """One insurance policy (DOMAIN.md §6): payer, member, subscriber, dates, authorization."""
 
     copay = forms.DecimalField(
@@ -368,6 +370,7 @@ class CoverageForm(AddressCleaning, forms.ModelForm):
             "prior_auth_visits",
             "prior_auth_from",
             "prior_auth_to",
+            "version",
         ]
         widgets = {
             "effective_from": DateInput(),
@@ -627,16 +630,3 @@ def client_forms(
         queryset=Coverage.objects.select_related("payer"),
     )
     return form, diagnoses, coverages
-
-
-def client_save(
-    *, form: ClientForm, diagnoses: BaseDiagnosisFormSet, coverages: BaseCoverageFormSet
-) -> Client:
-    """Save a valid client page in one transaction: the client, then its diagnoses and
-    coverages. Any database error rolls all of it back."""
-    with transaction.atomic():
-        client = form.save()
-        for formset in (diagnoses, coverages):
-            formset.instance = client
-            formset.save()
-    return client

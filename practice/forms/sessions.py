@@ -35,6 +35,7 @@ from practice.services import (
     POINTER_LETTERS,
     PlannedLine,
 )
+from practice.versions import VersionedModelForm
 
 MAX_MINUTES = 8 * 60
 # Errors that only say "not filled in yet": the live preview keeps quiet about them.
@@ -74,7 +75,7 @@ def _em_choices() -> list[tuple[str, str]]:
     ]
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(VersionedModelForm):
     """The facts of one session. Billing staff also choose the clinician."""
 
     minutes = forms.IntegerField(
@@ -113,6 +114,7 @@ class SessionForm(forms.ModelForm):
             "interactive_complexity",
             "group_size",
             "note",
+            "version",
         ]
         labels = {
             # Labels stay distinct ("Date", not "Date of service", beside "Service") so

@@ -20,8 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.models import DiagnosisCode
 from practice import roles
-from practice.forms.clients import APOSTROPHES, UNDOTTED_ICD10_RE, client_forms, client_save
+from practice.forms.clients import APOSTROPHES, UNDOTTED_ICD10_RE, client_forms
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
+from practice.services import client_save
+from practice.versions import StaleEdit
 
 CLIENTS_PER_PAGE = 50
 STATUS_FILTERS = {"active": "Active", "inactive": "Inactive", "all": "All"}
@@ -156,6 +158,7 @@ def _client_page(request: HttpRequest, client: Client) -> HttpResponse:
     creating = client.pk is None
     data = request.POST if request.method == "POST" else None
     form, diagnoses, coverages = client_forms(data=data, user=request.user, client=client)
+    stale: StaleEdit | None = None
     if data is not None:
         valid = [f.is_valid() for f in (form, diagnoses, coverages)]  # errors for all three
         if all(valid):
@@ -167,6 +170,9 @@ def _client_page(request: HttpRequest, client: Client) -> HttpResponse:
                     "A coverage or diagnosis you removed is used by sessions or claims; "
                     "give it an end date instead. Nothing was saved.",
                 )
+            except StaleEdit as error:
+                stale = error
+                _refused(stale, form, diagnoses, coverages)
             except IntegrityError:
                 # A concurrent edit, or two rows swapping codes in one save.
                 form.add_error(
@@ -190,9 +196,21 @@ def _client_page(request: HttpRequest, client: Client) -> HttpResponse:
             "form": form,
             "diagnoses": diagnoses,
             "coverages": coverages,
+            "stale": stale,
         },
-        status=200,
+        status=409 if stale else 200,
     )
+
+
+def _refused(stale: StaleEdit, form, diagnoses, coverages) -> None:
+    """Show a stale page again with the user's input, each changed row marked."""
+    for row_form in [form, *diagnoses.forms, *coverages.forms]:
+        if stale.show_on(row_form):
+            row_form.add_error(
+                None,
+                "Someone else saved this since you opened the page; nothing was saved. "
+                "Check their changes listed above the form, then save again to apply yours.",
+            )
 
 
 @require_GET

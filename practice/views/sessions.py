@@ -30,6 +30,7 @@ from practice.forms.sessions import (
     preview_of,
 )
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
+from practice.versions import StaleEdit, read_version
 
 PAGE_SIZE = 50
 STATUS_ACTIONS = {
@@ -112,6 +113,7 @@ def _render_form(
     preview: SessionEntry,
     session: Session | None = None,
     status: int = 200,
+    stale: StaleEdit | None = None,
 ) -> HttpResponse:
     suggest_url = reverse("practice:session_suggest")
     if session is not None:
@@ -127,8 +129,9 @@ def _render_form(
             "suggest_url": suggest_url,
             "client": entry.form.selected_client,
             "not_saved": entry.form.is_bound,
+            "stale": stale,
         },
-        status=status,
+        status=409 if stale else status,
     )
 
 
@@ -147,6 +150,9 @@ def _save(request: HttpRequest, entry: SessionEntry, *, session: Session | None 
         for message in error.messages:
             entry.form.add_error(None, message)
         return _render_form(request, entry=entry, preview=entry, session=session)
+    except StaleEdit as stale:
+        stale.show_on(entry.form)
+        return _render_form(request, entry=entry, preview=entry, session=session, stale=stale)
     messages.success(request, f"Session saved: {saved}.")
     for warning in entry.warnings:
         messages.warning(request, warning)
@@ -155,7 +161,7 @@ def _save(request: HttpRequest, entry: SessionEntry, *, session: Session | None 
             services.session_set_status(
                 session=saved, status=Session.Status.READY, user=request.user
             )
-        except ValueError as error:
+        except (StaleEdit, ValueError) as error:
             messages.error(request, str(error))
     return redirect("practice:session_detail", pk=saved.pk)
 
@@ -297,9 +303,12 @@ def session_status(request: HttpRequest, pk: int) -> HttpResponse:
     if not _may_change(request.user, session):
         raise PermissionDenied
     status = request.POST.get("status", "")
+    version = read_version(request.POST)
+    if version is not None:  # the version the page showed
+        session.version = version
     try:
         services.session_set_status(session=session, status=status, user=request.user)
-    except (services.SessionLocked, ValueError) as error:
+    except (services.SessionLocked, StaleEdit, ValueError) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"{session}: {session.get_status_display().lower()}.")
@@ -322,9 +331,12 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("practice:session_detail", pk=session.pk)
     if request.method == "POST":
         label = str(session)
+        version = read_version(request.POST)
+        if version is not None:
+            session.version = version
         try:
             services.session_delete(session=session, user=request.user)
-        except (services.SessionLocked, ValueError) as error:
+        except (services.SessionLocked, StaleEdit, ValueError) as error:
             messages.error(request, str(error))
             return redirect("practice:session_detail", pk=pk)
         messages.success(request, f"Deleted {label}.")
