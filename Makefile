@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run demo test test-e2e lint format bench clean screenshots
+.PHONY: install run demo test test-e2e lint format bench clean screenshots backup
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ format: install
 
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+backup: install
+	$(PY) manage.py backup $(BACKUP_ARGS)
 
 screenshots: install
 	$(PY) docs/screenshots.py
