@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing.admin import RetireInsteadOfDeleteMixin
-from practice import roles
+from practice import mfa, roles
 from practice.models import (
     Client,
     Clinician,
@@ -32,8 +32,15 @@ from practice.models import (
 
 
 def owner_has_permission(request) -> bool:
-    """Only owners (superusers count as owners) may use the admin site."""
-    return request.user.is_active and roles.is_owner(request.user)
+    """Only owners (superusers count as owners) may use the admin site, and only after
+    the second step of sign-in when it is required (SecondFactorMiddleware sends them
+    there first; this holds even if a URL slipped past it)."""
+    user = request.user
+    return (
+        user.is_active
+        and roles.is_owner(user)
+        and (not mfa.mfa_required(user) or user.is_verified())
+    )
 
 
 class OwnerAuthenticationForm(AdminAuthenticationForm):

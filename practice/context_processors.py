@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from practice import roles
+from practice import mfa, roles
 
 
 def user_roles(request) -> dict:
@@ -10,4 +10,6 @@ def user_roles(request) -> dict:
         "is_owner": roles.is_owner(user),
         "can_bill": roles.can_bill(user),
         "current_clinician": roles.clinician_of(user),
+        # Menus stay hidden until the second step is done: every link would bounce.
+        "second_factor_pending": mfa.pending_step(request) is not None,
     }

@@ -8,6 +8,7 @@ runs locally on a SQLite file and a generated key, both kept in the ignored ``va
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,6 +47,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "import_export",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "billing",
     "practice",
 ]
@@ -57,10 +62,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "practice.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lock-out flagged during the view into our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "practice.urls"
@@ -116,6 +125,34 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in protection (django-axes): every authenticate() call, the admin login included,
+# goes through its backend. Repeated failures lock out the username (from any address)
+# and, separately, the address (for any username) until the cool-off has passed since the
+# last failure, or until an owner unlocks them on the Sign-ins page.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure, for the Sign-ins page
+AXES_LOCKOUT_CALLABLE = "practice.signin.lockout_response"
+AXES_VERBOSE = False
+# Behind a proxy every request comes from the proxy's address: say how many proxies
+# append to X-Forwarded-For, and the client's address is read from there instead.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# Two-step sign-in (django-otp, TOTP + recovery codes). Owners, billers and anyone with
+# admin access must use it when this is on; clinicians may opt in. Off by default only
+# when DEBUG is on, so the demo logins of `make run` keep working on a laptop.
+SL_REQUIRE_MFA = env.bool("SL_REQUIRE_MFA", default=not DEBUG)
+OTP_TOTP_ISSUER = "SessionLedger"
 
 # HIPAA §164.312(a)(2)(iii): automatic log-off after inactivity.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("practice.account_urls")),
     path("admin/", admin.site.urls),
     path("practice/", include("practice.practice_urls")),
     path("billing/", include("billing.urls")),

@@ -39,6 +39,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_as_on_a_laptop(settings):
+    """Tests run as `make run` does (DEBUG on: no second factor owed), whatever DEBUG the
+    shell has; the two-step sign-in tests turn SL_REQUIRE_MFA on themselves."""
+    settings.SL_REQUIRE_MFA = False
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the starter catalog once into the test database."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,8 @@ def test_the_login_page_itself_is_public(client):
 
 def test_a_user_without_a_role_is_told_so(client, django_user_model):
     django_user_model.objects.create_user("norole", password="x-long-password-1")
-    client.login(username="norole", password="x-long-password-1")
+    # django-axes watches every sign-in and needs the request it came with.
+    client.login(request=HttpRequest(), username="norole", password="x-long-password-1")
     response = client.get("/")
     assert response.status_code == 403
     assert b"no role yet" in response.content

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
 
@@ -328,7 +329,9 @@ class TestSmallDemo:
         assert "http://127.0.0.1:8000" in small_demo
         for username in ("owner", "biller", "clinician"):
             assert username in small_demo
-            assert client.login(username=username, password=demo_data.DEMO_PASSWORD), username
+            assert client.login(
+                request=HttpRequest(), username=username, password=demo_data.DEMO_PASSWORD
+            ), username
             client.logout()
         # Every demo login shares one password hash (hashing 400 would take minutes).
         hashes = set(
