@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -55,7 +56,8 @@ def owed_step(user: User) -> str | None:
 
 def pending_step(request) -> str | None:
     """The step this session still owes, or None when it owes nothing."""
-    step = request.session.get(SESSION_KEY)
+    session = getattr(request, "session", None)
+    step = session.get(SESSION_KEY) if session is not None else None
     if step and request.user.is_authenticated and not request.user.is_verified():
         return step
     return None
@@ -72,8 +74,12 @@ def remember_owed_step(sender, request, user, **kwargs) -> None:
         request.session.pop(SESSION_KEY, None)
 
 
-def step_done(request) -> None:
+def step_done(request, device) -> None:
+    """The second step is done with ``device``: the session is verified from now on, under
+    a new session key (the privilege changed, as at a password login)."""
+    otp_login(request, device)
     request.session.pop(SESSION_KEY, None)
+    request.session.cycle_key()
 
 
 def new_recovery_codes(user: User) -> list[str]:

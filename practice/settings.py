@@ -143,10 +143,7 @@ AXES_VERBOSE = False
 # Behind a proxy every request comes from the proxy's address: say how many proxies
 # append to X-Forwarded-For, and the client's address is read from there instead.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "practice.signin.client_address"
 
 # Two-step sign-in (django-otp, TOTP + recovery codes). Owners, billers and anyone with
 # admin access must use it when this is on; clinicians may opt in. Off by default only

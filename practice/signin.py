@@ -19,6 +19,19 @@ from django.shortcuts import render
 from django.utils import timezone
 
 
+def client_address(request) -> str | None:
+    """The address a request came from. Behind ``TRUSTED_PROXY_COUNT`` proxies, each of
+    which appends the address it saw to X-Forwarded-For, that is the entry the outermost
+    proxy appended; entries further left are whatever the client sent and are not
+    trusted."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(forwarded) >= proxies and forwarded[-proxies]:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")
+
+
 def lockout_response(request, original_response=None, credentials=None):
     """Our page for a locked-out sign-in (login page or admin login), with status 429.
     The cool-off restarts at every failure, so it ends one cool-off from now."""

@@ -3,6 +3,7 @@ the owner's Sign-ins page with failed and successful sign-ins and lock-outs."""
 
 from __future__ import annotations
 
+import ipaddress
 from base64 import b32encode
 
 import segno
@@ -16,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_otp import login as otp_login
 from django_otp import verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -73,8 +73,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
             (d for d in devices if verify_token(user, d.persistent_id, code) is not None), None
         )
         if device is not None:
-            otp_login(request, device)
-            mfa.step_done(request)
+            mfa.step_done(request, device)
             if isinstance(device, StaticDevice):
                 messages.warning(
                     request,
@@ -120,8 +119,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             codes = mfa.new_recovery_codes(user)
-            otp_login(request, device)
-            mfa.step_done(request)
+            mfa.step_done(request, device)
             return render(
                 request,
                 "registration/recovery_codes.html",
@@ -201,6 +199,11 @@ def signin_unlock(request: HttpRequest) -> HttpResponse:
     if kind == "username":
         axes_reset(username=value)
     else:
+        try:
+            value = str(ipaddress.ip_address(value))
+        except ValueError:
+            messages.error(request, f"{value} is not an address.")
+            return redirect("account:signin_list")
         axes_reset(ip=value)
     messages.success(request, f"Unlocked {kind} {value}.")
     return redirect("account:signin_list")

@@ -10,6 +10,8 @@ import time_machine
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.utils import timezone
 
+from practice.signin import client_address
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"
@@ -167,3 +169,51 @@ def test_an_unlock_without_a_choice_is_refused_with_a_message(client, owner_user
     client.force_login(owner_user)
     response = client.post("/account/sign-ins/unlock/", {"kind": "everyone"}, follow=True)
     assert b"Choose a lock-out to lift." in response.content
+
+
+@pytest.mark.parametrize("value", ["not-an-ip", "10.0.0.0/24", "999.1.1.1"])
+def test_unlocking_something_that_is_not_an_address_says_so(client, owner_user, value):
+    client.force_login(owner_user)
+    response = client.post(
+        "/account/sign-ins/unlock/", {"kind": "address", "value": value}, follow=True
+    )
+    assert response.status_code == 200
+    assert b"is not an address." in response.content
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.5", "10.0.0.2"),  # no proxy: the header is the client's own words
+        (1, "203.0.113.5", "203.0.113.5"),
+        (1, "1.2.3.4, 203.0.113.5", "203.0.113.5"),  # a spoofed entry on the left
+        (2, "203.0.113.5, 10.0.0.3", "203.0.113.5"),
+        (1, "", "10.0.0.2"),
+    ],
+)
+def test_the_client_address_is_read_behind_trusted_proxies_only(
+    rf, settings, proxies, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
+
+
+def test_lock_outs_behind_a_proxy_count_the_clients_address(client, settings, biller_user):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(LIMIT):
+        client.post(
+            "/login/",
+            {"username": f"guess{n}", "password": "x"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+        )
+    assert AccessFailureLog.objects.filter(ip_address="198.51.100.7").count() == LIMIT
+    # Another client behind the same proxy is not locked out.
+    response = client.post(
+        "/login/",
+        {"username": "biller", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.8",
+    )
+    assert response.status_code == 302
