@@ -12,4 +12,5 @@ urlpatterns = [
     path("two-step/turn-off/", account.mfa_disable, name="mfa_disable"),
     path("sign-ins/", account.signin_list, name="signin_list"),
     path("sign-ins/unlock/", account.signin_unlock, name="signin_unlock"),
+    path("sign-ins/reset-two-step/", account.mfa_reset, name="mfa_reset"),
 ]

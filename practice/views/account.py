@@ -10,9 +10,12 @@ import segno
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessFailureLog, AccessLog
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import auth, messages
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -174,16 +177,44 @@ def signin_list(request: HttpRequest) -> HttpResponse:
         for row in successes.values(*fields)[:SIGNIN_EVENTS]
     ] + [{**row, "ok": False} for row in failures.values(*fields, "locked_out")[:SIGNIN_EVENTS]]
     events.sort(key=lambda event: event["attempt_time"], reverse=True)
+    people = (
+        User.objects.filter(is_active=True, groups__name__in=roles.ROLES)
+        .distinct()
+        .annotate(
+            has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        )
+        .prefetch_related(Prefetch("groups", Group.objects.filter(name__in=roles.ROLES)))
+        .order_by("username")
+    )
     return render(
         request,
         "practice/signin_list.html",
         {
+            "people": people,
+            "require_mfa": settings.SL_REQUIRE_MFA,
             "lockouts": signin.lockouts_in_force(),
             "events": events[:SIGNIN_EVENTS],
             "username": username,
             "shown": SIGNIN_EVENTS,
         },
     )
+
+
+@require_POST
+def mfa_reset(request: HttpRequest) -> HttpResponse:
+    """Owner only: forget someone's authenticator and recovery codes (a lost phone). Their
+    next sign-in sets up a new one, if their role needs it."""
+    if not roles.is_owner(request.user):
+        raise PermissionDenied
+    user_id = request.POST.get("user", "")
+    valid_id = user_id.isascii() and user_id.isdigit() and len(user_id) < 19
+    person = User.objects.filter(pk=int(user_id)).first() if valid_id else None
+    if person is None:
+        messages.error(request, "Choose a person whose two-step sign-in to reset.")
+    else:
+        mfa.forget_second_factor(person)
+        messages.success(request, f"Two-step sign-in of {person.get_username()} is reset.")
+    return redirect("account:signin_list")
 
 
 @require_POST

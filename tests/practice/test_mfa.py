@@ -266,3 +266,44 @@ def test_the_code_page_sends_nowhere_outside_the_site(client, biller_user, mfa_o
         code = _code(TOTPDevice.objects.get(user=biller_user))
         response = client.post(VERIFY, {"code": code, "next": "https://evil.example/"})
         assert response.url == "/"
+
+
+def test_the_owner_resets_a_lost_authenticator_on_the_sign_ins_page(
+    client, owner_user, biller_user, settings
+):
+    settings.SL_REQUIRE_MFA = True
+    _log_in(client, "biller")
+    _enrol(client, "biller")
+    client.logout()
+    settings.SL_REQUIRE_MFA = False  # the owner's own second step is tested above
+    client.force_login(owner_user)
+    page = client.get("/account/sign-ins/")
+    assert [(p.username, p.has_authenticator) for p in page.context["people"]] == [
+        ("biller", True),
+        ("owner", False),
+    ]
+    response = client.post("/account/sign-ins/reset-two-step/", {"user": biller_user.pk})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=biller_user).exists()
+    assert not StaticToken.objects.filter(device__user=biller_user).exists()
+    client.logout()
+    settings.SL_REQUIRE_MFA = True
+    _log_in(client, "biller")
+    assert client.get("/billing/").url.startswith(ENROL)
+
+
+@pytest.mark.parametrize("user", ["", "abc", "²", "99999999999999999999999"])
+def test_a_reset_without_a_person_is_refused_with_a_message(client, owner_user, user):
+    client.force_login(owner_user)
+    response = client.post("/account/sign-ins/reset-two-step/", {"user": user}, follow=True)
+    assert response.status_code == 200
+    assert b"Choose a person whose two-step sign-in to reset." in response.content
+
+
+@pytest.mark.parametrize("fixture", ["biller_user", "clinician_user"])
+def test_only_the_owner_resets_someones_two_step_sign_in(client, request, fixture, owner_user):
+    TOTPDevice.objects.create(user=owner_user, name="app", confirmed=True)
+    client.force_login(request.getfixturevalue(fixture))
+    response = client.post("/account/sign-ins/reset-two-step/", {"user": owner_user.pk})
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=owner_user).exists()

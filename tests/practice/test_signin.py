@@ -123,9 +123,10 @@ def test_the_sign_ins_page_pins_its_query_count(client, owner_user, django_asser
     for n in range(10):
         _fail(client, f"someone{n}", 1, address=f"10.0.2.{n}")
     client.force_login(owner_user)
-    # session, user, roles, successes, failures, 2 lock-out aggregates, the menu's
-    # clinician, the session save, and 4 savepoint statements (ATOMIC_REQUESTS).
-    with django_assert_max_num_queries(13):
+    # session, user, roles, people with their authenticators and their roles, successes,
+    # failures, 2 lock-out aggregates, the menu's clinician, the session save, and 4
+    # savepoint statements (ATOMIC_REQUESTS).
+    with django_assert_max_num_queries(15):
         response = client.get("/account/sign-ins/")
     assert len(response.context["events"]) == 11
 
