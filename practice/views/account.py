@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -53,6 +54,7 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 def mfa_verify(request: HttpRequest) -> HttpResponse:
     """The second step: a code from the authenticator app, or one recovery code.
     A wrong code counts as a failed sign-in for django-axes, so guessing codes locks the
@@ -101,6 +103,7 @@ def _qr_svg(device: TOTPDevice) -> str:
     )
 
 
+@never_cache
 def mfa_enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the code (or type the key), confirm with the code
     it shows. On success the session counts as verified and the recovery codes are shown,
@@ -142,6 +145,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @require_POST
 def mfa_recovery_codes(request: HttpRequest) -> HttpResponse:
     """New recovery codes replace the old ones and are shown once."""

@@ -44,10 +44,11 @@ def _code(device: TOTPDevice) -> str:
 
 def _enrol(client, username) -> list[str]:
     """Enrol through the pages, as a user would; returns the recovery codes shown."""
-    client.get(ENROL)
+    assert "no-store" in client.get(ENROL)["Cache-Control"]  # the key is on it
     device = TOTPDevice.objects.get(user__username=username, confirmed=False)
     response = client.post(ENROL, {"code": _code(device)})
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]  # so are the recovery codes
     return response.context["codes"]
 
 
