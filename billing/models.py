@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from concurrency.fields import AutoIncVersionField
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -420,6 +421,9 @@ class Claim(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     status_note = models.CharField(max_length=200, blank=True)
+    # Optimistic lock: each action takes the next version; an action from a page read at
+    # an older one is refused (docs/concurrent-edits.md).
+    version = AutoIncVersionField()
 
     objects = ClaimQuerySet.as_manager()
     # Every status change (built, ready, submitted, answered, void, replaced) with who.

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.utils import timezone
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.rules import billing_clinicians
 from practice.history import acting_user, create_with_history, update_with_history
 from practice.models import Client, Clinician, Coverage, Practice, ServiceLine, Session
+from practice.versions import StaleEdit, ensure_current
 
 ZERO = Decimal("0.00")
 MAX_LINES_PER_CLAIM = 50
@@ -460,8 +461,28 @@ def _release_sessions(claim: Claim, *, user, reason: str) -> None:
     update_with_history(sessions, user=user, reason=reason, status=Session.Status.READY)
 
 
+class ClaimChanged(ClaimError):
+    """The claim changed since the page the action came from was read: nothing was done."""
+
+
 def _locked(claim: Claim) -> Claim:
-    return Claim.objects.select_for_update().get(pk=claim.pk)
+    """The claim under a row lock, for an action. ``claim.read_version``, when set, is the
+    version the action's page showed: a claim changed since is refused (ClaimChanged,
+    saying what changed, who and when), so no action lands twice or on a claim the user
+    did not see. The action takes the next version, whichever fields it saves."""
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    read = getattr(claim, "read_version", None)
+    try:
+        ensure_current(
+            claim,
+            locked_version=locked.version,
+            read_version=locked.version if read is None else read,
+        )
+    except StaleEdit as stale:
+        raise ClaimChanged(str(stale)) from stale
+    Claim.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+    locked.version += 1
+    return locked
 
 
 @transaction.atomic

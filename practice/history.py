@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from django.db import connection, models
-from django.db.models import Value
+from django.db.models import F, Value
 from django.utils import timezone
 
 M = TypeVar("M", bound=models.Model)
@@ -46,15 +46,20 @@ def update_with_history(
     """Set ``values`` on the given rows with one ``UPDATE`` and record each change ('~').
 
     The objects are the rows as read in this transaction; they are changed in memory too,
-    so the history rows hold the values now stored.
+    so the history rows hold the values now stored. A row with a version column
+    (docs/concurrent-edits.md) takes the next version, as a ``save()`` would.
     """
     if not objs:
         return 0
     model = type(objs[0])
-    updated = model.objects.filter(pk__in=[obj.pk for obj in objs]).update(**values)
+    versioned = hasattr(model, "_concurrencymeta")
+    bump = {"version": F("version") + 1} if versioned else {}
+    updated = model.objects.filter(pk__in=[obj.pk for obj in objs]).update(**values, **bump)
     for obj in objs:
         for name, value in values.items():
             setattr(obj, name, value)
+        if versioned:  # a page read before this change must not write over it
+            obj.version += 1
     model.history.bulk_history_create(
         objs,
         batch_size=batch_size,

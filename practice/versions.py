@@ -53,7 +53,8 @@ class Conflict:
 
     @property
     def label(self) -> str:
-        return f"{self.obj._meta.verbose_name.capitalize()} {self.obj}"
+        name, text = str(self.obj._meta.verbose_name), str(self.obj)
+        return text if text.lower().startswith(name.lower()) else f"{name.capitalize()} {text}"
 
     @property
     def summary(self) -> str:
@@ -159,8 +160,11 @@ def read_version(data, *, name: str = "version") -> int | None:
     return form.cleaned_data.get(name) if form.is_valid() else None
 
 
-def ensure_current(obj: models.Model, *, locked_version: int | None = None) -> None:
-    """Refuse (StaleEdit) when ``obj``'s row moved past ``obj.version``.
+def ensure_current(
+    obj: models.Model, *, locked_version: int | None = None, read_version: int | None = None
+) -> None:
+    """Refuse (StaleEdit) when ``obj``'s row moved past ``read_version`` (by default
+    ``obj.version``: a model form sets it from the page).
 
     Call it inside the service's transaction. Without ``locked_version`` it locks the
     row (``SELECT … FOR UPDATE``) and reads its version, so two saves of one row queue
@@ -179,8 +183,9 @@ def ensure_current(obj: models.Model, *, locked_version: int | None = None) -> N
         )
     if locked_version is None:
         raise StaleEdit([Conflict(obj=obj, version=0)])  # deleted since
-    if locked_version != obj.version:
-        raise StaleEdit([conflict(obj, current_version=locked_version)])
+    read = obj.version if read_version is None else read_version
+    if locked_version != read:
+        raise StaleEdit([conflict(obj, current_version=locked_version, read_version=read)])
 
 
 def ensure_all_current(objects: Iterable[models.Model]) -> None:
@@ -210,21 +215,25 @@ def refuse_stale() -> Iterator[None]:
         raise StaleEdit([conflict(obj, current_version=current or 0)]) from error
 
 
-def conflict(obj: models.Model, *, current_version: int) -> Conflict:
-    """What changed in ``obj``'s row between ``obj.version`` (what the form read) and
-    now, with ``obj``'s own values as "yours" and the history's user and time."""
+def conflict(
+    obj: models.Model, *, current_version: int, read_version: int | None = None
+) -> Conflict:
+    """What changed in ``obj``'s row between ``read_version`` (what the page read; by
+    default ``obj.version``) and now, with ``obj``'s own values as "yours" and the
+    history's user and time."""
     model = type(obj)
+    read_version = obj.version if read_version is None else read_version
     current = model._default_manager.filter(pk=obj.pk).first()
     history = getattr(model, "history", None)
     if current is None or history is None:
         return Conflict(obj=obj, version=current_version)
     records = list(
-        history.filter(**{model._meta.pk.attname: obj.pk}, version__gte=obj.version).order_by(
+        history.filter(**{model._meta.pk.attname: obj.pk}, version__gte=read_version).order_by(
             "history_date", "history_id"
         )
     )
-    read = next((r for r in records if r.version == obj.version), None)
-    later = [r for r in records if r.version > obj.version]
+    read = next((r for r in records if r.version == read_version), None)
+    later = [r for r in records if r.version > read_version]
     fields = [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS and f.editable]
     # Who last changed each field since the read: walk the records in order.
     last_change: dict[str, tuple[str, datetime.datetime]] = {}
@@ -287,7 +296,9 @@ def display(obj: models.Model, f: models.Field) -> str:
         return str(related) if related is not None else str(value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+    if isinstance(value, datetime.datetime):
+        return f"{timezone.localtime(value):%m/%d/%Y %H:%M}"
+    if isinstance(value, datetime.date):
         return f"{value:%m/%d/%Y}"
     if isinstance(value, datetime.time):
         return f"{value:%H:%M}"

@@ -23,6 +23,7 @@ from billing.models import Claim, ClaimLine, DiagnosisCode
 from billing.scrubber import scrub
 from billing.views import billing_staff_only
 from practice.models import Coverage, Sex
+from practice.versions import read_version
 
 PAGE_SIZE = 50
 # More skipped sessions than this are summed up in one message, not listed one by one.
@@ -167,14 +168,19 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _claim_or_404(pk: int) -> Claim:
-    return get_object_or_404(Claim, pk=pk)
+def _claim_or_404(pk: int, request: HttpRequest | None = None) -> Claim:
+    """The claim; for an action, as its page showed it: with the version the page's form
+    carried, so the service refuses the action if the claim changed since."""
+    claim = get_object_or_404(Claim, pk=pk)
+    if request is not None:
+        claim.read_version = read_version(request.POST)
+    return claim
 
 
 @billing_staff_only
 @require_POST
 def claim_mark_ready(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _claim_or_404(pk)
+    claim = _claim_or_404(pk, request)
     try:
         services.claim_mark_ready(claim=claim)
     except services.ClaimError as error:
@@ -187,7 +193,7 @@ def claim_mark_ready(request: HttpRequest, pk: int) -> HttpResponse:
 @billing_staff_only
 @require_POST
 def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _claim_or_404(pk)
+    claim = _claim_or_404(pk, request)
     try:
         services.claim_submit(claim=claim)
     except services.ClaimError as error:
@@ -202,7 +208,7 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_void(request: HttpRequest, pk: int) -> HttpResponse:
     """Void with a reason. A claim already sent gets a void claim (frequency 8) to send;
     the page of that claim opens next."""
-    claim = _claim_or_404(pk)
+    claim = _claim_or_404(pk, request)
     form = ClaimVoidForm(request.POST)
     if not form.is_valid():
         messages.error(request, "To void a claim, give the reason.")
@@ -233,7 +239,7 @@ def claim_void(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def claim_replace(request: HttpRequest, pk: int) -> HttpResponse:
     """Rebuild a sent claim from its sessions as they are now (frequency 7)."""
-    claim = _claim_or_404(pk)
+    claim = _claim_or_404(pk, request)
     try:
         replacement = services.claim_replace(claim=claim, user=request.user)
     except services.ClaimError as error:
