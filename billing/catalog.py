@@ -4,10 +4,10 @@
 Time ranges, add-on primaries and short descriptions come from ``billing/coding.py``,
 so a coding rule is changed in one place and the catalog follows.
 
-Descriptions are our own plain words, never the AMA's CPT descriptors (DOMAIN.md §13).
+Descriptions are our own plain words, never the AMA's CPT descriptors (docs/rules/coding.md §1).
 A practice that holds a CPT license imports the official text into
 ``ProcedureCode.official_descriptor`` in the admin. POS names follow the CMS list, which
-is public (DOMAIN.md §3).
+is public (docs/rules/coding.md §8).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class CatalogPlaceOfService:
     is_telehealth: bool
 
 
-# The procedure codes of DOMAIN.md §1, each with a starting charge a small practice might
+# The procedure codes of docs/rules/coding.md §1, each with a starting charge a small practice might
 # set. The practice sets its own in the admin; re-running load_catalog keeps them.
 DEFAULT_CHARGES: dict[str, str] = {
     "90785": "25.00",
@@ -110,34 +110,20 @@ _EXTRA_DESCRIPTIONS: dict[str, str] = {
     "96127": "brief emotional/behavioral assessment, per instrument",
 }
 
-# DOMAIN.md §1: psychological testing and assessment (the add-ons among them are ADD_ON).
+# docs/rules/coding.md §2.4: psychological testing and assessment (the add-ons among
+# them are ADD_ON).
 TESTING_CODES: frozenset[str] = frozenset(
     {"96127", "96130", "96131", "96136", "96137", "96138", "96139"}
 )
 
 
 def _minutes_ranges() -> dict[str, tuple[int, int | None]]:
-    """Minutes ranges of the time-based codes, read from coding.py's tables."""
-    ranges = {
-        code: (first, last)
-        for table in (
-            coding.INDIVIDUAL_RANGES,
-            coding.INDIVIDUAL_WITH_EM_RANGES,
-            coding.FAMILY_RANGES,
-            coding.FAMILY_WITHOUT_CLIENT_RANGES,
-        )
-        for first, last, code in table
-    }
-    # DOMAIN.md §1: 90839 covers 30-74 minutes; from 75 the 90840 add-on starts.
-    ranges[coding.CRISIS_CODE] = (
-        coding.CRISIS_FIRST_MINUTE,
-        coding.CRISIS_ADD_ON_FIRST_MINUTE - 1,
-    )
-    return ranges
+    """Minutes ranges of the time-based codes: coding.py's one table (docs/rules/coding.md §2)."""
+    return dict(coding.TIME_RANGES)
 
 
 def _kind(code: str, *, timed: bool) -> str:
-    """DOMAIN.md §1 sorted into ProcedureCode.Kind. Group and multiple-family group
+    """docs/rules/coding.md §1 sorted into ProcedureCode.Kind. Group and multiple-family group
     psychotherapy have no time rule, so they are OTHER rather than time-based."""
     if coding.is_add_on(code):
         return Kind.ADD_ON
@@ -184,7 +170,7 @@ _TELEHEALTH = Modifier.Kind.TELEHEALTH
 _LICENSE = Modifier.Kind.LICENSE
 _OTHER = Modifier.Kind.OTHER
 
-# DOMAIN.md §2, in our words.
+# docs/rules/coding.md §7, in our words.
 MODIFIERS: tuple[CatalogModifier, ...] = (
     CatalogModifier("25", "Separate E/M service on the same day", _OTHER),
     CatalogModifier("59", "Distinct service on the same day", _OTHER),
@@ -192,7 +178,7 @@ MODIFIERS: tuple[CatalogModifier, ...] = (
     CatalogModifier("95", "Telehealth, live audio and video", _TELEHEALTH),
     CatalogModifier("AH", "Clinical psychologist", _LICENSE),
     CatalogModifier("AJ", "Clinical social worker", _LICENSE),
-    CatalogModifier("FQ", "Audio-only service (Medicare)", _TELEHEALTH),
+    CatalogModifier("FQ", "Audio only, rural health clinics and FQHCs only", _TELEHEALTH),
     CatalogModifier("GT", "Telehealth, older modifier some plans still want", _TELEHEALTH),
     CatalogModifier("HJ", "Employee assistance program", _OTHER),
     CatalogModifier("HN", "Bachelor's-level clinician", _LICENSE),
@@ -204,7 +190,7 @@ MODIFIERS: tuple[CatalogModifier, ...] = (
     CatalogModifier("XU", "Distinct service, no overlap with the main one", _OTHER),
 )
 
-# DOMAIN.md §3: CMS place-of-service codes a therapy practice meets.
+# docs/rules/coding.md §8: CMS place-of-service codes a therapy practice meets.
 PLACES_OF_SERVICE: tuple[CatalogPlaceOfService, ...] = (
     CatalogPlaceOfService("02", "Telehealth, client not at home", True),
     CatalogPlaceOfService("03", "School", False),

@@ -1,30 +1,49 @@
 """CPT coding rules for psychotherapy sessions: pure Python, no database.
 
-Everything here follows /work/shared/DOMAIN.md §1 ("CPT codes a therapy practice uses").
-Rules are written as data tables so that a rule change is a one-line edit, and each
-public function names the section it implements.
+Every rule here is explained, with its primary source, in ``docs/rules/coding.md``; each
+function names the section it implements. Rules are data tables (time ranges, add-on
+primaries and units, same-day pairs, daily limits, codes only prescribers bill), each row
+naming its source, so that a rule change is a one-row edit. The session form, the claim
+scrubber and the claim builder all read these tables: a rule has this one home.
 
 Descriptions are our own short words. They are deliberately not the AMA's CPT
-descriptors, which are copyrighted (DOMAIN.md §13); a licensed practice imports the
-official text into the catalog through the admin.
+descriptors, which are copyrighted; a licensed practice imports the official text into
+the catalog through the admin.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "ADD_ON_PRIMARIES",
+    "ADD_ON_UNITS",
+    "DAILY_LIMITS",
     "DESCRIPTIONS",
+    "EM_ADD_ONS",
     "EM_CODES",
+    "PRESCRIBER_CODES",
+    "SAME_DAY_PAIRS",
     "SERVICES",
+    "TIME_RANGES",
+    "DayLine",
     "add_interactive_complexity",
+    "add_on_problems",
+    "add_on_unit_problems",
+    "add_on_units",
     "check_add_ons",
+    "credential_problems",
+    "daily_limit_problems",
     "is_add_on",
     "minutes_between",
+    "minutes_for",
+    "same_day_pair_problems",
+    "same_day_problems",
     "suggest",
+    "time_problems",
 ]
 
 # A time range is (first minute, last minute or None for "and more", code).
@@ -39,6 +58,9 @@ SERVICES: tuple[str, ...] = (
     "crisis",
     "intake",
     "intake_medical",
+    "testing_evaluation",
+    "testing_administration",
+    "testing_technician",
 )
 
 # E/M office visits a prescriber may bill. 99201 was retired in 2021 and 99206-99210
@@ -46,6 +68,8 @@ SERVICES: tuple[str, ...] = (
 EM_CODES: frozenset[str] = frozenset(
     {"99202", "99203", "99204", "99205", "99211", "99212", "99213", "99214", "99215"}
 )
+# docs/rules/coding.md §5: psychotherapy beside an E/M visit.
+EM_ADD_ONS: frozenset[str] = frozenset({"90833", "90836", "90838"})
 
 DESCRIPTIONS: dict[str, str] = {
     "90785": "interactive complexity add-on",
@@ -71,23 +95,24 @@ DESCRIPTIONS: dict[str, str] = {
     "96139": "test administration by a technician, each extra 30 min",
 } | dict.fromkeys(EM_CODES, "E/M office visit")
 
-# DOMAIN.md §1: time ranges of the individual codes (inclusive).
+# docs/rules/coding.md §2.1: time ranges of the individual codes (inclusive).
 INDIVIDUAL_RANGES: tuple[TimeRange, ...] = (
     (16, 37, "90832"),
     (38, 52, "90834"),
     (53, None, "90837"),
 )
-# DOMAIN.md §1: the E/M add-on codes use the same ranges as 90832 / 90834 / 90837.
+# docs/rules/coding.md §5: the E/M add-on codes use the same ranges as 90832/90834/90837,
+# counted over the psychotherapy minutes alone.
 INDIVIDUAL_WITH_EM_RANGES: tuple[TimeRange, ...] = (
     (16, 37, "90833"),
     (38, 52, "90836"),
     (53, None, "90838"),
 )
-# DOMAIN.md §1: family codes need time past the midpoint of a 50-minute session.
+# docs/rules/coding.md §2.2: family codes need time past the midpoint of 50 minutes.
 FAMILY_RANGES: tuple[TimeRange, ...] = ((26, None, "90847"),)
 FAMILY_WITHOUT_CLIENT_RANGES: tuple[TimeRange, ...] = ((26, None, "90846"),)
 
-# DOMAIN.md §1: services with no time rule report one unit for any time spent.
+# docs/rules/coding.md §2.5: services with no time rule report one unit for any time.
 UNTIMED_CODES: dict[str, str] = {
     "group": "90853",
     "multi_family_group": "90849",
@@ -95,16 +120,45 @@ UNTIMED_CODES: dict[str, str] = {
     "intake_medical": "90792",
 }
 
-# DOMAIN.md §1: crisis psychotherapy.
+# docs/rules/coding.md §2.3: crisis psychotherapy.
 CRISIS_CODE = "90839"
 CRISIS_ADD_ON = "90840"
 CRISIS_FIRST_MINUTE = 30  # under this, the session is billed as individual time
-CRISIS_ADD_ON_FIRST_MINUTE = 75  # 90840 starts here
-CRISIS_ADD_ON_BLOCK = 30  # one more 90840 unit per further 30 minutes
+CRISIS_LAST_MINUTE = 74  # from 75 minutes the 90840 add-on reports the further time
+
+# docs/rules/coding.md §2.4: testing services, their first-unit code and its add-on.
+TESTING_SERVICES: dict[str, tuple[str, str]] = {
+    "testing_evaluation": ("96130", "96131"),
+    "testing_administration": ("96136", "96137"),
+    "testing_technician": ("96138", "96139"),
+}
+TESTING_RANGES: tuple[TimeRange, ...] = (
+    (31, None, "96130"),  # the first hour is attained past its midpoint
+    (16, None, "96136"),  # the first 30 minutes likewise
+    (16, None, "96138"),
+)
 
 INTERACTIVE_COMPLEXITY = "90785"
 
-# DOMAIN.md §1: which primary codes each add-on may accompany on the same claim.
+# docs/rules/coding.md §2: every time-based code and its range, in one table. Checks
+# (session form, scrubber) and the catalog's minutes columns all read this one.
+TIME_RANGES: dict[str, tuple[int, int | None]] = {
+    code: (first, last)
+    for table in (
+        INDIVIDUAL_RANGES,
+        INDIVIDUAL_WITH_EM_RANGES,
+        FAMILY_RANGES,
+        FAMILY_WITHOUT_CLIENT_RANGES,
+        TESTING_RANGES,
+        ((CRISIS_FIRST_MINUTE, CRISIS_LAST_MINUTE, CRISIS_CODE),),
+    )
+    for first, last, code in table
+}
+
+# docs/rules/coding.md §3.1: which primary codes each add-on may accompany (same client,
+# clinician, date and claim). Source: CPT add-on code conventions; CMS NCCI add-on
+# code edits (Medicare Claims Processing Manual, Pub. 100-04, ch. 12 §30 and the
+# quarterly add-on code file).
 ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     "90785": frozenset(
         {"90791", "90792", "90832", "90833", "90834", "90836", "90837", "90838", "90853"}
@@ -118,15 +172,153 @@ ADD_ON_PRIMARIES: dict[str, frozenset[str]] = {
     "96139": frozenset({"96138"}),
 }
 
-# DOMAIN.md §1: interactive complexity is never billed with crisis or family codes.
-INTERACTIVE_COMPLEXITY_FORBIDDEN: frozenset[str] = frozenset({"90839", "90840", "90846", "90847"})
 
-# DOMAIN.md §1: the time-based individual codes, of which a session reports one.
+@dataclass(frozen=True)
+class AddOnUnits:
+    """How many units of a time add-on the minutes allow: the first unit from
+    ``first_minute``, one more per further ``block`` minutes."""
+
+    primary: str
+    first_minute: int
+    block: int
+    source: str
+
+
+# docs/rules/coding.md §3.2: add-on units follow the minutes.
+ADD_ON_UNITS: dict[str, AddOnUnits] = {
+    "90840": AddOnUnits(
+        "90839", 75, 30, "CPT crisis psychotherapy time table (90839 + 90840 from 75 minutes)"
+    ),
+    "96131": AddOnUnits(
+        "96130", 91, 60, "CPT psychological testing guidelines; CPT time rule (past the midpoint)"
+    ),
+    "96137": AddOnUnits(
+        "96136", 46, 30, "CPT test administration guidelines; CPT time rule (past the midpoint)"
+    ),
+    "96139": AddOnUnits(
+        "96138", 46, 30, "CPT test administration guidelines; CPT time rule (past the midpoint)"
+    ),
+}
+
+# docs/rules/coding.md §2.1: the time-based individual codes, of which a session reports one.
 INDIVIDUAL_TIME_CODES: frozenset[str] = frozenset(
     code for ranges in (INDIVIDUAL_RANGES, INDIVIDUAL_WITH_EM_RANGES) for _, _, code in ranges
 )
-
 INTAKE_CODES: frozenset[str] = frozenset({"90791", "90792"})
+CRISIS_CODES: frozenset[str] = frozenset({CRISIS_CODE, CRISIS_ADD_ON})
+PSYCHOTHERAPY_CODES: frozenset[str] = INDIVIDUAL_TIME_CODES | frozenset(
+    {"90839", "90840", "90846", "90847", "90849", "90853"}
+)
+
+
+@dataclass(frozen=True)
+class SameDayPair:
+    """Codes never billed with ``never_with`` for one client on one date of service.
+
+    ``same_clinician``: the edit applies to one clinician's services only (two
+    clinicians may each bill their own side); otherwise to anyone's that day.
+    """
+
+    codes: frozenset[str]
+    never_with: frozenset[str]
+    same_clinician: bool
+    reason: str
+    source: str
+
+
+# docs/rules/coding.md §4.1: pairs never billed together on one date of service.
+SAME_DAY_PAIRS: tuple[SameDayPair, ...] = (
+    SameDayPair(
+        codes=CRISIS_CODES,
+        never_with=INTAKE_CODES | INDIVIDUAL_TIME_CODES | {INTERACTIVE_COMPLEXITY},
+        same_clinician=False,
+        reason="crisis psychotherapy covers that day's psychotherapy and evaluation; "
+        "report the crisis codes alone",
+        source="CPT crisis psychotherapy guidelines; CMS NCCI procedure-to-procedure "
+        "edits (modifier indicator 0)",
+    ),
+    SameDayPair(
+        codes=INTAKE_CODES,
+        never_with=(PSYCHOTHERAPY_CODES - CRISIS_CODES) | EM_CODES,
+        same_clinician=False,
+        reason="a diagnostic evaluation is not billed on the same day as psychotherapy "
+        "or an E/M visit; bill the evaluation on its own day",
+        source="CPT psychiatric diagnostic evaluation guidelines; CMS NCCI Policy Manual "
+        "ch. XI (psychiatric services); NCCI procedure-to-procedure edits",
+    ),
+    SameDayPair(
+        codes=frozenset({"90791"}),
+        never_with=frozenset({"90792"}),
+        same_clinician=False,
+        reason="one diagnostic evaluation a day: choose 90791 or 90792",
+        source="CPT psychiatric diagnostic evaluation guidelines",
+    ),
+    SameDayPair(
+        codes=EM_CODES,
+        never_with=frozenset({"90832", "90834", "90837"}),
+        same_clinician=True,
+        reason="with an E/M visit, psychotherapy is the add-on 90833, 90836 or 90838",
+        source="CPT psychotherapy guidelines (psychotherapy with E/M); CMS NCCI "
+        "procedure-to-procedure edits",
+    ),
+    SameDayPair(
+        codes=frozenset({"90846", "90847"}),
+        never_with=frozenset({INTERACTIVE_COMPLEXITY}),
+        same_clinician=True,
+        reason="interactive complexity is not reported with family psychotherapy",
+        source="CPT interactive complexity guidelines",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DailyLimit:
+    """At most ``units`` of a code for one client on one date (per clinician when
+    ``same_clinician``)."""
+
+    units: int
+    same_clinician: bool
+    advice: str
+    source: str
+
+
+# docs/rules/coding.md §4.2: codes reported at most once on a date of service.
+DAILY_LIMITS: dict[str, DailyLimit] = {
+    "90839": DailyLimit(
+        1,
+        False,
+        "it is billed once per day; further crisis time goes to 90840",
+        "CPT crisis psychotherapy guidelines",
+    ),
+    "90791": DailyLimit(
+        1,
+        True,
+        "it is billed once per day",
+        "CPT psychiatric diagnostic evaluation guidelines; CMS NCCI MUE of 1",
+    ),
+    "90792": DailyLimit(
+        1,
+        True,
+        "it is billed once per day",
+        "CPT psychiatric diagnostic evaluation guidelines; CMS NCCI MUE of 1",
+    ),
+    "90785": DailyLimit(
+        1, True, "it is billed once per session", "CPT interactive complexity guidelines"
+    ),
+}
+
+# docs/rules/coding.md §6: codes that need a prescribing license (MD/DO, psychiatric NP,
+# PA). Psychologists, social workers, counselors and MFTs bill the others.
+PRESCRIBER_CODES: frozenset[str] = EM_CODES | EM_ADD_ONS | {"90792"}
+PRESCRIBER_SOURCE = (
+    "CPT E/M guidelines; CMS Medicare Benefit Policy Manual (Pub. 100-02) ch. 15 §160 "
+    "and §170 (psychologists and social workers bill no E/M services); state scope of practice"
+)
+# docs/rules/coding.md §6: credentials that carry a prescribing license, to set a
+# clinician's "prescriber" flag when the credentials say so.
+PRESCRIBER_CREDENTIALS: frozenset[str] = frozenset(
+    {"MD", "DO", "NP", "PMHNP", "PMHNP-BC", "APRN", "APRN-BC", "PA", "PA-C"}
+)
 
 # How a missing primary is named in a message, in words a therapist recognises.
 _NEEDS: dict[str, str] = {
@@ -150,6 +342,10 @@ def _named(code: str) -> str:
     return f"{code} ({description})" if description else code
 
 
+def _span(first: int, last: int | None) -> str:
+    return f"{first}–{last}" if last is not None else f"{first} or more"
+
+
 def _code_for(minutes: int, ranges: Iterable[TimeRange]) -> str | None:
     for first, last, code in ranges:
         if minutes >= first and (last is None or minutes <= last):
@@ -165,16 +361,20 @@ def _timed(minutes: int, ranges: Iterable[TimeRange]) -> list[tuple[str, int]]:
 def suggest(service: str, minutes: int, *, with_em: bool = False) -> list[tuple[str, int]]:
     """Suggest the (code, units) lines for one session of `service` lasting `minutes`.
 
-    DOMAIN.md §1:
+    docs/rules/coding.md §2:
     - individual: 16-37 minutes reports 90832, 38-52 reports 90834, 53 or more 90837;
       under 16 minutes no psychotherapy code is reportable. With `with_em=True` (a
       prescriber also bills an E/M visit) the codes are 90833 / 90836 / 90838 over the
-      same ranges; the E/M code itself is the prescriber's choice and is not suggested.
+      same ranges, and `minutes` are the psychotherapy minutes alone (§5); the E/M code
+      itself is the prescriber's choice and is not suggested.
     - family (client present): 26 minutes or more reports 90847.
     - family_without_client: 26 minutes or more reports 90846.
     - crisis: 30-74 minutes reports 90839; from 75 minutes add 90840, one unit at 75-104,
-      two at 105-134, one more per further 30 minutes. A crisis session of 16-29 minutes
-      is reported with the individual code for that time (90832, or 90833 with E/M).
+      two at 105-134, one more per further 30 minutes (§3.2). A crisis session of 16-29
+      minutes is reported with the individual code for that time (90832, or 90833 with E/M).
+    - testing_evaluation: 96130 from 31 minutes, plus 96131 per further hour (§3.2);
+      testing_administration (96136 + 96137) and testing_technician
+      (96138 + 96139): the first code from 16 minutes, one add-on per further 30.
     - group (90853), multi_family_group (90849), intake (90791), intake_medical (90792):
       no time rule; one unit for any time spent, nothing for 0 minutes.
 
@@ -195,74 +395,152 @@ def suggest(service: str, minutes: int, *, with_em: bool = False) -> list[tuple[
     if service == "family_without_client":
         return _timed(minutes, FAMILY_WITHOUT_CLIENT_RANGES)
     if service == "crisis":
-        return _crisis(minutes, individual)
+        if minutes < CRISIS_FIRST_MINUTE:
+            return _timed(minutes, individual)
+        return _with_add_on(CRISIS_CODE, CRISIS_ADD_ON, minutes)
+    if service in TESTING_SERVICES:
+        primary, add_on = TESTING_SERVICES[service]
+        first, _ = TIME_RANGES[primary]
+        return _with_add_on(primary, add_on, minutes) if minutes >= first else []
     return [(UNTIMED_CODES[service], 1)] if minutes > 0 else []
 
 
-def _crisis(minutes: int, individual: Iterable[TimeRange]) -> list[tuple[str, int]]:
-    """DOMAIN.md §1: 90839 at 30-74 minutes, plus one 90840 per 30 minutes from 75;
-    under 30 minutes the session falls back to the individual code for its time."""
-    if minutes < CRISIS_FIRST_MINUTE:
-        return _timed(minutes, individual)
-    lines = [(CRISIS_CODE, 1)]
-    if minutes >= CRISIS_ADD_ON_FIRST_MINUTE:
-        units = (minutes - CRISIS_ADD_ON_FIRST_MINUTE) // CRISIS_ADD_ON_BLOCK + 1
-        lines.append((CRISIS_ADD_ON, units))
-    return lines
+def _with_add_on(primary: str, add_on: str, minutes: int) -> list[tuple[str, int]]:
+    units = add_on_units(add_on, minutes)
+    return [(primary, 1), (add_on, units)] if units else [(primary, 1)]
+
+
+def minutes_for(code: str, *, minutes: int, psychotherapy_minutes: int | None) -> int:
+    """The minutes a line's code is coded from (docs/rules/coding.md §5): at an E/M visit
+    every code but the E/M one counts the psychotherapy minutes alone; otherwise, and for
+    the E/M code, the session's minutes."""
+    if psychotherapy_minutes is None or code in EM_CODES:
+        return minutes
+    return psychotherapy_minutes
+
+
+def add_on_units(code: str, minutes: int) -> int:
+    """The most units of a time add-on that `minutes` allow (docs/rules/coding.md §3.2):
+    90840 one unit at 75-104 minutes, two at 105-134, one more per further 30; 96131 one
+    per further hour past the first (from 91 minutes); 96137/96139 one per further 30
+    minutes past the first (from 46 minutes). 0 when the minutes allow none."""
+    rule = ADD_ON_UNITS[code]
+    if minutes < rule.first_minute:
+        return 0
+    return (minutes - rule.first_minute) // rule.block + 1
+
+
+def _minutes_for_units(code: str, units: int) -> int:
+    rule = ADD_ON_UNITS[code]
+    return rule.first_minute + (units - 1) * rule.block
 
 
 def is_add_on(code: str) -> bool:
-    """DOMAIN.md §1: True for a code that is paid only beside a primary code
+    """docs/rules/coding.md §3.1: True for a code that is paid only beside a primary code
     (90785, 90833/90836/90838, 90840, 96131, 96137, 96139)."""
     return code in ADD_ON_PRIMARIES
 
 
-def check_add_ons(codes: list[str]) -> list[str]:
-    """Problems with the add-on and combination rules for one session's codes.
+class DayLine(NamedTuple):
+    """One billed code of one client on one date, for the same-day rules: who billed it
+    (any hashable key for the clinician who saw the client) and how many units."""
 
-    Pass the codes billed for one client by one clinician on one date of service (the
-    scope in which DOMAIN.md §1 applies these rules); repeat a code once per line.
-    Returns plain-language error messages, empty when the combination is fine.
+    code: str
+    clinician: Hashable = None
+    units: int = 1
 
-    DOMAIN.md §1:
-    - an add-on needs one of its primaries (`ADD_ON_PRIMARIES`) on the same claim;
-    - 90785 is never billed with 90839/90840 or 90846/90847, and at most once per session;
-    - time-based individual codes (90832-90838) are never added together: one range;
-    - 90791 and 90792 are billed once per day and not together;
-    - 90792 is not billed on the same day as an E/M visit by the same clinician.
+
+def same_day_problems(lines: Iterable[DayLine | str]) -> list[str]:
+    """Problems with the same-day rules over one client's codes on one date of service
+    (docs/rules/coding.md §4), from the tables ``SAME_DAY_PAIRS`` and ``DAILY_LIMITS``.
+
+    Pass every line of that client and date (bare codes count as one clinician's).
+    Returns plain-language messages, empty when the day is fine.
     """
-    return [
-        *_interactive_complexity_errors(codes),
-        *_missing_primary_errors(codes),
-        *_time_code_errors(codes),
-        *_intake_errors(codes),
-    ]
+    day = [line if isinstance(line, DayLine) else DayLine(line) for line in lines]
+    return [*same_day_pair_problems(day), *daily_limit_problems(day)]
 
 
-def _interactive_complexity_errors(codes: list[str]) -> list[str]:
-    """DOMAIN.md §1: 90785 never with 90839/90840 or 90846/90847; once per session."""
-    errors: list[str] = []
-    count = codes.count(INTERACTIVE_COMPLEXITY)
-    forbidden = sorted(set(codes) & INTERACTIVE_COMPLEXITY_FORBIDDEN)
-    if count and forbidden:
-        errors.append(
-            f"{_named(INTERACTIVE_COMPLEXITY)} cannot be billed with "
-            f"{' or '.join(_named(code) for code in forbidden)}: remove 90785."
-        )
-    if count > 1:
-        errors.append(
-            f"{_named(INTERACTIVE_COMPLEXITY)} appears {count} times; "
-            "it is billed at most once per session."
-        )
-    return errors
+def same_day_pair_problems(lines: Iterable[DayLine]) -> list[str]:
+    """docs/rules/coding.md §4.1: pairs of ``SAME_DAY_PAIRS`` found among one client's
+    lines of one date."""
+    day = list(lines)
+    problems: list[str] = []
+    for pair in SAME_DAY_PAIRS:
+        problems.extend(_pair_problems(pair, day))
+    return list(dict.fromkeys(problems))
 
 
-def _missing_primary_errors(codes: list[str]) -> list[str]:
-    """DOMAIN.md §1: an add-on is paid only with its primary code on the same claim."""
+def daily_limit_problems(lines: Iterable[DayLine]) -> list[str]:
+    """docs/rules/coding.md §4.2: codes of ``DAILY_LIMITS`` billed more often than allowed
+    among one client's lines of one date (90839 once: further time is 90840)."""
+    day = list(lines)
+    problems: list[str] = []
+    for code, limit in DAILY_LIMITS.items():
+        groups = _by_clinician(day) if limit.same_clinician else [day]
+        for group in groups:
+            units = sum(line.units for line in group if line.code == code)
+            if units > limit.units:
+                problems.append(f"{_named(code)} appears {units} times; {limit.advice}.")
+    return list(dict.fromkeys(problems))
+
+
+def _by_clinician(day: list[DayLine]) -> list[list[DayLine]]:
+    groups: dict[Hashable, list[DayLine]] = {}
+    for line in day:
+        groups.setdefault(line.clinician, []).append(line)
+    return list(groups.values())
+
+
+def _pair_problems(pair: SameDayPair, day: list[DayLine]) -> Iterable[str]:
+    for group in _by_clinician(day) if pair.same_clinician else [day]:
+        codes = list(dict.fromkeys(line.code for line in group))
+        ruled = [code for code in codes if code in pair.codes]
+        barred = [code for code in codes if code in pair.never_with and code not in ruled]
+        if ruled and barred:
+            yield (
+                f"{' and '.join(_named(c) for c in barred)} cannot be billed with "
+                f"{' or '.join(_named(c) for c in ruled)} for the same client on the same "
+                f"day: {pair.reason}."
+            )
+
+
+def never_with(code: str) -> frozenset[str]:
+    """Codes that ``SAME_DAY_PAIRS`` never allows beside `code` (either side of a pair)."""
+    found: set[str] = set()
+    for pair in SAME_DAY_PAIRS:
+        if code in pair.codes:
+            found |= pair.never_with
+        if code in pair.never_with:
+            found |= pair.codes
+    return frozenset(found)
+
+
+def add_on_problems(codes: Sequence[str]) -> list[str]:
+    """Problems with the add-on rules for one clinician's codes of one client on one
+    date (docs/rules/coding.md §3.1, §2.1):
+
+    - an add-on needs one of its primaries (``ADD_ON_PRIMARIES``) beside it;
+    - time-based individual codes (90832-90838) are never added together: one range.
+    """
+    return [*_missing_primary_errors(codes), *_time_code_errors(codes)]
+
+
+def check_add_ons(codes: list[str]) -> list[str]:
+    """Every combination problem of one session's codes (one client, one clinician, one
+    date): the add-on rules (§3.1), the one-time-code rule (§2.1) and the same-day rules
+    (§4) of docs/rules/coding.md. Repeat a code once per line. Returns plain-language
+    error messages, empty when the combination is fine.
+    """
+    return [*add_on_problems(codes), *same_day_problems(codes)]
+
+
+def _missing_primary_errors(codes: Sequence[str]) -> list[str]:
+    """docs/rules/coding.md §3.1: an add-on is paid only with its primary code."""
     present = set(codes)
-    # When 90785 sits beside a crisis or family code, that message already says to
-    # remove it; also saying it lacks a primary would send the therapist two ways.
-    ic_blocked = bool(present & INTERACTIVE_COMPLEXITY_FORBIDDEN)
+    # When 90785 sits beside a code it is never billed with, that message already says
+    # so; also saying it lacks a primary would send the therapist two ways.
+    ic_blocked = bool(present & never_with(INTERACTIVE_COMPLEXITY))
     return [
         f"{_named(code)} needs {_NEEDS[code]} on the same claim."
         for code in dict.fromkeys(codes)  # order of first appearance, each code once
@@ -272,9 +550,9 @@ def _missing_primary_errors(codes: list[str]) -> list[str]:
     ]
 
 
-def _time_code_errors(codes: list[str]) -> list[str]:
-    """DOMAIN.md §1: time-based individual codes are never added together for one
-    session; the one range that fits the total time is reported."""
+def _time_code_errors(codes: Sequence[str]) -> list[str]:
+    """docs/rules/coding.md §2.1: time-based individual codes are never added together
+    for one session; the one range that fits the total time is reported."""
     time_codes = [code for code in codes if code in INDIVIDUAL_TIME_CODES]
     if len(time_codes) < 2:
         return []
@@ -286,41 +564,86 @@ def _time_code_errors(codes: list[str]) -> list[str]:
     return [message]
 
 
-def _intake_errors(codes: list[str]) -> list[str]:
-    """DOMAIN.md §1: 90791/90792 once per day per clinician, not together, and 90792
-    not on the same day as an E/M visit by the same clinician."""
-    counts = Counter(codes)
-    errors: list[str] = []
-    if counts["90791"] and counts["90792"]:
-        errors.append(
-            f"{_named('90791')} and {_named('90792')} cannot both be billed for one "
-            "session: choose one."
-        )
-    errors.extend(
-        f"{_named(code)} appears {counts[code]} times; it is billed once per day."
-        for code in sorted(INTAKE_CODES)
-        if counts[code] > 1
-    )
-    em_present = sorted(set(codes) & EM_CODES)
-    if counts["90792"] and em_present:
-        errors.append(
-            f"{_named('90792')} cannot be billed on the same day as an E/M office visit "
-            f"({', '.join(em_present)}) by the same clinician: choose one."
-        )
-    return errors
+def time_problems(lines: Sequence[tuple[str, int | None]]) -> list[tuple[int, str]]:
+    """(index, message) for each line whose code's time range (``TIME_RANGES``) misses
+    the line's minutes, over the lines of one session (code, minutes); docs/rules/coding.md
+    §2. A line with no minutes is not checked.
+
+    The crisis exception (§2.3) lives here and only here: 90839 covers 30-74 minutes,
+    and beside a 90840 it has no upper limit (the add-on reports the further time).
+    """
+    codes = {code for code, _ in lines}
+    problems: list[tuple[int, str]] = []
+    for index, (code, minutes) in enumerate(lines):
+        span = TIME_RANGES.get(code)
+        if span is None or minutes is None:
+            continue
+        first, last = span
+        if code == CRISIS_CODE and CRISIS_ADD_ON in codes:
+            last = None
+        if minutes < first or (last is not None and minutes > last):
+            message = (
+                f"{code} needs {_span(first, last)} minutes but the session recorded {minutes}."
+            )
+            problems.append((index, message))
+    return problems
+
+
+def add_on_unit_problems(lines: Sequence[tuple[str, int, int | None]]) -> list[tuple[int, str]]:
+    """(index, message) for each time add-on line (code, units, minutes) billing more
+    units than its minutes allow (``ADD_ON_UNITS``, docs/rules/coding.md §3.2): an
+    80-minute crisis allows one 90840, a 40-minute evaluation no 96131."""
+    problems: list[tuple[int, str]] = []
+    for index, (code, units, minutes) in enumerate(lines):
+        if code not in ADD_ON_UNITS or minutes is None:
+            continue
+        allowed = add_on_units(code, minutes)
+        if units > allowed:
+            most = f"at most {allowed}" if allowed else "none"
+            problems.append(
+                (
+                    index,
+                    f"{code} ×{units} needs at least {_minutes_for_units(code, units)} "
+                    f"minutes; {minutes} minutes allow {most}.",
+                )
+            )
+    return problems
+
+
+def credential_problems(codes: Iterable[str], *, prescriber: bool, who: str = "") -> list[str]:
+    """docs/rules/coding.md §6: E/M visits (99202-99215), 90792 and the E/M add-ons
+    90833/90836/90838 need a prescribing license (MD/DO, psychiatric NP, PA). One
+    message per such code when the clinician is not a prescriber."""
+    if prescriber:
+        return []
+    subject = who or "this clinician"
+    return [
+        f"{_named(code)} needs a prescribing license (MD/DO, psychiatric NP or PA); "
+        f"{subject} is not a prescriber."
+        for code in dict.fromkeys(codes)
+        if code in PRESCRIBER_CODES
+    ]
+
+
+def is_prescriber_credential(credentials: str) -> bool:
+    """docs/rules/coding.md §6: True when a credentials text ("MD", "PMHNP-BC, RN"...)
+    names a prescribing license from ``PRESCRIBER_CREDENTIALS``."""
+    words = credentials.upper().replace(",", " ").replace("/", " ").split()
+    return any(word.replace(".", "") in PRESCRIBER_CREDENTIALS for word in words)
 
 
 def add_interactive_complexity(lines: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """Return `lines` with one unit of 90785 (interactive complexity) appended.
 
-    DOMAIN.md §1: 90785 goes only with 90791, 90792, 90832-90838 or 90853, never with
-    90839/90840 or 90846/90847, and once per session. Raises ValueError saying why when
-    the session's lines do not allow it. The input list is not modified.
+    docs/rules/coding.md §3.1, §4.1: 90785 goes only with 90791, 90792, 90832-90838 or
+    90853, never with 90839/90840 or 90846/90847, and once per session. Raises
+    ValueError saying why when the session's lines do not allow it. The input list is
+    not modified.
     """
     codes = [code for code, _ in lines]
     if INTERACTIVE_COMPLEXITY in codes:
         raise ValueError("Interactive complexity (90785) is already on this session.")
-    forbidden = sorted(set(codes) & INTERACTIVE_COMPLEXITY_FORBIDDEN)
+    forbidden = sorted(set(codes) & never_with(INTERACTIVE_COMPLEXITY))
     if forbidden:
         raise ValueError(
             f"Interactive complexity (90785) cannot be billed with {', '.join(forbidden)}."
@@ -334,8 +657,8 @@ def add_interactive_complexity(lines: list[tuple[str, int]]) -> list[tuple[str, 
 
 
 def minutes_between(start: datetime.time, end: datetime.time) -> int:
-    """Whole minutes from `start` to `end` of one session (DOMAIN.md §1: time rules count
-    face-to-face minutes).
+    """Whole minutes from `start` to `end` of one session (docs/rules/coding.md §2: time
+    rules count face-to-face minutes).
 
     Partial minutes are dropped, so a session is never billed for time not spent.
     Sessions do not cross midnight: `end` at or before `start` raises ValueError.

@@ -211,8 +211,9 @@ class Payer(models.Model):
         NONE = "", "No modifier"
         MOD_95 = "95", "95 (synchronous audio-video)"
         GT = "GT", "GT (legacy telehealth)"
+        # docs/rules/coding.md §7.1: 93 is audio only, Medicare included. FQ is for rural
+        # health clinics and FQHCs, never a private practice's claims: not offered.
         MOD_93 = "93", "93 (audio only)"
-        FQ = "FQ", "FQ (Medicare audio only)"
 
     class SupervisionBilling(models.TextChoices):
         # DOMAIN.md §6a.

@@ -152,7 +152,18 @@ class Clinician(models.Model):
     taxonomy = models.CharField(max_length=10, validators=[validate_taxonomy])
     license_number = models.CharField(max_length=30, blank=True)
     license_state = models.CharField(max_length=2, blank=True)
-    license_level = models.CharField(max_length=2, choices=LicenseLevel, blank=True)
+    license_level = models.CharField(
+        max_length=2,
+        choices=LicenseLevel,
+        blank=True,
+        help_text="This clinician's own level (an associate's, never the supervisor's): the "
+        "level-of-license modifier describes who saw the client.",
+    )
+    prescriber = models.BooleanField(
+        default=False,
+        help_text="Holds a prescribing license (MD/DO, psychiatric NP, PA): may bill E/M "
+        "visits, 90792 and the E/M psychotherapy add-ons 90833/90836/90838.",
+    )
     supervisor = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -549,6 +560,9 @@ class Session(models.Model):
         CRISIS = "crisis", "Crisis psychotherapy"
         INTAKE = "intake", "Diagnostic evaluation (intake)"
         INTAKE_MEDICAL = "intake_medical", "Diagnostic evaluation with medical services"
+        TESTING_EVALUATION = "testing_evaluation", "Psychological testing evaluation"
+        TESTING_ADMINISTRATION = "testing_administration", "Test administration by the clinician"
+        TESTING_TECHNICIAN = "testing_technician", "Test administration by a technician"
 
     class Telehealth(models.TextChoices):
         NONE = "", "In person"
@@ -564,6 +578,12 @@ class Session(models.Model):
     start_time = models.TimeField(null=True, blank=True)
     end_time = models.TimeField(null=True, blank=True)
     minutes = models.PositiveSmallIntegerField(help_text="Face-to-face minutes.")
+    psychotherapy_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="With an E/M visit: the psychotherapy minutes alone, not counting the E/M "
+        "service (docs/rules/coding.md §5).",
+    )
     service = models.CharField(max_length=25, choices=Service, default=Service.INDIVIDUAL)
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
@@ -606,6 +626,13 @@ class Session(models.Model):
                 violation_error_message="A session lasts from 1 minute to 8 hours.",
             ),
             models.CheckConstraint(
+                condition=Q(psychotherapy_minutes__isnull=True)
+                | Q(psychotherapy_minutes__lte=models.F("minutes")),
+                name="session_psychotherapy_within_minutes",
+                violation_error_message="The psychotherapy minutes cannot exceed the "
+                "session's minutes.",
+            ),
+            models.CheckConstraint(
                 condition=Q(start_time__isnull=True)
                 | Q(end_time__isnull=True)
                 | Q(end_time__gt=models.F("start_time")),
@@ -630,6 +657,14 @@ class Session(models.Model):
     @property
     def is_telehealth(self) -> bool:
         return bool(self.telehealth)
+
+    @property
+    def coded_minutes(self) -> int:
+        """The minutes the psychotherapy codes are coded from: with an E/M visit the
+        psychotherapy minutes alone, else the session's (docs/rules/coding.md §5)."""
+        if self.psychotherapy_minutes is not None:
+            return self.psychotherapy_minutes
+        return self.minutes
 
     @property
     def total_charge(self) -> Decimal:

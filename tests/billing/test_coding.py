@@ -1,4 +1,5 @@
-"""Tests for billing.coding: CPT time rules and add-on rules (DOMAIN.md §1).
+"""Tests for billing.coding: CPT time rules, add-on rules, same-day rules and who may
+bill what (docs/rules/coding.md).
 
 Expected codes are written out literally here rather than read from the module's
 tables, so a wrong table fails a test instead of agreeing with itself.
@@ -14,13 +15,24 @@ from hypothesis import strategies as st
 
 from billing.coding import (
     ADD_ON_PRIMARIES,
+    ADD_ON_UNITS,
+    DAILY_LIMITS,
     DESCRIPTIONS,
+    SAME_DAY_PAIRS,
     SERVICES,
+    TIME_RANGES,
+    DayLine,
     add_interactive_complexity,
+    add_on_unit_problems,
+    add_on_units,
     check_add_ons,
+    credential_problems,
     is_add_on,
+    is_prescriber_credential,
     minutes_between,
+    same_day_problems,
     suggest,
+    time_problems,
 )
 
 # --- services -------------------------------------------------------------------------
@@ -120,7 +132,7 @@ def test_with_em_never_suggests_the_e_m_code_itself():
 
 
 def _expected_individual(minutes: int, *, with_em: bool) -> str | None:
-    # Independent restatement of DOMAIN.md §1 for the property test.
+    # Independent restatement of docs/rules/coding.md §2.1 for the property test.
     if minutes < 16:
         return None
     if minutes <= 37:
@@ -519,3 +531,246 @@ def test_minutes_between_feeds_the_suggester():
 def test_minutes_between_refuses_an_end_not_after_the_start(start, end):
     with pytest.raises(ValueError, match="end after it starts"):
         minutes_between(start, end)
+
+
+# --- time ranges: one table (docs/rules/coding.md §2) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "minutes", "fits"),
+    [
+        ("90832", 15, False),
+        ("90832", 16, True),
+        ("90832", 37, True),
+        ("90832", 38, False),
+        ("90834", 52, True),
+        ("90834", 53, False),
+        ("90837", 53, True),
+        ("90837", 50, False),
+        ("90838", 52, False),
+        ("90847", 25, False),
+        ("90847", 26, True),
+        ("90839", 29, False),
+        ("90839", 74, True),
+        ("90839", 75, False),
+        ("96130", 30, False),
+        ("96130", 31, True),
+        ("96136", 15, False),
+        ("96138", 16, True),
+    ],
+)
+def test_time_problems_flag_a_code_outside_its_range(code, minutes, fits):
+    assert (time_problems([(code, minutes)]) == []) is fits
+
+
+def test_90837_on_a_50_minute_session_says_why():
+    assert time_problems([("90837", 50)]) == [
+        (0, "90837 needs 53 or more minutes but the session recorded 50.")
+    ]
+
+
+def test_a_crisis_beside_its_add_on_has_no_upper_limit():
+    assert time_problems([("90839", 110), ("90840", 110)]) == []
+    assert time_problems([("90839", 110)]) == [
+        (0, "90839 needs 30–74 minutes but the session recorded 110.")
+    ]
+
+
+def test_untimed_codes_and_lines_without_minutes_are_never_time_problems():
+    assert time_problems([("90853", 1), ("90791", 240), ("99214", 5), ("90837", None)]) == []
+
+
+def test_every_code_the_suggester_emits_fits_its_own_time_range():
+    for service in SERVICES:
+        for minutes in range(0, 241):
+            lines = suggest(service, minutes)
+            assert time_problems([(code, minutes) for code, _ in lines]) == [], (service, minutes)
+            units = [(code, units, minutes) for code, units in lines]
+            assert add_on_unit_problems(units) == [], (service, minutes)
+
+
+# --- add-on units from minutes (docs/rules/coding.md §3.2) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "minutes", "units"),
+    [
+        ("90840", 74, 0),
+        ("90840", 75, 1),
+        ("90840", 80, 1),
+        ("90840", 104, 1),
+        ("90840", 105, 2),
+        ("90840", 134, 2),
+        ("90840", 135, 3),
+        ("96131", 40, 0),
+        ("96131", 90, 0),
+        ("96131", 91, 1),
+        ("96131", 150, 1),
+        ("96131", 151, 2),
+        ("96137", 45, 0),
+        ("96137", 46, 1),
+        ("96137", 75, 1),
+        ("96137", 76, 2),
+        ("96139", 46, 1),
+    ],
+)
+def test_add_on_units_follow_the_minutes(code, minutes, units):
+    assert add_on_units(code, minutes) == units
+
+
+def test_an_80_minute_crisis_with_three_units_of_90840_fails():
+    assert add_on_unit_problems([("90839", 1, 80), ("90840", 3, 80)]) == [
+        (1, "90840 ×3 needs at least 135 minutes; 80 minutes allow at most 1.")
+    ]
+
+
+def test_a_40_minute_evaluation_with_three_units_of_96131_fails():
+    assert add_on_unit_problems([("96130", 1, 40), ("96131", 3, 40)]) == [
+        (1, "96131 ×3 needs at least 211 minutes; 40 minutes allow none.")
+    ]
+
+
+def test_add_on_units_the_minutes_allow_are_quiet():
+    assert add_on_unit_problems([("90839", 1, 80), ("90840", 1, 80)]) == []
+    assert add_on_unit_problems([("96136", 1, 76), ("96137", 2, 76)]) == []
+
+
+@pytest.mark.parametrize(
+    ("service", "minutes", "expected"),
+    [
+        ("testing_evaluation", 30, []),
+        ("testing_evaluation", 40, [("96130", 1)]),
+        ("testing_evaluation", 91, [("96130", 1), ("96131", 1)]),
+        ("testing_evaluation", 151, [("96130", 1), ("96131", 2)]),
+        ("testing_administration", 15, []),
+        ("testing_administration", 45, [("96136", 1)]),
+        ("testing_administration", 46, [("96136", 1), ("96137", 1)]),
+        ("testing_technician", 120, [("96138", 1), ("96139", 3)]),
+    ],
+)
+def test_testing_services_suggest_their_add_on_units_from_the_minutes(service, minutes, expected):
+    assert suggest(service, minutes) == expected
+
+
+def test_every_add_on_unit_rule_names_an_add_on_its_primary_and_a_source():
+    for code, rule in ADD_ON_UNITS.items():
+        assert rule.primary in ADD_ON_PRIMARIES[code]
+        assert rule.source
+
+
+# --- same-day rules (docs/rules/coding.md §4) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ["90834", "90839"],
+        ["90832", "90839", "90840"],
+        ["90839", "90791"],
+        ["90792", "90840", "90839"],
+        ["90839", "90785"],
+        ["90791", "90837"],
+        ["90792", "90847"],
+        ["90791", "90853"],
+        ["90791", "99213"],
+        ["90792", "99214"],
+        ["90791", "90792"],
+        ["99213", "90834"],
+        ["99215", "90837"],
+        ["90847", "90785"],
+    ],
+)
+def test_pairs_never_billed_the_same_day_are_errors(codes):
+    assert same_day_problems(codes)
+
+
+def test_90834_beside_a_crisis_names_both_and_the_reason():
+    (message,) = same_day_problems(["90834", "90839"])
+    assert message.startswith(
+        "90834 (individual psychotherapy, about 45 min) cannot be billed with 90839"
+    )
+    assert "crisis psychotherapy covers" in message
+
+
+def test_90839_twice_on_one_date_is_an_error_even_from_two_clinicians():
+    (message,) = same_day_problems([DayLine("90839", "a"), DayLine("90839", "b")])
+    assert "90839" in message and "90840" in message
+
+
+def test_90791_by_two_clinicians_the_same_day_is_not_a_daily_limit_problem():
+    assert same_day_problems([DayLine("90791", "a"), DayLine("90791", "b")]) == []
+    assert same_day_problems([DayLine("90791", "a"), DayLine("90791", "a")])
+
+
+def test_an_e_m_visit_and_another_clinicians_psychotherapy_the_same_day_are_allowed():
+    assert same_day_problems([DayLine("99214", "prescriber"), DayLine("90834", "therapist")]) == []
+    assert same_day_problems([DayLine("99214", "prescriber"), DayLine("90834", "prescriber")])
+
+
+def test_a_crisis_and_another_clinicians_psychotherapy_the_same_day_are_an_error():
+    assert same_day_problems([DayLine("90839", "a"), DayLine("90834", "b")])
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ["90839", "90840", "90840"],
+        ["99214", "90836", "90785"],
+        ["90837", "90785"],
+        ["90791", "90785"],
+        ["90847"],
+        ["90853", "90834"],
+        ["96130", "96131", "96136", "96137"],
+    ],
+)
+def test_days_that_keep_the_same_day_rules_are_quiet(codes):
+    assert same_day_problems(codes) == []
+
+
+def test_every_same_day_row_and_daily_limit_names_its_source():
+    for pair in SAME_DAY_PAIRS:
+        assert pair.source and pair.reason
+        assert not pair.codes & pair.never_with or pair.codes == pair.never_with
+    for limit in DAILY_LIMITS.values():
+        assert limit.source and limit.advice
+
+
+# --- who may bill what (docs/rules/coding.md §6) -----------------------------------------
+
+
+@pytest.mark.parametrize("code", ["99202", "99213", "99215", "90792", "90833", "90836", "90838"])
+def test_prescriber_only_codes_are_refused_for_a_non_prescriber(code):
+    (message,) = credential_problems([code], prescriber=False, who="Dana Lee, LCSW")
+    assert message.startswith(code)
+    assert "prescribing license" in message and "Dana Lee, LCSW is not a prescriber" in message
+    assert credential_problems([code], prescriber=True) == []
+
+
+@pytest.mark.parametrize("code", ["90791", "90832", "90837", "90839", "90847", "90853", "96130"])
+def test_codes_any_licensed_clinician_bills_are_quiet(code):
+    assert credential_problems([code], prescriber=False) == []
+
+
+@pytest.mark.parametrize(
+    ("credentials", "prescriber"),
+    [
+        ("MD", True),
+        ("DO", True),
+        ("PMHNP-BC", True),
+        ("PA-C", True),
+        ("M.D.", True),
+        ("LCSW", False),
+        ("PhD", False),
+        ("LPC", False),
+        ("LMFT", False),
+        ("PsyD, ABPP", False),
+        ("RN, PMHNP", True),
+    ],
+)
+def test_credentials_that_name_a_prescribing_license(credentials, prescriber):
+    assert is_prescriber_credential(credentials) is prescriber
+
+
+def test_time_ranges_cover_every_time_based_code_the_suggester_emits():
+    timed = {"90832", "90833", "90834", "90836", "90837", "90838", "90839", "90846", "90847"}
+    assert timed | {"96130", "96136", "96138"} == set(TIME_RANGES)
