@@ -1,9 +1,9 @@
 """Payer rules: turn a session's facts into service lines the client's payer accepts.
 
 ``billing/coding.py`` says which CPT codes a session earns; this module adds what the
-payer wants around them (DOMAIN.md §2, §3, §6a): the place of service and telehealth
-modifier, the level-of-license modifier, whom to name as rendering provider for a
-pre-licensed clinician, and the fee. The functions take model instances already loaded
+payer wants around them (docs/rules/coding.md §7–§9): the place of service and
+telehealth modifier, the level-of-license modifier, whom to name as rendering provider
+for a pre-licensed clinician, and the fee. The functions take model instances already loaded
 and touch the database only where their docstring says so, so a form and a bulk demo
 loader can share them.
 """
@@ -20,11 +20,11 @@ from billing.models import Payer, PayerRate, ProcedureCode
 
 ZERO = Decimal("0.00")
 
-# DOMAIN.md §3: 10 = telehealth with the client at home, 02 = elsewhere. Used when the
+# docs/rules/coding.md §8: 10 = telehealth with the client at home, 02 = elsewhere. Used when the
 # payer names no POS of its own, and for self-pay clients.
 DEFAULT_TELEHEALTH_HOME_POS = "10"
 DEFAULT_TELEHEALTH_OTHER_POS = "02"
-# DOMAIN.md §2: 95 = audio and video, 93 = audio only.
+# docs/rules/coding.md §7.1: 95 = audio and video, 93 = audio only (Medicare too).
 DEFAULT_VIDEO_MODIFIER = "95"
 DEFAULT_AUDIO_MODIFIER = "93"
 
@@ -59,7 +59,7 @@ class Proposal:
 def place_of_service(
     *, telehealth: str, client_at_home: bool, in_person_pos: str, payer: Payer | None
 ) -> str:
-    """DOMAIN.md §2–3: in person, the location's POS; by telehealth, the payer's choice of
+    """docs/rules/coding.md §8: in person, the location's POS; by telehealth, the payer's choice of
     POS for a client at home (often 10, some want 11) or elsewhere (often 02)."""
     if not telehealth:
         return in_person_pos
@@ -71,8 +71,8 @@ def place_of_service(
 
 
 def telehealth_modifier(*, telehealth: str, payer: Payer | None) -> str:
-    """DOMAIN.md §2: the modifier the payer wants for video (95, GT or none) or for audio
-    only (93, FQ or none); 95/93 for self-pay."""
+    """docs/rules/coding.md §7.1: the modifier the payer wants for video (95, GT or none)
+    or for audio only (93 or none); 95/93 for self-pay."""
     if not telehealth:
         return ""
     if payer is None:
@@ -81,7 +81,8 @@ def telehealth_modifier(*, telehealth: str, payer: Payer | None) -> str:
 
 
 def billing_clinicians(clinician, payer: Payer | None):
-    """DOMAIN.md §6a: ``(rendering, supervising)`` for a session's clinician under a payer.
+    """docs/rules/coding.md §9: ``(rendering, supervising)`` for a session's clinician
+    under a payer.
 
     A licensed clinician renders their own services. For a pre-licensed clinician the
     payer decides: bill the supervisor as rendering provider, name the supervisor in the
@@ -98,14 +99,31 @@ def billing_clinicians(clinician, payer: Payer | None):
     return clinician, None
 
 
+def license_modifier(*, payer: Payer | None, clinician) -> str:
+    """docs/rules/coding.md §7.2: the level-of-license modifier a payer wants (HO, HP,
+    AJ…), or "". It describes the clinician who actually saw the client, even when the
+    claim names a supervisor as rendering provider: an associate's session is never AH."""
+    if payer is None or not payer.wants_license_modifier:
+        return ""
+    return clinician.license_level
+
+
+def audio_only_refusal(*, telehealth: str, payer: Payer | None) -> str:
+    """docs/rules/coding.md §7.1: why this payer will not pay an audio-only session, or ""
+    (the one home of this check: the proposal, lines set by hand and the scrubber)."""
+    if telehealth == AUDIO and payer is not None and not payer.audio_only_allowed:
+        return f"{payer.name} does not pay for audio-only sessions."
+    return ""
+
+
 def line_modifiers(*, telehealth: str, payer: Payer | None, clinician) -> tuple[str, ...]:
     """Modifiers for every line of a session: level of license first (when the payer
-    wants it, from whoever the claim names as rendering), then telehealth (DOMAIN.md §2)."""
+    wants it, the level of whoever saw the client), then telehealth
+    (docs/rules/coding.md §7)."""
     modifiers: list[str] = []
-    if payer is not None and payer.wants_license_modifier:
-        rendering, _ = billing_clinicians(clinician, payer)
-        if rendering.license_level:
-            modifiers.append(rendering.license_level)
+    level = license_modifier(payer=payer, clinician=clinician)
+    if level:
+        modifiers.append(level)
     tele = telehealth_modifier(telehealth=telehealth, payer=payer)
     if tele:
         modifiers.append(tele)
@@ -141,8 +159,8 @@ def propose(
     interactive_complexity: bool = False,
     with_em: bool = False,
 ) -> Proposal:
-    """The service lines for a session, coded (DOMAIN.md §1) and dressed for the payer
-    (§2, §3, §6a). Raises ``ValueError`` with a reason a clinician understands when the
+    """The service lines for a session, coded (docs/rules/coding.md §2–§5) and dressed for
+    the payer (§7–§9). Raises ``ValueError`` with a reason a clinician understands when the
     facts cannot be coded (e.g. interactive complexity with a crisis session)."""
     codes = coding.suggest(service, minutes, with_em=with_em)
     if interactive_complexity and codes:
@@ -171,8 +189,9 @@ def propose(
             f"{minutes} minutes is too short for any {service.replace('_', ' ')} code; "
             "the session cannot be billed as logged."
         )
-    if telehealth == AUDIO and payer is not None and not payer.audio_only_allowed:
-        warnings.append(f"{payer.name} does not pay for audio-only sessions.")
+    refusal = audio_only_refusal(telehealth=telehealth, payer=payer)
+    if refusal:
+        warnings.append(refusal)
     missing = [line.code for line in lines if line.code not in fees]
     if missing:
         warnings.append(f"No fee on file for {', '.join(missing)}; the charge is $0.00.")

@@ -57,7 +57,8 @@ STAFF_USERS = (
 
 @dataclass(frozen=True)
 class ClinicianKind:
-    """A kind of clinician the demo hires, in the order it hires them (DOMAIN.md §5, §6a)."""
+    """A kind of clinician the demo hires, in the order it hires them
+    (docs/rules/coding.md §6, §9)."""
 
     key: str
     credentials: tuple[str, ...]  # cycled for further clinicians of this kind
@@ -241,7 +242,7 @@ PAYERS: tuple[DemoPayer, ...] = (
             "phone": "877-555-0108",
             "filing_indicator": "MB",
             "telehealth_modifier": "95",
-            "audio_only_modifier": "FQ",
+            "audio_only_modifier": "93",
             "timely_filing_days": 365,
             "supervision_billing": "supervisor",
         },

@@ -1,5 +1,5 @@
-"""Tests for billing.rules: what a payer wants around the CPT codes (DOMAIN.md §2, §3, §6a)
-and the fee schedule. Expected values are written out literally."""
+"""Tests for billing.rules: what a payer wants around the CPT codes
+(docs/rules/coding.md §7–§9) and the fee schedule. Expected values are written out literally."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ import pytest
 from billing.models import Payer, PayerRate, ProcedureCode
 from billing.rules import (
     Proposal,
+    audio_only_refusal,
     billing_clinicians,
     fee_schedule,
+    license_modifier,
     line_modifiers,
     place_of_service,
     propose,
     telehealth_modifier,
 )
+from practice.demo_data import PAYERS
 from practice.models import Clinician
 from tests import factories
 from tests.factories import pos
@@ -78,7 +81,7 @@ def _propose(clinician, payer, **facts) -> Proposal:
     return propose(**arguments)
 
 
-# --- place of service (DOMAIN.md §3) ------------------------------------------------------
+# --- place of service (docs/rules/coding.md §8) -------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -124,7 +127,7 @@ def test_a_payer_without_telehealth_pos_and_self_pay_get_10_at_home_02_elsewhere
         assert chosen == expected
 
 
-# --- telehealth modifiers (DOMAIN.md §2) ----------------------------------------------------
+# --- telehealth modifiers (docs/rules/coding.md §7.1) ---------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -133,7 +136,7 @@ def test_a_payer_without_telehealth_pos_and_self_pay_get_10_at_home_02_elsewhere
         ("95", "93", "video", "95"),
         ("95", "93", "audio", "93"),
         ("GT", "93", "video", "GT"),
-        ("95", "FQ", "audio", "FQ"),
+        ("GT", "", "audio", ""),
         ("", "", "video", ""),
         ("", "", "audio", ""),
         ("95", "93", "", ""),
@@ -151,7 +154,37 @@ def test_self_pay_gets_95_for_video_and_93_for_audio(mode, expected):
     assert telehealth_modifier(telehealth=mode, payer=None) == expected
 
 
-# --- license modifier and supervision (DOMAIN.md §2, §6a) --------------------------------
+def test_a_payer_refusing_audio_only_says_so_for_audio_sessions_only(payer):
+    payer.audio_only_allowed = False
+
+    assert audio_only_refusal(telehealth="audio", payer=payer) == (
+        "Acme Health does not pay for audio-only sessions."
+    )
+    assert audio_only_refusal(telehealth="video", payer=payer) == ""
+    assert audio_only_refusal(telehealth="audio", payer=None) == ""
+
+
+def test_medicare_audio_only_is_93_in_the_demo_payer_settings():
+    (medicare,) = [p for p in PAYERS if p.fields["filing_indicator"] == "MB"]
+    assert medicare.fields["audio_only_modifier"] == "93"
+    assert all(p.fields.get("audio_only_modifier") != "FQ" for p in PAYERS)
+
+
+def test_fq_is_not_a_payer_choice_for_a_practice():
+    assert "FQ" not in Payer.TelehealthModifier.values
+
+
+# --- license modifier and supervision (docs/rules/coding.md §7.2, §9) -------------------
+
+
+def test_an_associate_billed_under_a_psychologist_keeps_their_own_level(payer, associate):
+    associate.supervisor.license_level = Clinician.LicenseLevel.PSYCHOLOGIST
+    payer.supervision_billing = Payer.SupervisionBilling.SUPERVISOR_RENDERS
+    payer.wants_license_modifier = True
+
+    assert billing_clinicians(associate, payer)[0] == associate.supervisor
+    assert license_modifier(payer=payer, clinician=associate) == "HO"
+    assert line_modifiers(telehealth="video", payer=payer, clinician=associate) == ("HO", "95")
 
 
 def test_license_modifier_comes_first_when_the_payer_wants_it(payer, licensed):
@@ -177,7 +210,7 @@ def test_a_clinician_without_a_license_level_gets_no_license_modifier(payer, lic
 @pytest.mark.parametrize(
     ("setting", "rendering", "supervising", "license_modifier"),
     [
-        (Payer.SupervisionBilling.SUPERVISOR_RENDERS, "supervisor", None, "HP"),
+        (Payer.SupervisionBilling.SUPERVISOR_RENDERS, "supervisor", None, "HO"),
         (Payer.SupervisionBilling.SUPERVISOR_DQ, "associate", "supervisor", "HO"),
         (Payer.SupervisionBilling.ASSOCIATE, "associate", None, "HO"),
     ],
@@ -192,7 +225,8 @@ def test_supervised_sessions_bill_the_way_the_payer_says(
         request.getfixturevalue(rendering),
         request.getfixturevalue(supervising) if supervising else None,
     )
-    # The license modifier is that of whoever the claim names as rendering provider.
+    # The license modifier describes who saw the client (the associate), whoever the
+    # claim names as rendering provider: never the supervisor's level.
     assert line_modifiers(telehealth="", payer=payer, clinician=associate) == (license_modifier,)
 
 
