@@ -2,7 +2,9 @@
 
 Each rule is a small function registered with a name and returns problems: an ``error``
 blocks marking the claim ready or submitting it; a ``warning`` does not. Messages are
-written for a biller, and name the line when a line is at fault.
+written for a biller, and name the line when a line is at fault. Coding rules come from
+``billing/coding.py``'s tables and payer rules from ``billing/rules.py``
+(docs/rules/coding.md §10): the session form checks the same tables before saving.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from billing import coding, rules
-from billing.models import Claim, ClaimLine, DiagnosisCode, ProcedureCode
+from billing.models import Claim, ClaimLine, DiagnosisCode
 from billing.validators import validate_npi, validate_tax_id
 from practice.models import Coverage, Session
 
@@ -26,6 +28,8 @@ ERROR = "error"
 WARNING = "warning"
 TIMELY_FILING_WARNING_DAYS = 14
 TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT", "FQ"})
+# docs/rules/coding.md §7.2: level-of-license modifiers.
+LICENSE_MODIFIERS = frozenset({"HO", "HN", "HP", "AH", "AJ"})
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,57 @@ class ClaimContext:
     def catalog_diagnoses(self) -> dict[str, DiagnosisCode]:
         return {d.code: d for d in DiagnosisCode.objects.filter(code__in=self.diagnoses)}
 
-    @cached_property
-    def procedures(self) -> dict[str, ProcedureCode]:
-        codes = {line.procedure_code for line in self.lines}
-        return {p.code: p for p in ProcedureCode.objects.filter(code__in=codes)}
-
     def session(self, line: ClaimLine) -> Session | None:
         """The session behind a line; None on a dead claim whose session was corrected."""
         return line.service_line.session if line.service_line_id else None
+
+    def seen_by(self, line: ClaimLine) -> object:
+        """Who saw the client for a line: the session's clinician, or the rendering NPI
+        when the line has lost its session."""
+        session = self.session(line)
+        return session.clinician_id if session is not None else line.rendering_npi
+
+    @cached_property
+    def visits(self) -> dict[tuple[datetime.date, object], list[tuple[int, ClaimLine]]]:
+        """The claim's lines (with their index) per date of service and clinician who saw
+        the client: the scope of the add-on and time rules (docs/rules/coding.md §3.1)."""
+        groups: dict[tuple[datetime.date, object], list[tuple[int, ClaimLine]]] = defaultdict(list)
+        for index, line in enumerate(self.lines):
+            groups[(line.date_of_service, self.seen_by(line))].append((index, line))
+        return groups
+
+    @cached_property
+    def other_day_lines(self) -> dict[datetime.date, list[coding.DayLine]]:
+        """The client's lines on other live claims on this claim's dates (one query): the
+        same-day rules look at the client's whole day, whichever claim carries it."""
+        rows = (
+            ClaimLine.objects.filter(
+                live=True,
+                claim__client_id=self.claim.client_id,
+                date_of_service__in={line.date_of_service for line in self.lines},
+            )
+            .exclude(claim=self.claim)
+            .values_list(
+                "date_of_service",
+                "procedure_code",
+                "units",
+                "service_line__session__clinician_id",
+                "rendering_npi",
+            )
+        )
+        days: dict[datetime.date, list[coding.DayLine]] = defaultdict(list)
+        for day, code, units, clinician_id, npi in rows:
+            days[day].append(coding.DayLine(code, clinician_id or npi, units))
+        return days
+
+    def day_lines(self) -> dict[datetime.date, list[coding.DayLine]]:
+        """This claim's lines per date of service, as the same-day rules read them."""
+        days: dict[datetime.date, list[coding.DayLine]] = defaultdict(list)
+        for line in self.lines:
+            days[line.date_of_service].append(
+                coding.DayLine(line.procedure_code, self.seen_by(line), line.units)
+            )
+        return days
 
 
 Rule = Callable[[ClaimContext], Iterable[Problem]]
@@ -166,46 +213,105 @@ def check_pointers(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("add_ons")
 def check_add_ons(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §1: an add-on code needs its primary on the same claim, same date."""
-    by_date: dict[datetime.date, list[ClaimLine]] = defaultdict(list)
-    for line in ctx.lines:
-        by_date[line.date_of_service].append(line)
-    for date, lines in by_date.items():
-        for message in coding.check_add_ons([line.procedure_code for line in lines]):
+    """docs/rules/coding.md §3.1, §2.1: an add-on code needs its primary on the same
+    claim, for the same date and clinician; individual time codes are never summed."""
+    for (date, _), visit in ctx.visits.items():
+        for message in coding.add_on_problems([line.procedure_code for _, line in visit]):
             yield Problem("add_ons", ERROR, f"{date:%m/%d/%Y}: {message}")
 
 
 @rule("time_rule")
 def check_time_rule(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §1: a time-based code must match the session's recorded minutes.
+    """docs/rules/coding.md §2: a time-based code must match the minutes recorded for
+    it (``coding.time_problems``, which also holds the crisis exception)."""
+    for visit in ctx.visits.values():
+        codes = [(line.procedure_code, line.minutes) for _, line in visit]
+        for index, message in coding.time_problems(codes):
+            line = visit[index][1]
+            yield Problem("time_rule", ERROR, f"{_line_label(line)}: {message}", line.position)
 
-    90839 covers 30–74 minutes; past that the 90840 add-on reports the extra time, so
-    90839 beside 90840 on the same date has no upper limit.
-    """
-    crisis_add_on_days = {
-        line.date_of_service for line in ctx.lines if line.procedure_code == coding.CRISIS_ADD_ON
-    }
+
+@rule("add_on_units")
+def check_add_on_units(ctx: ClaimContext) -> Iterator[Problem]:
+    """docs/rules/coding.md §3.2: units of 90840, 96131, 96137 and 96139 follow the
+    minutes (an 80-minute crisis allows one 90840)."""
     for line in ctx.lines:
-        procedure = ctx.procedures.get(line.procedure_code)
-        if procedure is None or procedure.min_minutes is None or line.minutes is None:
+        for _, message in coding.add_on_unit_problems(
+            [(line.procedure_code, line.units, line.minutes)]
+        ):
+            yield Problem("add_on_units", ERROR, f"{_line_label(line)}: {message}", line.position)
+
+
+def _new_day_problems(ctx: ClaimContext, check: Callable) -> Iterator[tuple[datetime.date, str]]:
+    """Problems ``check`` finds over the client's whole day that this claim's lines take
+    part in (those among other claims alone are those claims' to report)."""
+    for day, own in ctx.day_lines().items():
+        others = ctx.other_day_lines.get(day, [])
+        known = set(check(others))
+        for message in check([*own, *others]):
+            if message not in known:
+                yield day, message
+
+
+@rule("same_day")
+def check_same_day(ctx: ClaimContext) -> Iterator[Problem]:
+    """docs/rules/coding.md §4.1: code pairs never billed for one client on one date
+    (``coding.SAME_DAY_PAIRS``), on this claim or beside another live claim's lines."""
+    for day, message in _new_day_problems(ctx, coding.same_day_pair_problems):
+        yield Problem("same_day", ERROR, f"{day:%m/%d/%Y}: {message}")
+
+
+@rule("daily_limit")
+def check_daily_limit(ctx: ClaimContext) -> Iterator[Problem]:
+    """docs/rules/coding.md §4.2: codes billed at most once a day (``coding.DAILY_LIMITS``:
+    90839, 90791, 90792, 90785)."""
+    for day, message in _new_day_problems(ctx, coding.daily_limit_problems):
+        yield Problem("daily_limit", ERROR, f"{day:%m/%d/%Y}: {message}")
+
+
+@rule("prescriber_codes")
+def check_prescriber_codes(ctx: ClaimContext) -> Iterator[Problem]:
+    """docs/rules/coding.md §6: E/M visits, 90792 and 90833/90836/90838 only for a
+    clinician with a prescribing license (the one who saw the client)."""
+    for line in ctx.lines:
+        session = ctx.session(line)
+        if session is None:
             continue
-        low, high = procedure.min_minutes, procedure.max_minutes
-        if line.procedure_code == coding.CRISIS_CODE and line.date_of_service in crisis_add_on_days:
-            high = None
-        if line.minutes < low or (high is not None and line.minutes > high):
-            span = f"{low}–{high}" if high is not None else f"{low} or more"
+        clinician = session.clinician
+        for message in coding.credential_problems(
+            [line.procedure_code], prescriber=clinician.prescriber, who=str(clinician)
+        ):
             yield Problem(
-                "time_rule",
-                ERROR,
-                f"{_line_label(line)}: {line.procedure_code} needs {span} minutes but the "
-                f"session recorded {line.minutes}.",
-                line.position,
+                "prescriber_codes", ERROR, f"{_line_label(line)}: {message}", line.position
             )
+
+
+@rule("license_modifier")
+def check_license_modifier(ctx: ClaimContext) -> Iterator[Problem]:
+    """docs/rules/coding.md §7.2: for a payer that wants a level-of-license modifier, the
+    line carries the level of who saw the client, never the supervisor's (an associate
+    billed under a psychologist is HO, not AH)."""
+    if not ctx.payer.wants_license_modifier:
+        return
+    for line in ctx.lines:
+        session = ctx.session(line)
+        if session is None:
+            continue
+        want = rules.license_modifier(payer=ctx.payer, clinician=session.clinician)
+        have = sorted(LICENSE_MODIFIERS.intersection(line.modifiers))
+        if have == ([want] if want else []):
+            continue
+        wanted = f"level-of-license modifier {want}" if want else "no level-of-license modifier"
+        message = f"{ctx.payer.name} wants {wanted}: {session.clinician} saw the client" + (
+            f", not {', '.join(have)}." if have else "."
+        )
+        yield Problem("license_modifier", ERROR, f"{_line_label(line)}: {message}", line.position)
 
 
 @rule("telehealth")
 def check_telehealth(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §2–3: a telehealth line carries the POS and modifier this payer wants."""
+    """docs/rules/coding.md §7.1, §8: a telehealth line carries the POS and modifier this
+    payer wants; audio-only is 93 (never FQ, which is for clinics)."""
     for line in ctx.lines:
         session = ctx.session(line)
         if session is None:
@@ -244,11 +350,15 @@ def check_telehealth(ctx: ClaimContext) -> Iterator[Problem]:
                 "telehealth session.",
                 line.position,
             )
-        if session.telehealth == rules.AUDIO and not ctx.payer.audio_only_allowed:
+        refusal = rules.audio_only_refusal(telehealth=session.telehealth, payer=ctx.payer)
+        if refusal:
+            yield Problem("telehealth", ERROR, f"{_line_label(line)}: {refusal}", line.position)
+        if "FQ" in line.modifiers:
             yield Problem(
                 "telehealth",
                 ERROR,
-                f"{_line_label(line)}: {ctx.payer.name} does not pay for audio-only sessions.",
+                f"{_line_label(line)}: modifier FQ is for rural health clinics and FQHCs; "
+                "a practice reports audio-only services with 93.",
                 line.position,
             )
 

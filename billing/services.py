@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.utils import timezone
 
+from billing import coding
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.rules import billing_clinicians
 from practice.history import acting_user, create_with_history, update_with_history
@@ -269,6 +270,7 @@ def _draft_batch(
         .order_by("client_id", "date", "start_time", "pk")
     )
     groups: dict[tuple, list[Session]] = defaultdict(list)
+    days: dict[tuple, list[coding.DayLine]] = defaultdict(list)
     for session in sessions:
         coverage = session.client.coverage_on(session.date)
         if coverage is None:
@@ -278,6 +280,10 @@ def _draft_batch(
             continue
         if not session.lines.all():
             result.skipped.append((session, "the session has no service lines"))
+            continue
+        conflict = _same_day_conflict(session, days[(session.client_id, session.date)])
+        if conflict:
+            result.skipped.append((session, conflict))
             continue
         rendering, supervising = billing_clinicians(session.clinician, coverage.payer)
         key = (
@@ -310,6 +316,21 @@ def _draft_batch(
                 )
             )
     return drafts, [s for group in groups.values() for s in group]
+
+
+def _same_day_conflict(session: Session, day: list[coding.DayLine]) -> str:
+    """docs/rules/coding.md §4: the same-day rule this session would break beside the
+    client's sessions already drafted for that date, or "" (then it joins them)."""
+    own = [
+        coding.DayLine(line.procedure.code, session.clinician_id, line.units)
+        for line in session.lines.all()
+    ]
+    known = set(coding.same_day_problems(day)) | set(coding.same_day_problems(own))
+    new = [m for m in coding.same_day_problems([*day, *own]) if m not in known]
+    if new:
+        return f"same-day rule: {new[0]}"
+    day.extend(own)
+    return ""
 
 
 def _session_codes(session: Session) -> list[str]:
@@ -414,7 +435,7 @@ def _draft_claim(
                     modifier_3=line.modifier_3,
                     modifier_4=line.modifier_4,
                     units=line.units,
-                    minutes=session.minutes,
+                    minutes=session.minutes_for(line.procedure.code),
                     charge=line.charge,
                     expected_allowed=_line_expected(
                         rates.get((coverage.payer_id, line.procedure.code), []),

@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
+from billing import coding
 from billing.models import DiagnosisCode, LineModifiers, Payer, PlaceOfService, ProcedureCode
 from billing.validators import (
     validate_member_id,
@@ -131,10 +132,10 @@ class ClinicianQuerySet(models.QuerySet):
 
 
 class Clinician(models.Model):
-    """A person who renders services: one per login (DOMAIN.md §5, §6a)."""
+    """A person who renders services: one per login (docs/rules/coding.md §6, §9)."""
 
     class LicenseLevel(models.TextChoices):
-        # DOMAIN.md §2: level-of-license modifiers some Medicaid plans want.
+        # docs/rules/coding.md §7.2: level-of-license modifiers some Medicaid plans want.
         DOCTORAL = "HP", "Doctoral (HP)"
         PSYCHOLOGIST = "AH", "Clinical psychologist (AH)"
         SOCIAL_WORKER = "AJ", "Clinical social worker (AJ)"
@@ -658,13 +659,12 @@ class Session(models.Model):
     def is_telehealth(self) -> bool:
         return bool(self.telehealth)
 
-    @property
-    def coded_minutes(self) -> int:
-        """The minutes the psychotherapy codes are coded from: with an E/M visit the
-        psychotherapy minutes alone, else the session's (docs/rules/coding.md §5)."""
-        if self.psychotherapy_minutes is not None:
-            return self.psychotherapy_minutes
-        return self.minutes
+    def minutes_for(self, code: str) -> int:
+        """The minutes a line's code is coded from: at an E/M visit the psychotherapy
+        minutes alone, except for the E/M code (docs/rules/coding.md §5)."""
+        return coding.minutes_for(
+            code, minutes=self.minutes, psychotherapy_minutes=self.psychotherapy_minutes
+        )
 
     @property
     def total_charge(self) -> Decimal:
@@ -698,7 +698,7 @@ class SessionDiagnosis(models.Model):
 
 
 class ServiceLine(LineModifiers):
-    """One coded service in a session (DOMAIN.md §1–2): code, modifiers, units, charge.
+    """One coded service in a session (docs/rules/coding.md §2–7): code, modifiers, units, charge.
 
     The charge is copied from the fee schedule when the session is logged, so a later fee
     change never rewrites what was billed.

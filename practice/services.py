@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from billing import rules
+from billing import coding, rules
 from billing.models import ClaimLine, Payer, ProcedureCode
 from practice.models import (
     Clinician,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-POINTER_LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21: diagnoses A-L (DOMAIN.md §4)
+POINTER_LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21: diagnoses A-L
 MAX_DIAGNOSES = 12
 MAX_POINTERS = 4
 MAX_MODIFIERS = 4
@@ -113,16 +113,30 @@ def session_proposal(
     client_at_home: bool,
     interactive_complexity: bool,
     em_code: str = "",
+    psychotherapy_minutes: int | None = None,
 ) -> rules.Proposal:
     """``billing.rules.propose`` plus, for a prescriber, the E/M visit code they chose.
 
-    DOMAIN.md §1: an E/M visit (99202-99215) turns the psychotherapy codes into their
-    add-on forms (90833/90836/90838); the E/M code itself is the prescriber's choice, so
-    it comes from the form and leads the lines. Raises ValueError like ``propose``.
+    docs/rules/coding.md §5: an E/M visit (99202-99215) turns the psychotherapy codes
+    into their add-on forms (90833/90836/90838), coded from the psychotherapy minutes
+    alone (never the whole visit); the E/M code itself is the prescriber's choice, so it
+    comes from the form and leads the lines. §6: only a prescriber bills E/M codes.
+    Raises ValueError, like ``propose``, with the reason.
     """
+    if em_code:
+        problems = coding.credential_problems(
+            [em_code], prescriber=clinician.prescriber, who=str(clinician)
+        )
+        if problems:
+            raise ValueError(problems[0])
+        if psychotherapy_minutes is None:
+            raise ValueError(
+                "With an E/M visit, enter the psychotherapy minutes (not counting the E/M "
+                "service): the add-on code comes from them."
+            )
     proposal = rules.propose(
         service=service,
-        minutes=minutes,
+        minutes=psychotherapy_minutes if em_code else minutes,
         clinician=clinician,
         payer=payer,
         fees=fees,
@@ -149,6 +163,56 @@ def session_proposal(
         description="E/M office visit",
     )
     return rules.Proposal(lines=(em_line, *proposal.lines), warnings=proposal.warnings)
+
+
+def session_code_problems(
+    *, session: Session, lines: Sequence[tuple[str, int]]
+) -> list[tuple[int | None, str]]:
+    """Coding rules a session's lines (code, units) break, as (line index or None, reason):
+    the same checks the scrubber makes on a claim, made before the session is saved.
+
+    From ``billing/coding.py``'s tables (docs/rules/coding.md): who may bill the code
+    (§6), each time-based code's range over the session's coded minutes (§2, §5),
+    add-on units against the minutes (§3.2), and the same-day rules (§4) against the
+    client's other attended sessions that date (one query). Problems among the session's
+    own codes alone are ``coding.check_add_ons``'s to report, so they are left out here.
+    ``session`` may be unsaved.
+    """
+    codes = [code for code, _ in lines]
+    clinician = session.clinician
+    problems: list[tuple[int | None, str]] = []
+    first_line: dict[str, int] = {}
+    for index, code in enumerate(codes):
+        first_line.setdefault(code, index)
+    for code, index in first_line.items():
+        problems += [
+            (index, message)
+            for message in coding.credential_problems(
+                [code], prescriber=clinician.prescriber, who=str(clinician)
+            )
+        ]
+    problems += coding.time_problems([(code, session.minutes_for(code)) for code in codes])
+    problems += coding.add_on_unit_problems(
+        [(code, units, session.minutes_for(code)) for code, units in lines]
+    )
+    others = [
+        coding.DayLine(code, clinician_id, units)
+        for code, clinician_id, units in ServiceLine.objects.filter(
+            session__client_id=session.client_id,
+            session__date=session.date,
+            session__status__in=Session.ATTENDED_STATUSES,
+        )
+        .exclude(session_id=session.pk)
+        .values_list("procedure__code", "session__clinician_id", "units")
+    ]
+    own = [coding.DayLine(code, clinician.pk, units) for code, units in lines]
+    known = set(coding.same_day_problems(own)) | set(coding.same_day_problems(others))
+    problems += [
+        (None, message)
+        for message in coding.same_day_problems([*others, *own])
+        if message not in known
+    ]
+    return problems
 
 
 def line_charge(*, fees: Mapping[str, Decimal], code: str, units: int) -> Decimal:

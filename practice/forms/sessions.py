@@ -3,8 +3,9 @@
 ``SessionForm`` holds the facts of the encounter and checks what a person can get wrong
 (times, dates, whose client, overlaps). ``LineFormSet`` lets a clinician change the
 proposed lines; each row is checked against the catalog and the lines together against
-the add-on rules (DOMAIN.md §1–2). ``SessionEntry`` puts the two together with the payer
-rules and says which lines will be saved and what to warn about. Saving is
+the coding rules of ``billing/coding.py`` (docs/rules/coding.md): a line that breaks one
+is refused beside its field, never saved with a warning. ``SessionEntry`` puts the two
+together with the payer rules and says which lines will be saved and what to warn about. Saving is
 ``practice.services.session_save``.
 """
 
@@ -52,6 +53,8 @@ MESSAGES = {
     "client_changed": "The client changed: choose this client's diagnoses.",
     "no_location": "Choose where the session took place: it sets the place of service.",
     "group_size": "Enter how many people took part in the group (at least 2).",
+    "em_minutes": "With an E/M visit, enter the psychotherapy minutes (not counting the E/M "
+    "service): the add-on code comes from them.",
 }
 
 
@@ -90,6 +93,13 @@ class SessionForm(VersionedModelForm):
         choices=_em_choices,
         help_text="Psychotherapy then bills as the E/M add-on (90833/90836/90838).",
     )
+    psychotherapy_minutes = forms.IntegerField(
+        label="Psychotherapy minutes (with an E/M visit)",
+        required=False,
+        min_value=0,
+        help_text="Psychotherapy time alone, not counting the E/M service.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
     diagnoses = DiagnosesField(
         label="Diagnoses",
         queryset=Diagnosis.objects.none(),
@@ -107,6 +117,7 @@ class SessionForm(VersionedModelForm):
             "start_time",
             "end_time",
             "minutes",
+            "psychotherapy_minutes",
             "service",
             "telehealth",
             "client_at_home",
@@ -176,6 +187,12 @@ class SessionForm(VersionedModelForm):
         ]
         # No min/max attributes: the server's messages (beside each field) say why.
         self.fields["group_size"].widget.attrs.update({"inputmode": "numeric"})
+        self.fields["psychotherapy_minutes"].widget.attrs.pop("min", None)
+        if not self.staff and not (session.clinician_id and session.clinician.prescriber):
+            # docs/rules/coding.md §6: only prescribers bill E/M visits; no dropdown for
+            # anyone else (billing staff choose the clinician, so clean() checks theirs).
+            del self.fields["em_code"]
+            del self.fields["psychotherapy_minutes"]
         self.selected_client = self._selected_client()
         self.fields["diagnoses"].queryset = self._diagnoses_for(self.selected_client)
         if not self.is_bound and self.initial.get("diagnoses"):
@@ -305,12 +322,46 @@ class SessionForm(VersionedModelForm):
             self.add_error(
                 "diagnoses", ValidationError(MESSAGES["client_changed"], "client_changed")
             )
+        self._clean_em(cleaned)
         self._clean_overlap(cleaned)
         self._propose(cleaned)
         return cleaned
 
+    def _clean_em(self, cleaned: dict) -> None:
+        """docs/rules/coding.md §5–6: an E/M visit is a prescriber's, and has two times,
+        the visit's and the psychotherapy's (which cannot exceed it). A non-prescriber's
+        "intake with medical services" (90792) is refused with the reason."""
+        clinician = self.session_clinician
+        em_code = cleaned.get("em_code", "")
+        prescriber = clinician.prescriber if clinician else True
+        who = str(clinician) if clinician else ""
+        if em_code and not prescriber:
+            problems = coding.credential_problems([em_code], prescriber=False, who=who)
+            self.add_error("em_code", ValidationError(problems, "credentials"))
+        if cleaned.get("service") == Session.Service.INTAKE_MEDICAL and not prescriber:
+            problems = coding.credential_problems(
+                [coding.UNTIMED_CODES[Session.Service.INTAKE_MEDICAL]], prescriber=False, who=who
+            )
+            self.add_error("service", ValidationError(problems, "credentials"))
+        therapy, minutes = cleaned.get("psychotherapy_minutes"), cleaned.get("minutes")
+        if not em_code:
+            cleaned["psychotherapy_minutes"] = None
+        elif therapy is None:
+            if "psychotherapy_minutes" not in self.errors:
+                self.add_error(
+                    "psychotherapy_minutes", ValidationError(MESSAGES["em_minutes"], "em_minutes")
+                )
+        elif minutes and therapy > minutes:
+            self.add_error(
+                "psychotherapy_minutes",
+                ValidationError(
+                    f"The psychotherapy minutes cannot exceed the session's {minutes} minutes.",
+                    "em_minutes_over",
+                ),
+            )
+
     def _clean_times(self, cleaned: dict) -> None:
-        """Times win over typed minutes: DOMAIN.md §1 codes count face-to-face minutes,
+        """Times win over typed minutes: CPT time counts face-to-face minutes,
         which ``coding.minutes_between`` derives from the start and end."""
         if "start_time" in self.errors or "end_time" in self.errors or "minutes" in self.errors:
             return
@@ -391,7 +442,8 @@ class SessionForm(VersionedModelForm):
         day, service, minutes = cleaned.get("date"), cleaned.get("service"), cleaned.get("minutes")
         if not (client and clinician and day and service) or not minutes:
             return
-        if any(name in self.errors for name in ("start_time", "end_time", "minutes")):
+        blocking = ("start_time", "end_time", "minutes", "em_code", "psychotherapy_minutes")
+        if any(name in self.errors for name in (*blocking, "service")):
             return
         location = cleaned.get("location")
         self.coverage = client.coverage_on(day)
@@ -418,6 +470,7 @@ class SessionForm(VersionedModelForm):
                 client_at_home=client_at_home,
                 interactive_complexity=bool(cleaned.get("interactive_complexity")),
                 em_code=cleaned.get("em_code", ""),
+                psychotherapy_minutes=cleaned.get("psychotherapy_minutes"),
             )
         except ValueError as error:
             self.add_error("interactive_complexity", ValidationError(str(error), "coding"))
@@ -543,23 +596,6 @@ def _catalogs() -> tuple[dict[str, ProcedureCode], dict[str, bool]]:
     return procedures, modifiers
 
 
-def time_warnings(lines: Sequence[PlannedLine], minutes: int) -> list[str]:
-    """DOMAIN.md §1: a time-based code whose range (in the catalog) misses the minutes.
-    90839's upper bound stops at 74 minutes only when no 90840 follows it."""
-    codes = {line.code for line in lines}
-    warnings = []
-    for line in lines:
-        low, high = line.procedure.min_minutes, line.procedure.max_minutes
-        if line.code == coding.CRISIS_CODE and coding.CRISIS_ADD_ON in codes:
-            high = None
-        if low is None and high is None:
-            continue
-        if (low is not None and minutes < low) or (high is not None and minutes > high):
-            span = f"{low}–{high}" if high is not None else f"{low} or more"
-            warnings.append(f"{line.code} is for {span} minutes; this session lasted {minutes}.")
-    return warnings
-
-
 class SessionEntry:
     """A session form with its line overrides: which lines it will save, what to warn.
 
@@ -624,12 +660,17 @@ class SessionEntry:
                 )
                 for row in self.formset.filled()
             ]
-            self.warnings.extend(time_warnings(self.lines, form.cleaned_data["minutes"]))
-            self.warnings.extend(self._payer_warnings())
+            refusal = rules.audio_only_refusal(
+                telehealth=form.cleaned_data.get("telehealth", ""),
+                payer=form.coverage.payer if form.coverage else None,
+            )
+            self.warnings.extend([refusal] if refusal else [])
         else:
             if not self._lines_from_proposal(procedures, len(diagnoses)):
                 return False
             self.warnings.extend(form.proposal.warnings)
+        if not self._check_codes():
+            return False
         if self.lines and not diagnoses and "diagnoses" not in form.errors:
             form.add_error("diagnoses", ValidationError(MESSAGES["no_diagnosis"], "no_diagnosis"))
         self.place_of_service = PlaceOfService.objects.filter(code=form.pos_code).first()
@@ -668,13 +709,24 @@ class SessionEntry:
             form.add_error(None, problem)
         return not problems
 
-    def _payer_warnings(self) -> list[str]:
-        """The payer warning of ``rules.propose`` that still holds for lines set by hand."""
-        payer = self.form.coverage.payer if self.form.coverage else None
-        telehealth = self.form.cleaned_data.get("telehealth")
-        if telehealth == rules.AUDIO and payer is not None and not payer.audio_only_allowed:
-            return [f"{payer.name} does not pay for audio-only sessions."]
-        return []
+    def _check_codes(self) -> bool:
+        """The coding rules over the lines to be saved (``services.session_code_problems``):
+        a broken rule is an error beside the line's code when the lines were set by hand,
+        beside the service otherwise. Nothing that breaks one is saved (docs/rules/coding.md
+        §10)."""
+        form = self.form
+        problems = services.session_code_problems(
+            session=form.instance, lines=[(line.code, line.units) for line in self.lines]
+        )
+        rows = [row for row in self.formset.forms if getattr(row, "cleaned_data", {}).get("code")]
+        for index, message in problems:
+            if form.override and index is not None:
+                rows[index].add_error("code", ValidationError(message, "coding"))
+            elif form.override:
+                self.formset._non_form_errors.append(message)
+            else:
+                form.add_error("service", ValidationError(message, "coding"))
+        return not problems
 
     def _planned(self, procedure, modifiers, units, pointers) -> PlannedLine:
         return PlannedLine(
@@ -817,6 +869,7 @@ def initial_from_session(session: Session, *, with_lines: bool = False) -> dict:
         "interactive_complexity": session.interactive_complexity,
         "group_size": session.group_size,
         "em_code": em_codes[0] if em_codes else "",
+        "psychotherapy_minutes": session.psychotherapy_minutes,
         "diagnoses": list(
             session.session_diagnoses.order_by("position").values_list("diagnosis_id", flat=True)
         ),

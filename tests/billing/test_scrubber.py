@@ -96,6 +96,11 @@ def test_the_scrubber_runs_exactly_the_rules_tested_here():
         "pointers",
         "add_ons",
         "time_rule",
+        "add_on_units",
+        "same_day",
+        "daily_limit",
+        "prescriber_codes",
+        "license_modifier",
         "telehealth",
         "coverage_dates",
         "subscriber",
@@ -314,10 +319,186 @@ def test_time_based_codes_at_the_edges_of_their_ranges_are_quiet(insured):
 
 
 def test_a_long_crisis_session_billed_with_its_add_on_is_quiet(insured):
-    # DOMAIN.md §1: 80 minutes of crisis psychotherapy is 90839 plus one unit of 90840;
+    # docs/rules/coding.md §2.3: 80 minutes of crisis psychotherapy is 90839 plus one unit of 90840;
     # the time past 74 minutes is what the add-on reports.
     ready_session(insured, lines=("90839", "90840"), minutes=80)
     assert found(build(), "time_rule") == []
+
+
+# add_on_units (docs/rules/coding.md §3.2) --------------------------------------------------
+
+
+def test_an_80_minute_crisis_with_three_units_of_90840_is_an_error(insured):
+    ready_session(insured, lines=("90839", "90840"), minutes=80)
+    claim = build()
+    claim.lines.filter(procedure_code="90840").update(units=3)
+    (problem,) = found(claim, "add_on_units")
+    assert (problem.severity, problem.line) == (ERROR, 2)
+    assert problem.message == (
+        "Line 2 (90840, 10/05/2026): 90840 ×3 needs at least 135 minutes; "
+        "80 minutes allow at most 1."
+    )
+
+
+def test_a_40_minute_evaluation_with_three_units_of_96131_is_an_error(insured):
+    ready_session(insured, lines=("96130", "96131"), minutes=40)
+    claim = build()
+    claim.lines.filter(procedure_code="96131").update(units=3)
+    (problem,) = found(claim, "add_on_units")
+    assert problem.message.endswith("96131 ×3 needs at least 211 minutes; 40 minutes allow none.")
+
+
+def test_add_on_units_the_minutes_allow_are_quiet(insured):
+    ready_session(insured, lines=("90839", "90840"), minutes=80)
+    ready_session(
+        insured, date=DAY + datetime.timedelta(days=1), lines=("96130", "96131"), minutes=91
+    )
+    assert found(build(), "add_on_units") == []
+
+
+# same_day and daily_limit (docs/rules/coding.md §4) ----------------------------------------
+
+
+@pytest.fixture
+def prescriber(practice_row):
+    return factories.ClinicianFactory(
+        first_name="Noor", credentials="MD", license_level="", prescriber=True
+    )
+
+
+def test_90834_and_90839_for_one_client_on_one_date_is_an_error(insured):
+    ready_session(insured, lines=("90834", "90839"), minutes=60)
+    (problem,) = found(build(), "same_day")
+    assert problem.severity == ERROR
+    assert problem.message.startswith(
+        "10/05/2026: 90834 (individual psychotherapy, about 45 min) cannot be billed with 90839"
+    )
+
+
+def test_90791_and_90837_on_one_date_is_an_error(insured):
+    ready_session(insured, lines=("90791", "90837"), minutes=60)
+    (problem,) = found(build(), "same_day")
+    assert "90837" in problem.message and "90791" in problem.message
+
+
+def test_99213_with_90834_is_an_error(insured, prescriber):
+    ready_session(insured, lines=("99213", "90834"), minutes=45, clinician=prescriber)
+    (problem,) = found(build(), "same_day")
+    assert "with an E/M visit, psychotherapy is the add-on 90833, 90836 or 90838" in problem.message
+
+
+def test_a_crisis_beside_psychotherapy_on_another_live_claim_is_an_error(insured):
+    ready_session(insured, lines=("90834",), minutes=45, start_time=datetime.time(8, 0))
+    first = build()
+    ready_session(insured, lines=("90839",), minutes=60)
+    second = build()
+    (problem,) = found(second, "same_day")
+    assert "90834" in problem.message and "90839" in problem.message
+    # The first claim, built before, now sits beside the crisis too.
+    assert found(first, "same_day")
+
+
+def test_a_voided_claims_lines_do_not_count_for_the_same_day_rules(insured, frozen):
+    ready_session(insured, lines=("90834",), minutes=45, start_time=datetime.time(8, 0))
+    claim_void(claim=build(), reason="Logged in error")
+    Session.objects.update(status=Session.Status.CANCELLED)
+    ready_session(insured, lines=("90839",), minutes=60)
+    assert found(build(), "same_day") == []
+
+
+def test_an_e_m_visit_with_its_add_on_and_next_days_crisis_are_quiet(insured, prescriber):
+    ready_session(insured, lines=("99214", "90836"), minutes=45, clinician=prescriber)
+    ready_session(insured, date=DAY + datetime.timedelta(days=1), lines=("90839",), minutes=60)
+    claims = claims_build().claims
+    assert len(claims) == 2
+    for claim in claims:
+        assert found(claim, "same_day") == [] and found(claim, "daily_limit") == []
+
+
+def test_90839_twice_on_one_date_is_an_error_not_only_a_warning(insured):
+    ready_session(insured, lines=("90839", "90839"), minutes=60)
+    claim = build()
+    (problem,) = found(claim, "daily_limit")
+    assert problem.severity == ERROR
+    assert "90839 (crisis psychotherapy, first hour) appears 2 times" in problem.message
+    assert "further crisis time goes to 90840" in problem.message
+
+
+def test_a_second_crisis_on_another_claim_the_same_date_is_an_error(insured):
+    ready_session(insured, lines=("90839",), minutes=60, start_time=datetime.time(8, 0))
+    build()
+    ready_session(insured, lines=("90839",), minutes=60)
+    (problem,) = found(build(), "daily_limit")
+    assert problem.severity == ERROR
+
+
+def test_one_crisis_with_its_add_on_is_within_the_daily_limit(insured):
+    ready_session(insured, lines=("90839", "90840"), minutes=110)
+    assert found(build(), "daily_limit") == []
+
+
+# prescriber_codes (docs/rules/coding.md §6) -------------------------------------------------
+
+
+def test_e_m_codes_by_a_social_worker_are_errors_on_their_lines(insured):
+    ready_session(insured, lines=("99213", "90836"), minutes=45)
+    problems = found(build(), "prescriber_codes")
+    assert [(p.severity, p.line) for p in problems] == [(ERROR, 1), (ERROR, 2)]
+    assert "99213 (E/M office visit) needs a prescribing license" in problems[0].message
+
+
+def test_90792_by_a_counselor_is_an_error(insured):
+    insured.primary_clinician.credentials = "LPC"
+    insured.primary_clinician.save()
+    ready_session(insured, lines=("90792",), minutes=60)
+    (problem,) = found(build(), "prescriber_codes")
+    assert "is not a prescriber" in problem.message
+
+
+def test_e_m_codes_by_a_prescriber_are_quiet(insured, prescriber):
+    ready_session(insured, lines=("99214", "90836"), minutes=45, clinician=prescriber)
+    assert found(build(), "prescriber_codes") == []
+
+
+# license_modifier (docs/rules/coding.md §7.2) -----------------------------------------------
+
+
+@pytest.fixture
+def associate_billed_under_a_psychologist(coverage):
+    payer = coverage.payer
+    payer.wants_license_modifier = True
+    payer.supervision_billing = "supervisor"
+    payer.save()
+    supervisor = factories.ClinicianFactory(credentials="PhD", license_level="AH")
+    return factories.ClinicianFactory(
+        credentials="LPC-Associate", license_level="HO", supervisor=supervisor
+    )
+
+
+def test_an_associates_line_with_the_supervisors_ah_is_an_error(
+    insured, associate_billed_under_a_psychologist
+):
+    associate = associate_billed_under_a_psychologist
+    ready_session(insured, clinician=associate, modifiers=("AH",))
+    (problem,) = found(build(), "license_modifier")
+    assert (problem.severity, problem.line) == (ERROR, 1)
+    assert f"wants level-of-license modifier HO: {associate} saw the client, not AH." in (
+        problem.message
+    )
+
+
+def test_an_associates_line_with_their_own_level_is_quiet(
+    insured, associate_billed_under_a_psychologist
+):
+    ready_session(insured, clinician=associate_billed_under_a_psychologist, modifiers=("HO",))
+    claim = build()
+    assert claim.rendering == associate_billed_under_a_psychologist.supervisor
+    assert found(claim, "license_modifier") == []
+
+
+def test_a_payer_that_wants_no_license_modifier_is_quiet_either_way(insured):
+    ready_session(insured, modifiers=("AJ",))
+    assert found(build(), "license_modifier") == []
 
 
 # telehealth --------------------------------------------------------------------------------
@@ -369,8 +550,17 @@ def test_an_audio_only_session_is_an_error_for_a_payer_that_refuses_them(insured
     assert "does not pay for audio-only sessions" in problem.message
 
 
+def test_fq_on_a_practices_audio_only_line_is_an_error(insured):
+    ready_session(
+        insured, telehealth="audio", place_of_service=factories.pos("10"), modifiers=("FQ",)
+    )
+    problems = found(build(), "telehealth")
+    assert any("FQ is for rural health clinics and FQHCs" in p.message for p in problems)
+    assert any("wants modifier 93" in p.message for p in problems)
+
+
 def test_telehealth_lines_dressed_as_the_payer_wants_are_quiet(insured, coverage):
-    # This payer wants POS 11 with 95 for a client at home (DOMAIN.md §2), GT elsewhere.
+    # This payer wants POS 11 with 95 for a client at home (docs/rules/coding.md §8), GT elsewhere.
     payer = coverage.payer
     payer.telehealth_home_pos = factories.pos("11")
     payer.save()

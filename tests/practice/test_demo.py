@@ -17,7 +17,9 @@ from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
 
+from billing import coding
 from billing.models import Claim, ClaimLine, Payer, PayerRate, ProcedureCode
+from billing.scrubber import scrub
 from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
 from practice import demo_data
@@ -270,6 +272,56 @@ class TestSmallDemo:
             codes = list(session.lines.values_list("procedure__code", flat=True))
             assert codes[0] == ("90839" if session.minutes >= 30 else "90832")
             assert ("90840" in codes) == (session.minutes >= 75)
+
+    def test_only_prescribers_bill_e_m_visits_and_code_the_add_on_from_therapy_minutes(
+        self, small_demo
+    ):
+        prescribers = set(Clinician.objects.filter(prescriber=True).values_list("pk", flat=True))
+        assert prescribers
+        visits = Session.objects.filter(lines__procedure__code__in=coding.EM_CODES).distinct()
+        assert visits.exists()
+        for session in visits.prefetch_related("lines__procedure"):
+            assert session.clinician_id in prescribers
+            therapy = session.psychotherapy_minutes
+            assert therapy is not None and therapy < session.minutes
+            codes = [line.procedure.code for line in session.lines.all()]
+            assert codes[1:] == [
+                code for code, _ in coding.suggest("individual", therapy, with_em=True)
+            ]
+        assert (
+            not Session.objects.filter(psychotherapy_minutes__isnull=False)
+            .exclude(pk__in=visits.values("pk"))
+            .exists()
+        )
+
+    def test_medicare_audio_only_sessions_carry_93_never_fq(self, small_demo):
+        assert Payer.objects.get(filing_indicator="MB").audio_only_modifier == "93"
+        assert not ServiceLine.objects.filter(modifier_1="FQ").exists()
+        assert not ServiceLine.objects.filter(modifier_2="FQ").exists()
+        audio = ServiceLine.objects.filter(
+            session__telehealth="audio", session__status__in=ATTENDED
+        ).select_related("session")
+        assert audio.exists()
+        for line in audio:
+            assert "93" in line.modifiers or not line.modifiers, line
+
+    def test_claims_built_from_the_waiting_sessions_break_no_coding_rule(self, small_demo):
+        rules = {
+            "add_ons",
+            "time_rule",
+            "add_on_units",
+            "same_day",
+            "daily_limit",
+            "prescriber_codes",
+            "license_modifier",
+            "telehealth",
+        }
+        result = claims_build(through=UNTIL)
+        assert result.claims
+        assert not [reason for _, reason in result.skipped if reason.startswith("same-day")]
+        for claim in result.claims:
+            problems = [p for p in scrub(claim, today=UNTIL) if p.rule in rules]
+            assert problems == [], (claim, problems)
 
     def test_sessions_fall_inside_the_window_and_their_times_match_the_minutes(self, small_demo):
         dates = Session.objects.values_list("date", flat=True)

@@ -287,7 +287,7 @@ def test_charge_is_the_unit_fee_times_units(client, clinician_user, patient, anx
     create(client, data)
 
     lines = {line.procedure.code: line for line in Session.objects.get().lines.all()}
-    # DOMAIN.md §1: 110 minutes of crisis = 90839 + two units of 90840.
+    # docs/rules/coding.md §3.2: 110 minutes of crisis = 90839 + two units of 90840.
     assert lines["90840"].units == 2
     assert lines["90840"].charge == standard_fee("90840") * 2
     assert lines["90839"].charge == standard_fee("90839")
@@ -317,17 +317,6 @@ def test_diagnoses_keep_the_order_chosen_and_lines_point_at_them(
     session = Session.objects.get()
     assert [d.diagnosis for d in session.session_diagnoses.all()] == [ptsd, anxiety]
     assert session.lines.get().diagnosis_pointers == "AB"
-
-
-def test_with_an_em_code_a_prescriber_bills_the_em_visit_and_the_add_on(
-    client, clinician_user, patient, anxiety
-):
-    client.force_login(clinician_user)
-
-    create(client, form_data(patient, [anxiety], em_code="99214", end_time="10:40"))
-
-    codes = [line.procedure.code for line in Session.objects.get().lines.all()]
-    assert codes == ["99214", "90836"]
 
 
 def test_save_and_mark_ready_saves_a_ready_session(client, clinician_user, patient, anxiety):
@@ -394,14 +383,15 @@ def test_edit_page_opens_with_the_override_on_when_lines_were_set_by_hand(
     client, clinician_user, patient, anxiety
 ):
     client.force_login(clinician_user)
-    create(client, {**form_data(patient, [anxiety]), **override(("90834", "95", 1, "A"))})
+    rows = override(("90837", "95", 1, "A"), ("90785", "95", 1, "A"))
+    create(client, {**form_data(patient, [anxiety]), **rows})
     session = Session.objects.get()
 
     response = client.get(reverse("practice:session_edit", args=[session.pk]))
 
     assert response.context["form"].override
-    assert [line.code for line in response.context["preview"].lines] == ["90834"]
-    assert 'value="90834"' in response.content.decode()
+    assert [line.code for line in response.context["preview"].lines] == ["90837", "90785"]
+    assert 'value="90785"' in response.content.decode()
 
 
 def test_nothing_is_half_saved_when_a_line_fails_its_checks(
@@ -708,17 +698,343 @@ def test_override_with_an_inactive_code_or_modifier_is_refused(
     assert counts() == (0, 0, 0)
 
 
-def test_a_time_code_that_does_not_match_the_minutes_is_saved_with_a_warning(
+def test_an_override_that_breaks_a_time_rule_is_refused_beside_the_code(
     client, clinician_user, patient, anxiety
 ):
     client.force_login(clinician_user)
 
-    data = {**form_data(patient, [anxiety], end_time="10:45"), **override(("90837", "95", 1, "A"))}
+    data = {**form_data(patient, [anxiety], end_time="10:50"), **override(("90837", "95", 1, "A"))}
+    response = create(client, {**data, "ready": "1"})
+
+    message = "90837 needs 53 or more minutes but the session recorded 50."
+    assert response.status_code == 200
+    assert response.context["formset"].forms[0].errors["code"] == [message]
+    assert_shown(response, message)
+    assert counts() == (0, 0, 0)
+
+
+# --- coding rules: same day, add-on units, E/M time, credentials ------------------------
+# docs/rules/coding.md §3-§6: the form refuses what the scrubber would, beside the field.
+
+
+@pytest.fixture
+def prescriber(practice_row):
+    return factories.ClinicianFactory(
+        user=factories.UserFactory(username="prescriber", role="Clinician"),
+        first_name="Noor",
+        credentials="PMHNP-BC",
+        taxonomy="364SP0808X",
+        license_level="",
+        prescriber=True,
+    )
+
+
+@pytest.fixture
+def med_patient(prescriber, payer):
+    person = factories.ClientFactory(primary_clinician=prescriber, first_name="Mateo")
+    factories.CoverageFactory(client=person, payer=payer)
+    factories.DiagnosisFactory(client=person, code=_code("F41.1"))
+    return person
+
+
+def med_data(person, /, **changes) -> dict:
+    return form_data(person, list(person.diagnoses.all()), **changes)
+
+
+def test_a_60_minute_e_m_visit_codes_the_add_on_from_its_psychotherapy_minutes(
+    client, prescriber, med_patient
+):
+    client.force_login(prescriber.user)
+
+    data = med_data(med_patient, end_time="11:00", em_code="99214", psychotherapy_minutes="30")
     response = create(client, data)
 
     assert response.status_code == 302
-    assert "90837 is for 53 or more minutes; this session lasted 45." in page_messages(response)
-    assert Session.objects.get().lines.get().procedure.code == "90837"
+    session = Session.objects.get()
+    assert (session.minutes, session.psychotherapy_minutes) == (60, 30)
+    assert [line.procedure.code for line in session.lines.all()] == ["99214", "90833"]
+
+
+def test_an_e_m_visit_without_psychotherapy_minutes_is_refused_beside_the_field(
+    client, prescriber, med_patient
+):
+    client.force_login(prescriber.user)
+
+    response = create(client, med_data(med_patient, end_time="11:00", em_code="99214"))
+
+    assert response.context["form"].errors["psychotherapy_minutes"] == [MESSAGES["em_minutes"]]
+    assert counts() == (0, 0, 0)
+
+
+def test_psychotherapy_minutes_longer_than_the_visit_are_refused(client, prescriber, med_patient):
+    client.force_login(prescriber.user)
+
+    data = med_data(med_patient, end_time="10:40", em_code="99213", psychotherapy_minutes="41")
+    response = create(client, data)
+
+    assert response.context["form"].errors["psychotherapy_minutes"] == [
+        "The psychotherapy minutes cannot exceed the session's 40 minutes."
+    ]
+    assert counts() == (0, 0, 0)
+
+
+def test_psychotherapy_minutes_without_an_e_m_visit_are_not_kept(client, prescriber, med_patient):
+    client.force_login(prescriber.user)
+
+    create(client, med_data(med_patient, psychotherapy_minutes="20"))
+
+    session = Session.objects.get()
+    assert session.psychotherapy_minutes is None
+    assert [line.procedure.code for line in session.lines.all()] == ["90837"]
+
+
+def test_a_non_prescriber_gets_no_e_m_dropdown(client, clinician_user, prescriber):
+    client.force_login(clinician_user)
+    html = client.get(reverse("practice:session_create")).content.decode()
+    assert 'name="em_code"' not in html and 'name="psychotherapy_minutes"' not in html
+
+    client.force_login(prescriber.user)
+    html = client.get(reverse("practice:session_create")).content.decode()
+    assert 'name="em_code"' in html and 'name="psychotherapy_minutes"' in html
+
+
+def test_an_lcsw_posting_an_e_m_code_bills_no_e_m_visit(client, clinician_user, patient, anxiety):
+    client.force_login(clinician_user)
+
+    data = form_data(patient, [anxiety], em_code="99213", psychotherapy_minutes="40")
+    create(client, data)
+
+    assert [line.procedure.code for line in Session.objects.get().lines.all()] == ["90837"]
+
+
+def test_a_biller_choosing_an_e_m_code_for_an_lcsw_is_refused_with_the_reason(
+    client, biller_user, clinician, patient, anxiety
+):
+    client.force_login(biller_user)
+
+    data = form_data(
+        patient, [anxiety], clinician=clinician.pk, em_code="99213", psychotherapy_minutes="40"
+    )
+    response = create(client, data)
+
+    (error,) = response.context["form"].errors["em_code"]
+    assert error.startswith("99213 (E/M office visit) needs a prescribing license")
+    assert f"{clinician} is not a prescriber" in error
+    assert counts() == (0, 0, 0)
+
+
+def test_an_lpcs_intake_with_medical_services_is_refused_with_the_reason(
+    client, clinician, clinician_user, patient, anxiety
+):
+    clinician.credentials = "LPC"
+    clinician.save()
+    client.force_login(clinician_user)
+
+    response = create(client, form_data(patient, [anxiety], service="intake_medical"))
+
+    (error,) = response.context["form"].errors["service"]
+    assert error.startswith("90792 (intake evaluation with medical services) needs a prescribing")
+    assert_shown(response, error)
+    assert counts() == (0, 0, 0)
+
+
+def test_a_prescribers_intake_with_medical_services_is_90792(client, prescriber, med_patient):
+    client.force_login(prescriber.user)
+
+    create(client, med_data(med_patient, service="intake_medical"))
+
+    assert [line.procedure.code for line in Session.objects.get().lines.all()] == ["90792"]
+
+
+def test_an_override_with_an_e_m_code_by_a_non_prescriber_is_refused_beside_the_code(
+    client, clinician_user, patient, anxiety
+):
+    client.force_login(clinician_user)
+
+    data = {
+        **form_data(patient, [anxiety], end_time="10:45"),
+        **override(("99213", "95", 1, "A"), ("90836", "95", 1, "A")),
+    }
+    response = create(client, data)
+
+    forms = response.context["formset"].forms
+    assert forms[0].errors["code"][0].startswith("99213 (E/M office visit) needs a prescribing")
+    assert forms[1].errors["code"][0].startswith("90836 (psychotherapy with an E/M visit")
+    assert counts() == (0, 0, 0)
+
+
+def test_an_override_of_99213_with_90834_is_refused(client, prescriber, med_patient):
+    client.force_login(prescriber.user)
+
+    data = {
+        **med_data(med_patient, end_time="10:45"),
+        **override(("99213", "95", 1, "A"), ("90834", "95", 1, "A")),
+    }
+    response = create(client, data)
+
+    (error,) = response.context["formset"].non_form_errors()
+    assert error.startswith(
+        "90834 (individual psychotherapy, about 45 min) cannot be billed with 99213"
+    )
+    assert "90833, 90836 or 90838" in error
+    assert counts() == (0, 0, 0)
+
+
+def test_a_crisis_the_same_day_as_individual_psychotherapy_is_refused_beside_the_service(
+    client, clinician_user, patient, anxiety
+):
+    make_session(
+        patient,
+        code="90834",
+        date=DATE_OF_SERVICE,
+        minutes=45,
+        status="ready",
+        start_time=datetime.time(8, 0),
+        end_time=datetime.time(8, 45),
+    )
+    client.force_login(clinician_user)
+
+    response = create(client, form_data(patient, [anxiety], service="crisis", end_time="11:00"))
+
+    (error,) = response.context["form"].errors["service"]
+    assert error.startswith(
+        "90834 (individual psychotherapy, about 45 min) cannot be billed with 90839"
+    )
+    assert_shown(response, error)
+    assert Session.objects.count() == 1
+
+
+def test_a_second_crisis_session_on_one_date_is_refused(client, clinician_user, patient, anxiety):
+    make_session(
+        patient,
+        code="90839",
+        date=DATE_OF_SERVICE,
+        minutes=60,
+        status="draft",
+        start_time=datetime.time(8, 0),
+        end_time=datetime.time(9, 0),
+    )
+    client.force_login(clinician_user)
+
+    response = create(client, form_data(patient, [anxiety], service="crisis", end_time="11:00"))
+
+    (error,) = response.context["form"].errors["service"]
+    assert error == (
+        "90839 (crisis psychotherapy, first hour) appears 2 times; it is billed once per day; "
+        "further crisis time goes to 90840."
+    )
+    assert Session.objects.count() == 1
+
+
+def test_an_intake_the_same_day_as_psychotherapy_is_refused(
+    client, clinician_user, patient, anxiety
+):
+    make_session(
+        patient,
+        code="90837",
+        date=DATE_OF_SERVICE,
+        minutes=53,
+        status="ready",
+        start_time=datetime.time(8, 0),
+        end_time=datetime.time(8, 53),
+    )
+    client.force_login(clinician_user)
+
+    response = create(client, form_data(patient, [anxiety], service="intake"))
+
+    (error,) = response.context["form"].errors["service"]
+    assert "90837" in error and "90791" in error and "diagnostic evaluation" in error
+
+
+def test_a_cancelled_session_the_same_day_does_not_count(client, clinician_user, patient, anxiety):
+    make_session(
+        patient,
+        code="",
+        date=DATE_OF_SERVICE,
+        minutes=45,
+        status="cancelled",
+        start_time=datetime.time(8, 0),
+        end_time=datetime.time(8, 45),
+    )
+    client.force_login(clinician_user)
+
+    response = create(client, form_data(patient, [anxiety], service="crisis", end_time="11:00"))
+
+    assert response.status_code == 302
+
+
+def test_another_clinicians_e_m_visit_the_same_day_allows_psychotherapy(
+    client, clinician_user, prescriber, patient, anxiety
+):
+    visit = make_session(
+        patient,
+        code="99214",
+        date=DATE_OF_SERVICE,
+        minutes=20,
+        clinician=prescriber,
+        start_time=datetime.time(8, 0),
+        end_time=datetime.time(8, 20),
+    )
+    assert visit.clinician == prescriber
+    client.force_login(clinician_user)
+
+    response = create(client, form_data(patient, [anxiety]))
+
+    assert response.status_code == 302
+
+
+def test_an_80_minute_crisis_with_three_units_of_90840_is_refused_beside_the_line(
+    client, clinician_user, patient, anxiety
+):
+    client.force_login(clinician_user)
+
+    data = {
+        **form_data(patient, [anxiety], service="crisis", end_time="11:20"),
+        **override(("90839", "95", 1, "A"), ("90840", "95", 3, "A")),
+    }
+    response = create(client, data)
+
+    assert response.context["formset"].forms[1].errors["code"] == [
+        "90840 ×3 needs at least 135 minutes; 80 minutes allow at most 1."
+    ]
+    assert counts() == (0, 0, 0)
+
+
+def test_a_40_minute_evaluation_with_three_units_of_96131_is_refused(
+    client, clinician_user, patient, anxiety
+):
+    client.force_login(clinician_user)
+
+    data = {
+        **form_data(patient, [anxiety], service="testing_evaluation", end_time="10:40"),
+        **override(("96130", "95", 1, "A"), ("96131", "95", 3, "A")),
+    }
+    response = create(client, data)
+
+    assert response.context["formset"].forms[1].errors["code"] == [
+        "96131 ×3 needs at least 211 minutes; 40 minutes allow none."
+    ]
+    assert counts() == (0, 0, 0)
+
+
+def test_a_100_minute_crisis_is_proposed_with_one_unit_of_90840(
+    client, clinician_user, patient, anxiety
+):
+    client.force_login(clinician_user)
+
+    create(client, form_data(patient, [anxiety], service="crisis", end_time="11:40"))
+
+    lines = Session.objects.get().lines.all()
+    assert [(line.procedure.code, line.units) for line in lines] == [("90839", 1), ("90840", 1)]
+
+
+def test_a_testing_evaluation_is_proposed_with_its_hours(client, clinician_user, patient, anxiety):
+    client.force_login(clinician_user)
+
+    create(client, form_data(patient, [anxiety], service="testing_evaluation", end_time="12:31"))
+
+    lines = Session.objects.get().lines.all()
+    assert [(line.procedure.code, line.units) for line in lines] == [("96130", 1), ("96131", 2)]
 
 
 # --- warnings that do not block -----------------------------------------------------------

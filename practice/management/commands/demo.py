@@ -61,6 +61,7 @@ from practice.models import (
     Session,
     SessionDiagnosis,
 )
+from practice.services import session_proposal
 
 BATCH_SIZE = 5000  # rows per INSERT
 CLIENT_BATCH = 1000  # clients planned, written and forgotten together
@@ -476,6 +477,7 @@ SESSION_FIELDS = (
     "start_time",
     "end_time",
     "minutes",
+    "psychotherapy_minutes",
     "service",
     "location_id",
     "place_of_service_id",
@@ -649,7 +651,11 @@ LENGTHS = {
     60: (53, 53, 55, 55, 56, 58, 60, 60),
 }
 CRISIS_MINUTES = (40, 55, 60, 80, 80, 95, 110)
-EM_MINUTES = (18, 20, 25, 25, 30)
+# A prescriber's E/M visit: the whole visit, of which EM_SERVICE_MINUTES are the E/M
+# service and the rest psychotherapy (docs/rules/coding.md §5: the add-on is coded from
+# the psychotherapy minutes alone).
+EM_MINUTES = (35, 40, 40, 45, 55)
+EM_SERVICE_MINUTES = 15
 
 # Subscribers on claims need a sex of F or M in this demo.
 SUBSCRIBER_NAMES = tuple(name for name in data.FIRST_NAMES if name[1] in ("F", "M"))
@@ -672,6 +678,7 @@ class _Visit(NamedTuple):
     em: str | None  # the prescriber's E/M code, billed before the psychotherapy add-on
     status: str = Status.READY
     note: str = ""
+    therapy: int | None = None  # psychotherapy minutes of an E/M visit
 
 
 class _Clinician:
@@ -878,9 +885,10 @@ class DemoBuilder:
                 license_number=f"{kind.license_prefix}{rng.randint(1000, 99999):06d}",
                 license_state="IL",
                 license_level=kind.license_level,
+                prescriber=kind.prescriber,
             )
             if kind.supervised:
-                # DOMAIN.md §6a: the counselor hired just before supervises the associate.
+                # docs/rules/coding.md §9: the counselor hired just before supervises the associate.
                 clinician.supervisor = models_by_index[i - 1]
             models_by_index.append(clinician)
             location = self.locations[kind.location % len(self.locations)]
@@ -1363,7 +1371,8 @@ class DemoBuilder:
                 service, minutes = "individual", rng.choice(LENGTHS[plan.usual])
                 ic = rng.random() < (0.15 if plan.child else 0.01)
 
-        # Telehealth (DOMAIN.md §2-3): by the client's habit; groups meet in the office.
+        # Telehealth (docs/rules/coding.md §7.1, §8): by the client's habit; groups meet
+        # in the office.
         roll = rng.random()
         tele = ""
         if service != "group":
@@ -1396,7 +1405,10 @@ class DemoBuilder:
         ):
             tele = "video"  # intakes, and payers that do not pay audio-only, go by video
         start = (FIRST_HOUR + hour) * 60
-        return _Visit(day, start, minutes, service, tele, at_home, ic, size, payer, em)
+        therapy = minutes - EM_SERVICE_MINUTES if em is not None else None
+        return _Visit(
+            day, start, minutes, service, tele, at_home, ic, size, payer, em, therapy=therapy
+        )
 
     def book(self, clinician: int, day: datetime.date, preferred: int, slots: int) -> int | None:
         """A free start hour for ``slots`` hours on the clinician's day, nearest the
@@ -1428,13 +1440,45 @@ class DemoBuilder:
         at_home: bool,
         ic: bool,
         em: str | None,
+        therapy: int | None = None,
     ) -> tuple[int, tuple]:
-        """(POS id, lines) for a session, from billing.rules (memoised: the answer
-        depends only on these facts). A line is (procedure id, modifiers, units, charge)."""
-        key = (clinician, payer, service, minutes, tele, at_home, ic, em)
+        """(POS id, lines) for a session, from the session service the form uses
+        (``practice.services.session_proposal``; memoised: the answer depends only on
+        these facts). A line is (procedure id, modifiers, units, charge)."""
+        key = (clinician, payer, service, minutes, tele, at_home, ic, em, therapy)
         found = self.line_memo.get(key)
         if found is not None:
             return found
+        doctor = self.clinicians[clinician]
+        payer_row = None if payer == _NO_PAYER else self.payers[payer]
+        fees = self.self_pay_fees if payer == _NO_PAYER else self.fees[payer]
+        proposal = session_proposal(
+            service=service,
+            minutes=minutes,
+            clinician=doctor.model,
+            payer=payer_row,
+            fees=fees,
+            in_person_pos=doctor.pos,
+            telehealth=tele,
+            client_at_home=at_home,
+            interactive_complexity=ic,
+            em_code=em or "",
+            psychotherapy_minutes=therapy,
+        )
+        pos = rules.place_of_service(
+            telehealth=tele, client_at_home=at_home, in_person_pos=doctor.pos, payer=payer_row
+        )
+        lines = tuple(
+            (
+                self.procedure_ids[line.code],
+                (*line.modifiers, "", "", "", "")[:4],
+                line.units,
+                line.charge,
+            )
+            for line in proposal.lines
+        )
+        found = self.line_memo[key] = (self.pos_ids[pos], lines)
+        return found
         doctor = self.clinicians[clinician]
         payer_row = None if payer == _NO_PAYER else self.payers[payer]
         fees = self.self_pay_fees if payer == _NO_PAYER else self.fees[payer]
@@ -1514,11 +1558,12 @@ class DemoBuilder:
             clinician_id, location_id, user_id = doctor.model.pk, doctor.location.pk, doctor.user_id
             diagnosis_ids = by_client.get(client_id, [])
             for visit in plan.sessions:
-                day, start, minutes, service, tele, at_home, ic, size, payer, em, status, note = (
-                    visit
+                (day, start, minutes, service, tele, at_home, ic, size, payer, em, status, note) = (
+                    visit[:12]
                 )
+                therapy = visit.therapy
                 pos_id, lines = self.lines_for(
-                    plan.clinician, payer, service, minutes, tele, at_home, ic, em
+                    plan.clinician, payer, service, minutes, tele, at_home, ic, em, therapy
                 )
                 # In SESSION_FIELDS order.
                 session_rows.append(
@@ -1529,6 +1574,7 @@ class DemoBuilder:
                         times[start],
                         times[start + minutes],
                         minutes,
+                        therapy,
                         service,
                         location_id,
                         pos_id,

@@ -13,7 +13,7 @@ def fq_to_93(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0004_claim_line_detachable"),
+        ("billing", "0005_claim_history"),
     ]
 
     operations = [

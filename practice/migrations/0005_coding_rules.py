@@ -13,14 +13,14 @@ def mark_prescribers(apps, schema_editor):
     Clinician = apps.get_model("practice", "Clinician")
     for clinician in Clinician.objects.only("pk", "credentials"):
         words = clinician.credentials.upper().replace(",", " ").replace("/", " ").split()
-        if any(word.strip(".") in PRESCRIBER_CREDENTIALS for word in words):
+        if any(word.replace(".", "") in PRESCRIBER_CREDENTIALS for word in words):
             Clinician.objects.filter(pk=clinician.pk).update(prescriber=True)
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0004_claim_line_detachable"),
-        ("practice", "0003_constraint_messages"),
+        ("practice", "0004_versions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
