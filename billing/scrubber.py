@@ -22,14 +22,14 @@ from django.utils import timezone
 from billing import coding, rules
 from billing.models import Claim, ClaimLine, DiagnosisCode
 from billing.validators import validate_npi, validate_tax_id
-from practice.models import Coverage, Session
+from practice.models import Clinician, Coverage, Session
 
 ERROR = "error"
 WARNING = "warning"
 TIMELY_FILING_WARNING_DAYS = 14
 TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT", "FQ"})
 # docs/rules/coding.md §7.2: level-of-license modifiers.
-LICENSE_MODIFIERS = frozenset({"HO", "HN", "HP", "AH", "AJ"})
+LICENSE_MODIFIERS = frozenset(Clinician.LicenseLevel.values)
 
 
 @dataclass(frozen=True)

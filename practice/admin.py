@@ -93,11 +93,12 @@ class ClinicianAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
         "credentials",
         "npi",
         "license_level",
+        "prescriber",
         "supervisor",
         "active",
     ]
     list_display_links = ["last_name", "first_name"]
-    list_filter = ["active", "credentials", "license_level"]
+    list_filter = ["active", "prescriber", "credentials", "license_level"]
     search_fields = ["first_name", "last_name", "npi", "license_number"]
     list_select_related = ["supervisor"]
     autocomplete_fields = ["supervisor"]
@@ -111,6 +112,7 @@ class ClinicianAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
                     ("npi", "taxonomy"),
                     ("license_number", "license_state"),
                     "license_level",
+                    "prescriber",
                 ]
             },
         ),

@@ -784,3 +784,16 @@ def test_anonymous_visitor_is_sent_to_log_in(client):
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+# --- who may bill E/M codes (docs/rules/coding.md §6) ---------------------------------------
+
+
+def test_the_owner_marks_a_clinician_as_a_prescriber_in_the_admin(owner_client, practice_row):
+    clinician = factories.ClinicianFactory(credentials="MD")
+
+    change = owner_client.get(url(Clinician, "change", clinician.pk)).content.decode()
+    listing = owner_client.get(url(Clinician, "changelist"), {"prescriber__exact": "0"})
+
+    assert 'name="prescriber"' in change
+    assert clinician in listing.context["cl"].result_list

@@ -115,3 +115,35 @@ def test_on_a_375_pixel_phone_the_form_proposes_the_lines_without_scrolling_side
 
     expect_90837_95_at_pos_10(page)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_a_prescriber_codes_an_e_m_visit_from_its_psychotherapy_minutes(
+    page, live_server, practice_row
+):
+    """docs/rules/coding.md §5: a 60-minute 99214 visit with 30 minutes of psychotherapy
+    is 99214 + 90833, not 90838; the E/M choice is there for a prescriber."""
+    prescriber = factories.ClinicianFactory(
+        user=factories.UserFactory(username="noor", role="Clinician"),
+        credentials="PMHNP-BC",
+        license_level="",
+        prescriber=True,
+    )
+    client = factories.ClientFactory(first_name="Ines", primary_clinician=prescriber)
+    factories.DiagnosisFactory(client=client)
+    factories.CoverageFactory(client=client)
+    log_in(page, live_server, "noor")
+    page.get_by_role("link", name="Log a session").click()
+
+    fill_video_session(page, client, start="10:00", end="11:00")
+    field(page, "E/M visit (prescribers)").select_option("99214")
+    field(page, "Psychotherapy minutes (with an E/M visit)").fill("30")
+    field(page, "Psychotherapy minutes (with an E/M visit)").blur()
+
+    lines = page.locator("#proposed-lines tr.proposed-line")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0)).to_have_attribute("data-code", "99214")
+    expect(lines.nth(1)).to_have_attribute("data-code", "90833")
+    page.locator("#save-session").click()
+    expect(page.get_by_role("alert").filter(has_text="Session saved")).to_be_visible()
+    session = Session.objects.get()
+    assert (session.minutes, session.psychotherapy_minutes) == (60, 30)

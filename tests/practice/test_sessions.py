@@ -753,6 +753,8 @@ def test_a_60_minute_e_m_visit_codes_the_add_on_from_its_psychotherapy_minutes(
     session = Session.objects.get()
     assert (session.minutes, session.psychotherapy_minutes) == (60, 30)
     assert [line.procedure.code for line in session.lines.all()] == ["99214", "90833"]
+    detail = client.get(reverse("practice:session_detail", args=[session.pk]))
+    assert "60 minutes (30 of psychotherapy)" in detail.content.decode()
 
 
 def test_an_e_m_visit_without_psychotherapy_minutes_is_refused_beside_the_field(
