@@ -295,11 +295,18 @@ class ProcedureCodeAdmin(CsvImportExportMixin, RetireInsteadOfDeleteMixin, admin
     list_filter = ["kind", "active"]
     search_fields = ["code", "description"]
     filter_horizontal = ["add_on_to"]
+    readonly_fields = ["min_minutes", "max_minutes"]
     fieldsets = [
         (None, {"fields": ["code", "description", "kind", "default_charge", "active"]}),
         (
             "Time and add-on rules",
-            {"fields": [("min_minutes", "max_minutes"), "add_on_to"]},
+            {
+                "fields": [("min_minutes", "max_minutes"), "add_on_to"],
+                # One home per rule: the checks read billing/coding.py's TIME_RANGES, and
+                # load_catalog copies them here; an edit here would change nothing.
+                "description": "Time ranges come from the coding rules "
+                "(docs/rules/coding.md §2) and are shown here for reference.",
+            },
         ),
         (
             "Official descriptor (licensed practices only)",

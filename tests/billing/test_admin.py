@@ -797,3 +797,12 @@ def test_the_owner_marks_a_clinician_as_a_prescriber_in_the_admin(owner_client, 
 
     assert 'name="prescriber"' in change
     assert clinician in listing.context["cl"].result_list
+
+
+def test_time_ranges_are_shown_not_edited_in_the_admin(owner_client):
+    code = ProcedureCode.objects.get(code="90834")
+
+    page = owner_client.get(url(ProcedureCode, "change", code.pk)).content.decode()
+
+    assert 'name="min_minutes"' not in page and 'name="max_minutes"' not in page
+    assert "docs/rules/coding.md §2" in page
