@@ -13,7 +13,7 @@ def fq_to_93(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0005_claim_history"),
+        ("billing", "0006_claim_version"),
     ]
 
     operations = [
