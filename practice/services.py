@@ -434,7 +434,10 @@ def client_save(*, form: ModelForm, diagnoses: BaseModelFormSet, coverages: Base
     coverage the page changes or removes, was saved by someone else since, nothing is
     written and StaleEdit names every such row with what changed.
     """
-    rows = [form.instance]
+    # A row the page did not change (compared with the row as the page showed it) is
+    # neither checked nor written: another person's change to it stays.
+    creating, client_changed = form.instance.pk is None, form.has_changed()
+    rows = [form.instance] if client_changed else []
     for formset in (diagnoses, coverages):
         rows += [
             f.instance
@@ -443,7 +446,7 @@ def client_save(*, form: ModelForm, diagnoses: BaseModelFormSet, coverages: Base
         ]
     with refuse_stale(), transaction.atomic():
         ensure_all_current(rows)
-        client = form.save()
+        client = form.save() if creating or client_changed else form.instance
         for formset in (diagnoses, coverages):
             formset.instance = client
             formset.save()

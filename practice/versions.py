@@ -152,6 +152,38 @@ class VersionedModelForm(forms.ModelForm):
         return cleaned
 
 
+def compare_with_read(form: forms.ModelForm) -> None:
+    """Make a bound form's ``has_changed`` compare what was posted with the row as the
+    page showed it (the history record of the version the page carried), not with the
+    row now. A row someone else changed since, that this user did not touch, then counts
+    as unchanged: it is left alone instead of written back as it was read, and its
+    change does not stand in the way of this user's save. A form may refine the values
+    taken from the record with ``initial_from_record(record)``."""
+    if not form.is_bound or form.instance.pk is None:
+        return
+    field = form.fields.get("version")
+    try:
+        posted = field.clean(form.data.get(form.add_prefix("version"))) if field else None
+    except forms.ValidationError:
+        return
+    if posted is None or posted == form.instance.version:
+        return
+    model = type(form.instance)
+    history = getattr(model, "history", None)
+    record = (
+        history.filter(**{model._meta.pk.attname: form.instance.pk}, version=posted).first()
+        if history is not None
+        else None
+    )
+    if record is None:
+        return
+    for f in model._meta.concrete_fields:
+        if f.name in form.fields:
+            form.initial[f.name] = getattr(record, f.attname)
+    if hasattr(form, "initial_from_record"):
+        form.initial_from_record(record)
+
+
 def read_version(data, *, name: str = "version") -> int | None:
     """The version a plain (non-model) form posted, or None when absent or malformed
     (then the service checks against the row as this request read it)."""

@@ -25,7 +25,7 @@ from billing.validators import validate_icd10_format
 from practice import roles
 from practice.forms.widgets import DateInput
 from practice.models import Client, Clinician, Coverage, Diagnosis, Session, SessionDiagnosis
-from practice.versions import VersionedModelForm
+from practice.versions import VersionedModelForm, compare_with_read
 
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 # Typographic apostrophes (’ ʼ) are stored as the plain one, so "O’Brien" typed on a
@@ -270,6 +270,10 @@ class DiagnosisForm(VersionedModelForm):
         if self.instance.pk:
             # model_to_dict gave the code's primary key; show what a person types.
             self.initial["code"] = self.instance.code.code
+
+    def initial_from_record(self, record) -> None:
+        """The code as the page showed it (``versions.compare_with_read``)."""
+        self.initial["code"] = record.code.code
 
     def has_changed(self) -> bool:
         """A new row counts as filled in once it has a code or a date: its rank alone is
@@ -629,4 +633,6 @@ def client_forms(
         prefix="coverages",
         queryset=Coverage.objects.select_related("payer"),
     )
+    for bound in [form, *diagnoses.initial_forms, *coverages.initial_forms]:
+        compare_with_read(bound)
     return form, diagnoses, coverages

@@ -309,24 +309,39 @@ def test_an_older_coverage_row_cannot_undo_a_new_copay(patient, clinician_browse
     assert "Copay" in stale_rows(refused) and "35.00" in stale_rows(refused)
 
 
-def test_a_page_read_before_a_coverage_change_is_refused_even_for_another_field(
-    patient, clinician_browser
+def test_a_coverage_the_page_did_not_touch_is_not_written_back_so_their_change_stays(
+    patient, clinician_browser, biller_browser
 ):
-    """The page posts every row it shows; a row someone changed since would be written
-    back as it was read, so the save is refused and names the row."""
     url = reverse("practice:client_edit", args=[patient.pk])
     older = edit_client_page(clinician_browser, patient)
-    coverage = patient.coverages.get()
-    coverage.group_number = "GRP200"
-    coverage.save()
+    newer = edit_client_page(biller_browser, patient)
+    i = row_index(newer, "coverages", patient.coverages.get().pk)
+    assert (
+        biller_browser.post(url, {**newer, f"coverages-{i}-group_number": "GRP200"}).status_code
+        == 302
+    )
 
     response = clinician_browser.post(url, {**older, "phone": "2175550177"})
 
-    assert response.status_code == 409
-    coverage.refresh_from_db()
+    assert response.status_code == 302
     patient.refresh_from_db()
-    assert (coverage.group_number, patient.phone) == ("GRP200", "2175550101")
-    assert "Group number" in stale_rows(response) and "GRP200" in stale_rows(response)
+    assert (patient.coverages.get().group_number, patient.phone) == ("GRP200", "2175550177")
+
+
+def test_a_client_row_the_page_did_not_touch_keeps_their_new_phone(
+    patient, clinician_browser, biller_browser
+):
+    url = reverse("practice:client_edit", args=[patient.pk])
+    older = edit_client_page(biller_browser, patient)
+    newer = edit_client_page(clinician_browser, patient)
+    assert clinician_browser.post(url, {**newer, "phone": "2175550199"}).status_code == 302
+    i = row_index(older, "coverages", patient.coverages.get().pk)
+
+    response = biller_browser.post(url, {**older, f"coverages-{i}-copay": "40.00"})
+
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.phone, str(patient.coverages.get().copay)) == ("2175550199", "40.00")
 
 
 def test_an_older_diagnosis_row_cannot_undo_a_resolution(
