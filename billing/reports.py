@@ -913,6 +913,7 @@ def _median(distribution: list[tuple[int, int]], total: int) -> Decimal | None:
 class FilingRow:
     session_id: int
     date: datetime.date
+    client_id: int
     client: str
     clinician: str
     payer: str
@@ -948,6 +949,7 @@ def timely_filing_risk(
             "status",
             "payer_name",
             "deadline",
+            "client_id",
             "client__first_name",
             "client__last_name",
             "clinician__first_name",
@@ -960,6 +962,7 @@ def timely_filing_risk(
         FilingRow(
             session_id=row["pk"],
             date=row["date"],
+            client_id=row["client_id"],
             client=f"{row['client__last_name']}, {row['client__first_name']}",
             clinician=f"{row['clinician__first_name']} {row['clinician__last_name']}",
             payer=row["payer_name"],
@@ -974,6 +977,7 @@ def timely_filing_risk(
 @dataclass(frozen=True)
 class AuthRow:
     coverage_id: int
+    client_id: int
     client: str
     payer: str
     number: str
@@ -1025,6 +1029,7 @@ def prior_auths_running_out(
             "prior_auth_number",
             "prior_auth_visits",
             "prior_auth_to",
+            "client_id",
             "client__first_name",
             "client__last_name",
             payer_name=F("payer__name"),
@@ -1039,6 +1044,7 @@ def prior_auths_running_out(
     return [
         AuthRow(
             coverage_id=row["pk"],
+            client_id=row["client_id"],
             client=f"{row['client__last_name']}, {row['client__first_name']}",
             payer=row["payer_name"],
             number=row["prior_auth_number"],

@@ -16,7 +16,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from billing.admin import RetireInsteadOfDeleteMixin
 from practice import mfa, roles
+from practice.audit import AccessKind, record_access
 from practice.models import (
+    AccessEvent,
     Client,
     Clinician,
     Coverage,
@@ -59,6 +61,68 @@ class OwnerAuthenticationForm(AdminAuthenticationForm):
 # The default site keeps its URLs and registrations; only its gate changes.
 admin.site.has_permission = owner_has_permission
 admin.site.login_form = OwnerAuthenticationForm
+
+
+# --- the read audit -------------------------------------------------------------------
+
+
+class AccessAuditedAdmin:
+    """Admin pages that show a client's information (the change page, the history and an
+    old version) record each view in the read audit, like the app's pages do."""
+
+    def audit_clients(self, obj) -> list[int]:
+        raise NotImplementedError
+
+    def _record(self, request, obj, what: str) -> None:
+        record_access(
+            request,
+            kind=AccessKind.ADMIN,
+            what=f"Admin: {self.model._meta.verbose_name} {what}".strip(),
+            clients=self.audit_clients(obj),
+            objects=[obj],
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not add:
+            self._record(request, obj, "")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if response.status_code == 200 and obj is not None:
+            self._record(request, obj, "history")
+        return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if response.status_code == 200 and obj is not None:
+            self._record(request, obj, "past version")
+        return response
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """The read audit, read-only: records are never added, changed or deleted here (the
+    owner's audit screen in the app filters them and downloads CSV)."""
+
+    list_display = ["at", "username", "kind", "what", "client_count", "address"]
+    list_filter = ["kind"]
+    search_fields = ["username", "what", "path"]
+    date_hierarchy = "at"
+
+    def has_view_permission(self, request, obj=None):
+        return roles.is_owner(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # --- practice, locations, clinicians ----------------------------------------------------
@@ -185,7 +249,10 @@ class CoverageInline(admin.StackedInline):
 
 
 @admin.register(Client)
-class ClientAdmin(RetireInsteadOfDeleteMixin, SimpleHistoryAdmin):
+class ClientAdmin(AccessAuditedAdmin, RetireInsteadOfDeleteMixin, SimpleHistoryAdmin):
+    def audit_clients(self, obj) -> list[int]:
+        return [obj.pk]
+
     list_display = [
         "last_name",
         "first_name",
@@ -280,8 +347,11 @@ class SessionDiagnosisInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(SimpleHistoryAdmin):
+class SessionAdmin(AccessAuditedAdmin, SimpleHistoryAdmin):
     """Sessions; once billed or closed a session is read-only and cannot be deleted."""
+
+    def audit_clients(self, obj) -> list[int]:
+        return [obj.client_id]
 
     list_display = [
         "date",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from practice.views import clients, sessions
+from practice.views import audit, clients, sessions
 
 app_name = "practice"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("sessions/<int:pk>/edit/", sessions.session_edit, name="session_edit"),
     path("sessions/<int:pk>/status/", sessions.session_status, name="session_status"),
     path("sessions/<int:pk>/delete/", sessions.session_delete, name="session_delete"),
+    path("audit/", audit.audit_list, name="audit_list"),
 ]

@@ -156,6 +156,11 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# HIPAA §164.312(b) audit controls: views and exports of client information are recorded
+# (practice/audit.py) and kept this long; `manage.py prune_audit` deletes older records.
+# Six years (45 CFR 164.316(b)(2)(i)), leap days included.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=6 * 365 + 2)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True

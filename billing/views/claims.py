@@ -22,6 +22,7 @@ from billing.forms import BuildClaimsForm, ClaimFilterForm, ClaimVoidForm
 from billing.models import Claim, ClaimLine, DiagnosisCode
 from billing.scrubber import scrub
 from billing.views import billing_staff_only
+from practice.audit import AccessKind, record_access
 from practice.models import Coverage, Sex
 from practice.versions import read_version
 
@@ -29,6 +30,7 @@ PAGE_SIZE = 50
 # More skipped sessions than this are summed up in one message, not listed one by one.
 SKIPPED_LISTED = 20
 ZERO = Decimal("0.00")
+CHANGES_SHOWN = 50
 
 
 @billing_staff_only
@@ -119,6 +121,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    record_access(
+        request, kind=AccessKind.VIEW, what="Claim page", clients=[claim.client_id], objects=[claim]
+    )
     lines = list(claim.lines.all())
     diagnoses = list(claim.diagnoses.all())
     descriptions = dict(
@@ -159,6 +164,10 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "total_allowed": sum(allowed, ZERO),
             "allowed_missing": len(lines) - len(allowed),
             "family": _family(claim) if claim.original_id or claim.corrections.exists() else [],
+            # Who moved the claim on, and when (django-simple-history), newest first.
+            "changes": claim.history.select_related("history_user").order_by("-history_id")[
+                :CHANGES_SHOWN
+            ],
             "void_form": ClaimVoidForm(),
             "can_mark_ready": claim.status == Claim.Status.DRAFT,
             "can_submit": claim.is_editable,

@@ -17,6 +17,7 @@ from billing.models import Claim
 from billing.outputs.cms1500 import MODES, claims_for_print, render_cms1500
 from billing.outputs.superbill import draw_superbill, superbill_for
 from billing.views import billing_staff_only
+from practice.audit import AccessKind, record_access
 from practice.models import Client, Practice, Session
 
 MAX_BATCH = 200  # claims in one batch PDF (about 20 ms a form page)
@@ -67,6 +68,13 @@ def claim_cms1500(request, pk: int):
         return _bad(str(error))
     claim = get_object_or_404(claims_for_print(), pk=pk)
     data = render_cms1500([claim], mode=mode, offset=offset)
+    record_access(
+        request,
+        kind=AccessKind.PRINT,
+        what="CMS-1500 PDF",
+        clients=[claim.client_id],
+        objects=[claim],
+    )
     return _pdf(data, f"claim-{claim.control_number}.pdf")
 
 
@@ -109,6 +117,13 @@ def claims_cms1500_batch(request):
     except LookupError as error:
         return HttpResponse(str(error), status=404, content_type="text/plain; charset=utf-8")
     data = render_cms1500(claims, mode=mode, offset=offset)
+    record_access(
+        request,
+        kind=AccessKind.PRINT,
+        what="CMS-1500 PDF, several claims",
+        clients=[claim.client_id for claim in claims],
+        objects=claims,
+    )
     return _pdf(data, f"claims-{label}-{timezone.localdate():%Y%m%d}.pdf")
 
 
@@ -155,6 +170,7 @@ def superbill(request):
             f"No attended sessions for {client.full_name} from {start:%m/%d/%Y} to "
             f"{end:%m/%d/%Y}: there is nothing to put on a superbill."
         )
+    record_access(request, kind=AccessKind.PRINT, what="Superbill PDF", clients=[client])
     return _pdf(
         draw_superbill(bill),
         f"superbill-{client.account_number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf",
@@ -168,6 +184,7 @@ def superbill_form(request):
         client = _client_for(request)
     except BadRequest as error:
         return _bad(str(error))
+    record_access(request, kind=AccessKind.VIEW, what="Superbill form", clients=[client])
     today = timezone.localdate()
     practice = Practice.current()
     return render(

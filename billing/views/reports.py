@@ -34,6 +34,7 @@ from billing import reports as q
 from billing.models import Payer
 from billing.templatetags.money import money
 from practice import roles
+from practice.audit import AccessKind, record_access
 from practice.forms.widgets import DateInput
 from practice.models import Clinician
 
@@ -183,6 +184,9 @@ class Table:
     footer: Sequence | None = None
     empty: str = "Nothing in this period."
     csv_url: str = ""
+    # The clients whose rows the table shows (tables of clients, not totals): the read
+    # audit records them whenever the table is shown or downloaded.
+    client_ids: Sequence[int] = ()
 
     def csv_rows(self) -> list[list[str]]:
         """Header, rows and total, exactly as the page's table."""
@@ -599,6 +603,7 @@ def _health(start: datetime.date, end: datetime.date, filters: q.Filters) -> lis
             for r in filing
         ],
         empty="No unbilled session is near a timely-filing limit.",
+        client_ids=[r.client_id for r in filing],
     )
     auth_table = Table(
         name="prior_auths",
@@ -621,6 +626,7 @@ def _health(start: datetime.date, end: datetime.date, filters: q.Filters) -> lis
             for r in auths
         ],
         empty="No prior authorization is running out.",
+        client_ids=[r.client_id for r in auths],
     )
     status_table = Table(
         name="claims",
@@ -769,7 +775,16 @@ def _show(request: HttpRequest, report: Report) -> HttpResponse:
                 f"Unknown table; choose one of: {', '.join(tables)}.",
                 content_type="text/plain; charset=utf-8",
             )
+        record_access(
+            request,
+            kind=AccessKind.EXPORT,
+            what=f"Report CSV: {report.title} ({table.name})",
+            clients=table.client_ids,
+        )
         return _csv(table, f"{report.slug}-{table.name}-{start}-{end}.csv")
+    shown = [pk for table in tables.values() for pk in table.client_ids]
+    if shown:
+        record_access(request, kind=AccessKind.VIEW, what=f"Report: {report.title}", clients=shown)
     query = QueryDict(mutable=True)
     query.update({"date_from": start.isoformat(), "date_to": end.isoformat(), "format": "csv"})
     if clinician is not None:

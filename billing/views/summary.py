@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 from billing.forms import LIVE_STATUSES, SummaryForm, lines_between
 from billing.models import Claim, ClaimLine, Payer
 from billing.views import billing_staff_only
+from practice.audit import AccessKind, record_access
 from practice.models import Practice
 
 ZERO = Decimal("0.00")
@@ -261,6 +262,15 @@ def claim_summary(request: HttpRequest) -> HttpResponse:
         payers=list(wanted["payers"]),
         statuses=wanted["statuses"],
     )
+    printed = bool(request.GET.get("print"))
+    claims = [claim for group in summary.payers for claim in group.claims]
+    record_access(
+        request,
+        kind=AccessKind.EXPORT if as_csv else AccessKind.PRINT if printed else AccessKind.VIEW,
+        what="Claim summary CSV" if as_csv else "Claim summary",
+        clients=[claim.client_id for claim in claims],
+        objects=claims,
+    )
     if as_csv:
         return summary_csv(summary)
     context = {
@@ -273,6 +283,6 @@ def claim_summary(request: HttpRequest) -> HttpResponse:
             label for value, label in Claim.Status.choices if value in wanted["statuses"]
         ],
     }
-    if request.GET.get("print"):
+    if printed:
         return render(request, "billing/summary_print.html", context)
     return render(request, "billing/summary.html", context)

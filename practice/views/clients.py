@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.models import DiagnosisCode
 from practice import roles
+from practice.audit import AccessKind, record_access
 from practice.forms.clients import APOSTROPHES, UNDOTTED_ICD10_RE, client_forms
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
 from practice.services import client_save
@@ -102,6 +103,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(
         Client.objects.for_user(request.user).select_related("primary_clinician"), pk=pk
     )
+    record_access(request, kind=AccessKind.VIEW, what="Client page", clients=[client])
     today = timezone.localdate()
     coverages = [
         (coverage, coverage.is_effective(today))
@@ -151,6 +153,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(
         Client.objects.for_user(request.user).select_related("primary_clinician"), pk=pk
     )
+    record_access(request, kind=AccessKind.VIEW, what="Client edit page", clients=[client])
     return _client_page(request, client)
 
 

@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from practice import roles, services
+from practice.audit import AccessKind, record_access
 from practice.forms.sessions import (
     SessionEntry,
     SessionFilterForm,
@@ -204,6 +205,13 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    record_access(
+        request,
+        kind=AccessKind.VIEW,
+        what="Session page",
+        clients=[session.client_id],
+        objects=[session],
+    )
     lines = list(session.lines.select_related("procedure"))
     diagnoses = list(
         SessionDiagnosis.objects.filter(session=session).select_related("diagnosis__code")
@@ -246,6 +254,13 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if session.is_billed:
         messages.error(request, services.billed_reason(session))
         return redirect("practice:session_detail", pk=session.pk)
+    record_access(
+        request,
+        kind=AccessKind.VIEW,
+        what="Session edit page",
+        clients=[session.client_id],
+        objects=[session],
+    )
     if request.method == "POST":
         entry = SessionEntry(user=request.user, data=request.POST, instance=session)
         if entry.is_valid():

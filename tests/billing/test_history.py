@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Claim, ClaimLine
@@ -125,3 +126,17 @@ def test_a_build_from_a_command_records_no_user(insured):
     record = _latest(session)
     assert record.status == Session.Status.BILLED
     assert record.history_user is None
+
+
+def test_the_claim_page_lists_who_changed_the_claim(client, insured, biller_user, owner_user):
+    ready_session(insured, date=RECENT)
+    claim = claims_build(user=biller_user).claims[0]
+    claim_void(claim=claim, reason="wrong date", user=owner_user)
+    client.force_login(biller_user)
+    response = client.get(reverse("billing:claim_detail", args=[claim.pk]))
+    changes = [
+        (c.history_user.username, c.status, c.history_change_reason)
+        for c in response.context["changes"]
+    ]
+    assert changes == [("owner", "void", "Claim voided"), ("biller", "draft", "Claim built")]
+    assert "Claim voided" in response.content.decode()

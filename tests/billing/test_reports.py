@@ -739,7 +739,7 @@ QUERY_BOUNDS = {
     "billing:report_services": 10 + 2,
     "billing:report_revenue": 11 + 3,
     "billing:report_mix": 10 + 1,
-    "billing:report_health": 11 + 5,
+    "billing:report_health": 11 + 5 + 2,  # + the read audit: access, clients shown
 }
 
 
