@@ -28,6 +28,8 @@ from import_export.formats.base_formats import CSV
 from import_export.tmp_storages import BaseStorage
 
 from billing.models import (
+    Batch,
+    Clearinghouse,
     DiagnosisCode,
     Modifier,
     Payer,
@@ -440,6 +442,10 @@ class PayerAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
             },
         ),
         (
+            "Electronic claims (837P)",
+            {"fields": ["accepts_electronic_claims", "clearinghouse"]},
+        ),
+        (
             "Telehealth rules",
             {
                 "fields": [
@@ -479,3 +485,53 @@ class PayerRateAdmin(CsvImportExportMixin, admin.ModelAdmin):
 
     def get_export_queryset(self, request):
         return super().get_export_queryset(request).select_related("payer", "procedure")
+
+
+@admin.register(Clearinghouse)
+class ClearinghouseAdmin(admin.ModelAdmin):
+    """Envelope settings from the clearinghouse's enrollment letter (837P loops 1000A/B)."""
+
+    list_display = ["name", "submitter_id", "isa_receiver_id", "usage", "is_default"]
+    fieldsets = [
+        ("Receiver (loop 1000B)", {"fields": ["name", "receiver_id", "is_default", "usage"]}),
+        (
+            "Submitter (loop 1000A)",
+            {
+                "fields": [
+                    "submitter_id",
+                    "submitter_name",
+                    "contact_name",
+                    "contact_phone",
+                    "contact_email",
+                ]
+            },
+        ),
+        (
+            "Interchange and group envelope (ISA, GS)",
+            {
+                "fields": [
+                    ("sender_qualifier", "sender_id"),
+                    ("receiver_qualifier", "isa_receiver_id"),
+                    ("gs_sender_code", "gs_receiver_code"),
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    """Batches are the files as sent: readable, never changed or deleted."""
+
+    list_display = ["file_name", "payer", "claim_count", "total_charge", "created_at"]
+    list_filter = ["payer", "usage"]
+    exclude = ["claims"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

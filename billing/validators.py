@@ -147,3 +147,16 @@ def validate_member_id(value: str) -> None:
             "A member id may hold only letters, digits and hyphens (no spaces or symbols).",
             code="member_id_format",
         )
+
+
+X12_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .-]*\Z", re.ASCII)
+
+
+def validate_x12_id(value: str) -> None:
+    """Ids in an X12 envelope (ISA06/ISA08, GS02/GS03, NM109): letters, digits, spaces,
+    dots and hyphens, so no separator (``* ~ : ^``) can end up inside one."""
+    if not X12_ID_RE.match(value or ""):
+        raise ValidationError(
+            "Use only letters, digits, spaces, dots and hyphens, starting with a letter or digit.",
+            code="x12_id_format",
+        )

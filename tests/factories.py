@@ -8,7 +8,14 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group, User
 
-from billing.models import DiagnosisCode, Payer, PayerRate, PlaceOfService, ProcedureCode
+from billing.models import (
+    Clearinghouse,
+    DiagnosisCode,
+    Payer,
+    PayerRate,
+    PlaceOfService,
+    ProcedureCode,
+)
 from billing.validators import npi_check_digit
 from practice import roles
 from practice.models import (
@@ -196,3 +203,20 @@ class SessionDiagnosisFactory(factory.django.DjangoModelFactory):
     session = factory.SubFactory(SessionFactory)
     diagnosis = factory.SubFactory(DiagnosisFactory)
     position = 1
+
+
+class ClearinghouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clearinghouse
+
+    name = "Clearwater Claims"
+    receiver_id = "CLEARWATER"
+    submitter_id = "SUB12345"
+    submitter_name = "Riverbend Counseling Group"
+    contact_name = "Billing Office"
+    contact_phone = "2175550100"
+    contact_email = "billing@example.org"
+    sender_id = "SUB12345"
+    isa_receiver_id = "CLEARWATER"
+    usage = Clearinghouse.Usage.TEST
+    is_default = True
