@@ -347,6 +347,8 @@ def _claim(
     if claim.prior_auth_number:
         w.add("REF", "G1", text(claim.prior_auth_number, "reference"))
     if claim.frequency in {"7", "8"}:
+        if not claim.payer_claim_number:
+            raise X12ValueError(f"Claim {claim.control_number} needs the payer's claim number.")
         w.add("REF", "F8", text(claim.payer_claim_number, "reference"))
     codes = [diagnosis(d.code) for d in diagnoses]
     w.add("HI", *[("ABK" if i == 0 else "ABF", code) for i, code in enumerate(codes)])
@@ -444,6 +446,46 @@ def _other_payer(w: _Writer, other: OtherPayerAdjudication) -> None:
         "PI",
         text(other.payer_id, "identifier"),
     )
+
+
+def electronic_payer_id(claim) -> str:
+    """The payer id the file is addressed to (loop 2010BB NM109): the claim's snapshot,
+    or the payer's setting when the claim was built before the payer had one. It routes
+    the file; it is not something the claim said about the service."""
+    return (claim.parties.get("payer") or {}).get("payer_id") or claim.payer.payer_id
+
+
+# The free-text values of a claim snapshot that the 837P prints, with their element kind
+# and the words a biller understands: (party, key, kind, label).
+PRINTED_VALUES = (
+    ("billing", "name", "organization name", "Billing provider name"),
+    ("billing", "address_line1", "address", "Billing provider address"),
+    ("billing", "address_line2", "address", "Billing provider address line 2"),
+    ("billing", "city", "city", "Billing provider city"),
+    ("rendering", "last_name", "last name", "Rendering provider last name"),
+    ("rendering", "first_name", "first name", "Rendering provider first name"),
+    ("supervising", "last_name", "last name", "Supervising provider last name"),
+    ("supervising", "first_name", "first name", "Supervising provider first name"),
+    ("referring", "last_name", "last name", "Referring provider last name"),
+    ("referring", "first_name", "first name", "Referring provider first name"),
+    ("facility", "name", "organization name", "Service facility name"),
+    ("facility", "address_line1", "address", "Service facility address"),
+    ("facility", "address_line2", "address", "Service facility address line 2"),
+    ("facility", "city", "city", "Service facility city"),
+    ("subscriber", "last_name", "last name", "Subscriber last name"),
+    ("subscriber", "first_name", "first name", "Subscriber first name"),
+    ("subscriber", "address_line1", "address", "Subscriber address"),
+    ("subscriber", "address_line2", "address", "Subscriber address line 2"),
+    ("subscriber", "city", "city", "Subscriber city"),
+    ("subscriber", "member_id", "identifier", "Member id"),
+    ("subscriber", "group_number", "reference", "Group number"),
+    ("patient", "last_name", "last name", "Patient last name"),
+    ("patient", "first_name", "first name", "Patient first name"),
+    ("patient", "address_line1", "address", "Patient address"),
+    ("patient", "address_line2", "address", "Patient address line 2"),
+    ("patient", "city", "city", "Patient city"),
+    ("payer", "name", "organization name", "Payer name"),
+)
 
 
 def _billing_key(parties: dict) -> tuple:
@@ -591,7 +633,7 @@ def render_837p(
                 "",
                 "",
                 "PI",
-                text(payer.get("payer_id", ""), "identifier"),
+                text(electronic_payer_id(claim), "identifier"),
             )
             if not self_pays:
                 hl += 1

@@ -108,6 +108,9 @@ def test_the_scrubber_runs_exactly_the_rules_tested_here():
         "zero_charge",
         "duplicates",
         "timely_filing",
+        "x12_text",
+        "x12_addresses",
+        "payer_id",
     ]
 
 
