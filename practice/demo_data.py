@@ -27,6 +27,20 @@ PRACTICE = {
     "tax_id_type": "EIN",
     "taxonomy": "193200000X",  # multi-specialty group
 }
+# A made-up clearinghouse in test mode: files say "T" in ISA15 and are never forwarded.
+CLEARINGHOUSE = {
+    "name": "Demo Clearinghouse",
+    "receiver_id": "DEMOCH",
+    "submitter_id": "LAKESIDE01",
+    "submitter_name": "Lakeside Therapy Associates",
+    "contact_name": "Billing Office",
+    "contact_phone": "8475550142",
+    "contact_email": "billing@demo.sessionledger.example",
+    "sender_id": "LAKESIDE01",
+    "isa_receiver_id": "DEMOCH",
+    "usage": "T",
+    "is_default": True,
+}
 PRACTICE_NPI_SERIAL = "27461938"  # type 2: "2" + these eight digits + check digit
 
 LOCATIONS = (

@@ -38,6 +38,8 @@ from billing.models import (
     Claim,
     ClaimDiagnosis,
     ClaimLine,
+    Clearinghouse,
+    ControlCounter,
     DiagnosisCode,
     Modifier,
     Payer,
@@ -344,8 +346,12 @@ def demo_users():
 
 
 def _catalog_models() -> set[type[models.Model]]:
-    """Setup data a reset keeps: the code catalog and payers (demo payers go apart)."""
+    """Setup data a reset keeps: the code catalog and payers (demo payers go apart), the
+    clearinghouse settings, and the control-number counters (an 837P control number must
+    never repeat, even after a reset)."""
     return {
+        Clearinghouse,
+        ControlCounter,
         ProcedureCode,
         ProcedureCode.add_on_to.through,
         Modifier,
@@ -927,6 +933,10 @@ class DemoBuilder:
 
     def build_payers(self) -> None:
         rng = self.rng
+        if not Clearinghouse.objects.exists():
+            clearinghouse = Clearinghouse(**data.CLEARINGHOUSE)
+            clearinghouse.full_clean()
+            clearinghouse.save()
         self.payers: list[Payer] = []
         self.payer_specs: list[data.DemoPayer] = []
         self.payer_index: dict[str, int] = {}
