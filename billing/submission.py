@@ -22,6 +22,7 @@ from billing.models import Batch, Claim, ClaimDiagnosis, ClaimLine, Clearinghous
 from billing.outputs.x837 import Envelope, OtherPayerAdjudication, render_837p
 from billing.outputs.x837_check import check_837p
 from billing.scrubber import scrub
+from practice.history import update_with_history
 
 COUNTERS = ("ISA", "GS", "ST")
 # X12 ISA13 and GS06 are at most nine digits.
@@ -182,11 +183,12 @@ def batch_send(
     The claims are locked and re-read first: one that left Ready/Draft meanwhile (sent by
     someone else, voided) is dropped from the file; when none remain nothing is written."""
     pks = [claim.pk for claim in planned.claims]
-    still = set(
+    locked = list(
         Claim.objects.select_for_update()
         .filter(pk__in=pks, status__in=[Claim.Status.READY, Claim.Status.DRAFT])
-        .values_list("pk", flat=True)
+        .order_by("pk")
     )
+    still = {claim.pk for claim in locked}
     planned.claims = [claim for claim in planned.claims if claim.pk in still]
     if not planned.claims:
         raise SubmissionError("These claims were sent or changed by someone else meanwhile.")
@@ -210,7 +212,13 @@ def batch_send(
     batch.full_clean()
     batch.save()
     batch.claims.add(*planned.claims)
-    Claim.objects.filter(pk__in=still).update(status=Claim.Status.SUBMITTED, submitted_at=created)
+    update_with_history(
+        locked,
+        user=user,
+        reason=f"Sent in {batch.file_name}",
+        status=Claim.Status.SUBMITTED,
+        submitted_at=created,
+    )
     planned.batch = batch
     return batch
 

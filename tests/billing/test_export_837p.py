@@ -68,6 +68,9 @@ def test_ready_claims_go_out_in_one_file_per_payer_and_become_submitted(
     batch = Batch.objects.get(payer=acme)
     assert batch.claims.count() == 2
     assert batch.total_charge == sum(c.total_charge for c in batch.claims.all())
+    latest = batch.claims.first().history.first()
+    assert latest.status == Claim.Status.SUBMITTED
+    assert latest.history_change_reason == f"Sent in {batch.file_name}"
     assert "Sent 3 claim(s) in 2 file(s)." in output
 
 
