@@ -219,6 +219,8 @@ def batch_send(
         status=Claim.Status.SUBMITTED,
         submitted_at=created,
     )
+    # A claim page read before the send must not act on the claim afterwards.
+    Claim.objects.filter(pk__in=still).update(version=F("version") + 1)
     planned.batch = batch
     return batch
 
