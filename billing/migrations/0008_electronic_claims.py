@@ -15,7 +15,7 @@ def create_counters(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0006_claim_version'),
+        ('billing', '0007_audio_only_93'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
