@@ -28,7 +28,6 @@ from import_export.formats.base_formats import CSV
 from import_export.tmp_storages import BaseStorage
 
 from billing.models import (
-    Batch,
     Clearinghouse,
     DiagnosisCode,
     Modifier,
@@ -442,10 +441,6 @@ class PayerAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Electronic claims (837P)",
-            {"fields": ["accepts_electronic_claims", "clearinghouse"]},
-        ),
-        (
             "Telehealth rules",
             {
                 "fields": [
@@ -458,6 +453,10 @@ class PayerAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
         (
             "Supervision and license rules",
             {"fields": ["supervision_billing", "wants_license_modifier"]},
+        ),
+        (
+            "Electronic claims (837P)",
+            {"fields": ["accepts_electronic_claims", "clearinghouse"]},
         ),
     ]
 
@@ -517,21 +516,3 @@ class ClearinghouseAdmin(admin.ModelAdmin):
             },
         ),
     ]
-
-
-@admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
-    """Batches are the files as sent: readable, never changed or deleted."""
-
-    list_display = ["file_name", "payer", "claim_count", "total_charge", "created_at"]
-    list_filter = ["payer", "usage"]
-    exclude = ["claims"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

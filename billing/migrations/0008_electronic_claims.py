@@ -12,10 +12,31 @@ def create_counters(apps, schema_editor):
         ControlCounter.objects.get_or_create(name=name)
 
 
+def grant_owner(apps, schema_editor):
+    """Owners hold every billing permission (practice 0002_roles); give them the new models'."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("billing")
+    app_config.models_module = True
+    create_permissions(app_config, verbosity=0, apps=apps)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    owner = Group.objects.filter(name="Owner").first()
+    if owner is not None:
+        owner.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="billing",
+                content_type__model__in=["clearinghouse", "batch", "controlcounter"],
+            )
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('billing', '0007_audio_only_93'),
+        ('practice', '0002_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -87,4 +108,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(create_counters, migrations.RunPython.noop),
+        migrations.RunPython(grant_owner, migrations.RunPython.noop),
     ]

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from billing.models import (
+    Clearinghouse,
     DiagnosisCode,
     Modifier,
     Payer,
@@ -76,6 +77,7 @@ ROW_MAKERS = {
     DiagnosisCode: lambda: DiagnosisCode.objects.get(code="F41.1"),
     Payer: lambda: factories.PayerRateFactory().payer,
     PayerRate: factories.PayerRateFactory,
+    Clearinghouse: factories.ClearinghouseFactory,
     Practice: factories.PracticeFactory,
     Location: factories.LocationFactory,
     Clinician: lambda: factories.ClinicianFactory(supervisor=factories.ClinicianFactory()),
