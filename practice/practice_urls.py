@@ -1,6 +1,6 @@
 from django.urls import path
 
-from practice.views import audit, clients, sessions
+from practice.views import appointments, audit, clients, sessions
 
 app_name = "practice"
 
@@ -18,4 +18,27 @@ urlpatterns = [
     path("sessions/<int:pk>/status/", sessions.session_status, name="session_status"),
     path("sessions/<int:pk>/delete/", sessions.session_delete, name="session_delete"),
     path("audit/", audit.audit_list, name="audit_list"),
+    path("day/", appointments.day, name="day"),
+    path("week/", appointments.week, name="week"),
+    path("appointments/new/", appointments.appointment_create, name="appointment_create"),
+    path("appointments/<int:pk>/edit/", appointments.appointment_edit, name="appointment_edit"),
+    path(
+        "appointments/<int:pk>/attended/",
+        appointments.appointment_attend,
+        name="appointment_attend",
+    ),
+    path(
+        "appointments/<int:pk>/no-show/",
+        appointments.appointment_no_show,
+        name="appointment_no_show",
+    ),
+    path(
+        "appointments/<int:pk>/late-cancel/",
+        appointments.appointment_late_cancel,
+        name="appointment_late_cancel",
+    ),
+    path(
+        "appointments/<int:pk>/cancel/", appointments.appointment_cancel, name="appointment_cancel"
+    ),
+    path("calendar-address/", appointments.calendar_token, name="calendar_token"),
 ]

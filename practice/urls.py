@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from practice import views
+from practice.views import appointments
 
 admin.site.site_header = "SessionLedger administration"
 admin.site.site_title = "SessionLedger admin"
@@ -16,4 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("practice/", include("practice.practice_urls")),
     path("billing/", include("billing.urls")),
+    # The one page without a login: its secret token is the key (practice/calendar.py).
+    path("calendar/<str:token>.ics", appointments.calendar_feed, name="calendar_feed"),
 ]

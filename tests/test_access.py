@@ -12,6 +12,9 @@ pytestmark = pytest.mark.django_db
 
 # The two login pages, and logout (POST only; it ends a session).
 PUBLIC = {"login", "logout", "admin:login"}
+# Deliberately public: a phone calendar cannot sign in, so the secret token in the
+# address is the key (practice/calendar.py); tested below and in tests/practice/test_day.py.
+PUBLIC_BY_TOKEN = {"calendar_feed"}
 
 
 def _patterns(resolver=None, prefix: str = "", namespace: str = ""):
@@ -38,7 +41,11 @@ def _concrete(route: str) -> str:
 
 
 ROUTES = sorted(
-    {(name or "?", _concrete(route)) for name, route in _patterns() if name not in PUBLIC}
+    {
+        (name or "?", _concrete(route))
+        for name, route in _patterns()
+        if name not in PUBLIC | PUBLIC_BY_TOKEN
+    }
 )
 
 
@@ -60,6 +67,12 @@ def test_the_login_page_itself_is_public(client):
     assert client.get("/login/").status_code == 200
 
 
+def test_the_only_page_without_a_login_is_the_calendar_feed_and_a_bad_token_is_a_404(client):
+    public = {name for name, _ in _patterns()} & PUBLIC_BY_TOKEN
+    assert public == {"calendar_feed"}
+    assert client.get("/calendar/no-such-token.ics").status_code == 404
+
+
 def test_a_user_without_a_role_is_told_so(client, django_user_model):
     django_user_model.objects.create_user("norole", password="x-long-password-1")
     # django-axes watches every sign-in and needs the request it came with.
@@ -74,7 +87,7 @@ def test_a_user_without_a_role_is_told_so(client, django_user_model):
     [
         ("owner_user", "/billing/"),
         ("biller_user", "/billing/"),
-        ("clinician_user", "/practice/sessions/"),
+        ("clinician_user", "/practice/day/"),
     ],
 )
 def test_the_home_page_sends_each_role_to_its_work(client, request, fixture, target):

@@ -115,7 +115,10 @@ def _render_form(
     session: Session | None = None,
     status: int = 200,
     stale: StaleEdit | None = None,
+    extra: dict | None = None,
 ) -> HttpResponse:
+    """The session form page; ``extra`` adds to its context (``form_action`` and
+    ``cancel_url`` when another page, e.g. an appointment's, posts it)."""
     suggest_url = reverse("practice:session_suggest")
     if session is not None:
         suggest_url += f"?session={session.pk}"
@@ -131,6 +134,7 @@ def _render_form(
             "client": entry.form.selected_client,
             "not_saved": entry.form.is_bound,
             "stale": stale,
+            **(extra or {}),
         },
         status=409 if stale else status,
     )
