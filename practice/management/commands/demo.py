@@ -51,6 +51,7 @@ from billing.services import claims_build
 from billing.validators import npi_check_digit
 from practice import demo_data as data
 from practice import roles
+from practice.demo_appointments import plan_demo_appointments
 from practice.history import snapshot_history
 from practice.models import (
     Client,
@@ -142,6 +143,7 @@ class Command(BaseCommand):
         if not options["reset"]:
             if demo_exists() and not sized:
                 self.stdout.write("The demo practice is already set up.")
+                self.plan_appointments(timezone.localdate(), verbosity)
                 self.stdout.write(logins_text())
                 return
             held = practice_data_held()
@@ -182,6 +184,7 @@ class Command(BaseCommand):
                 if verbosity >= 1:
                     self.stdout.write(f"Deleted the practice data ({deleted}).")
             builder.build()
+            self.plan_appointments(until, verbosity)
             record_creation()
             claim_history(until=until, progress=self.stdout.write if verbosity >= 1 else None)
         if connection.vendor == "postgresql":
@@ -213,6 +216,16 @@ class Command(BaseCommand):
             )
             self.stdout.write(summary_text())
         self.stdout.write(logins_text())
+
+    def plan_appointments(self, today: datetime.date, verbosity: int) -> None:
+        """This week's and next week's appointments (practice/demo_appointments.py)."""
+        practice = Practice.objects.filter(name=data.PRACTICE["name"]).first()
+        if practice is None:
+            return
+        with transaction.atomic():
+            made = plan_demo_appointments(practice=practice, today=today)
+        if made and verbosity >= 1:
+            self.stdout.write(f"Planned {made} appointments from {today:%Y-%m-%d}.")
 
 
 # --- claim history -------------------------------------------------------------------
