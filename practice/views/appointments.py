@@ -123,7 +123,7 @@ def day(request: HttpRequest) -> HttpResponse:
         )
         unlogged = (
             Appointment.objects.filter(clinician=clinician)
-            .unlogged(before=context["today"])
+            .unlogged(before=min(context["today"], shown))  # earlier days than the one shown
             .select_related(*RELATED)
             .order_by("date", "start_time", "pk")[: UNLOGGED_SHOWN + 1]
         )

@@ -17,7 +17,7 @@ def test_a_wrong_password_is_refused_with_a_message(page, live_server, clinician
     assert page.get_by_text("Please enter a correct username and password").is_visible()
 
 
-def test_a_clinician_lands_on_their_sessions(page, live_server, clinician_user):
+def test_a_clinician_lands_on_their_day(page, live_server, clinician_user):
     log_in(page, live_server, "clinician")
-    assert page.url.endswith("/practice/sessions/")
-    assert page.get_by_role("heading", name="Sessions").is_visible()
+    assert page.url.endswith("/practice/day/")
+    assert page.get_by_role("link", name="Log a session").is_visible()
