@@ -2,8 +2,8 @@
 
 Serves the app from the local demo database (`make demo` builds it), drives Debian's
 Chromium with Playwright as the demo biller, and writes PNG files into docs/:
-the claim summary's print view, page one of a CMS-1500, a report, and the session form
-on a phone. PDF pages are rasterized with pypdfium2.
+the claim summary's print view, page one of a CMS-1500, a report, and a clinician's
+day on a phone. PDF pages are rasterized with pypdfium2.
 """
 
 from __future__ import annotations
@@ -67,6 +67,20 @@ def last_month() -> tuple[datetime.date, datetime.date]:
     return end.replace(day=1), end
 
 
+def day_on_a_phone(browser, base: str) -> None:
+    """The demo clinician's day at 375 px, as a phone shows it."""
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill("clinician")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{base}/practice/day/")
+    page.screenshot(path=DOCS / "day-phone.png")
+    context.close()
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -100,11 +114,12 @@ def main() -> None:
 
             page.goto(f"{base}/billing/reports/services/")
             page.screenshot(path=DOCS / "report-services.png")
+            day_on_a_phone(browser, base)
             browser.close()
     finally:
         server.terminate()
         server.wait()
-    for name in ["claim-summary-print.png", "cms1500.png", "report-services.png"]:
+    for name in ["claim-summary-print.png", "cms1500.png", "report-services.png", "day-phone.png"]:
         print(DOCS / name, "written" if (DOCS / name).exists() else "MISSING")
 
 

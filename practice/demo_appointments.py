@@ -70,7 +70,10 @@ def plan_demo_appointments(*, practice: Practice, today: datetime.date) -> int:
         mine = {"clinician": clinician, "busy": busy, "office": office}
         made += _plan_one(clients[0], days[0], SERIES_HOUR, **mine, every_weeks=1, count=4)
         # One left unlogged on the last weekday, as a busy week leaves one.
-        made += _plan_one(clients[-1], yesterday, HOURS[index % len(HOURS)], **mine)
+        for hour in HOURS:
+            if (yesterday, hour) not in busy:
+                made += _plan_one(clients[-1], yesterday, hour, **mine)
+                break
         for number, day in enumerate(days):
             for slot in range(2):
                 hour = HOURS[(number + slot * 2 + index) % len(HOURS)]
