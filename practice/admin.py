@@ -138,6 +138,20 @@ class PracticeAdmin(admin.ModelAdmin):
             "Address",
             {"fields": ["address_line1", "address_line2", ("city", "state", "zip_code")]},
         ),
+        (
+            "Missed appointments",
+            {
+                "description": (
+                    "Fees are charged to the client, never billed to an insurer. Medicare "
+                    "clients are charged only when the last box is ticked: read its warning."
+                ),
+                "fields": [
+                    "late_cancel_hours",
+                    ("no_show_fee", "late_cancel_fee"),
+                    "missed_fees_for_all_clients",
+                ],
+            },
+        ),
     ]
 
 
@@ -445,3 +459,4 @@ class SessionAdmin(AccessAuditedAdmin, SimpleHistoryAdmin):
         if request.method == "POST" and self._is_billed_now(unquote(object_id)):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
