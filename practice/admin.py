@@ -459,4 +459,3 @@ class SessionAdmin(AccessAuditedAdmin, SimpleHistoryAdmin):
         if request.method == "POST" and self._is_billed_now(unquote(object_id)):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
-
