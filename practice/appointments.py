@@ -42,6 +42,7 @@ from practice.models import (
 
 ZERO = Decimal("0.00")
 MAX_OCCURRENCES = 52  # a year of weekly sessions; plan further when the year is up
+LAST_DATE = datetime.date(9000, 12, 31)  # far enough; date arithmetic overflows at 9999
 GROUP_SERVICES = services.GROUP_SERVICES
 MEDICARE_FILING_INDICATORS = frozenset({Payer.FilingIndicator.MEDICARE_B})
 # What may change on an appointment (the rest — clinician, client, series — may not).
@@ -91,6 +92,8 @@ def occurrence_dates(
         raise ValueError("The series cannot end before its first appointment.")
     if count is not None and count < 1:
         raise ValueError("A series has at least one appointment.")
+    if until is not None and until > LAST_DATE:
+        raise ValueError(f"Plan appointments before {LAST_DATE:%m/%d/%Y}.")
     step = datetime.timedelta(weeks=every_weeks)
     dates: list[datetime.date] = []
     day = first
@@ -233,6 +236,8 @@ def appointment_plan(
     """Plan one appointment, or a series (``every_weeks`` 1 or 2, ending ``until`` a date
     or after ``count`` times). All or nothing: an occurrence that overlaps another of the
     clinician's appointments refuses the whole plan with a ValidationError naming it."""
+    if date > LAST_DATE:
+        raise ValidationError({"date": f"Plan appointments before {LAST_DATE:%m/%d/%Y}."})
     if every_weeks:
         try:
             dates = occurrence_dates(first=date, every_weeks=every_weeks, until=until, count=count)
@@ -301,6 +306,8 @@ def appointment_update(
         targets = future_of(appointment) if future else [appointment]
         shift = datetime.timedelta(0)
         if "date" in changes:
+            if changes["date"] > LAST_DATE:
+                raise ValidationError({"date": f"Plan appointments before {LAST_DATE:%m/%d/%Y}."})
             shift = changes["date"] - current.date
         moved = [target.pk for target in targets]
         for target in targets:

@@ -29,6 +29,7 @@ from practice.models import Appointment, Clinician, Session
 from practice.views.sessions import _render_form
 
 UNLOGGED_SHOWN = 50
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9000, 12, 31)
 RELATED = ("client", "location", "series", "session", "charge")
 
 
@@ -43,11 +44,14 @@ def _require_planner(request: HttpRequest) -> None:
 
 
 def _day_param(request: HttpRequest) -> datetime.date:
-    raw = request.GET.get("date", "")
+    """The ``date`` asked for, or today for a missing, malformed or far-off one (the
+    pages step a week either side: years 1 and 9999 would overflow)."""
+    today = timezone.localdate()
     try:
-        return datetime.date.fromisoformat(raw) if raw else timezone.localdate()
+        day = datetime.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        return timezone.localdate()
+        return today
+    return day if FIRST_DAY <= day <= LAST_DAY else today
 
 
 def _whose(request: HttpRequest) -> tuple[Clinician | None, ClinicianPickForm | None]:

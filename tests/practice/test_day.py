@@ -294,10 +294,35 @@ def test_editing_all_future_from_the_form(client, clinician_user, patient, offic
     assert hours == [10, 13, 13]
 
 
-def test_a_bad_date_in_the_address_shows_today(client, clinician_user):
+@pytest.mark.parametrize("raw", ["2026-02-30", "x", "0001-01-01", "9999-12-31", ""])
+def test_a_bad_or_far_off_date_in_the_address_shows_today(client, clinician_user, raw):
     client.force_login(clinician_user)
-    assert client.get(DAY_URL, {"date": "2026-02-30"}).status_code == 200
-    assert client.get(reverse("practice:week"), {"date": "x"}).status_code == 200
+    for name in ("practice:day", "practice:week"):
+        response = client.get(reverse(name), {"date": raw})
+        assert response.status_code == 200
+        assert response.context["nav_date"] <= datetime.date(2026, 10, 5)
+
+
+def test_a_series_reaching_the_end_of_the_calendar_is_refused_not_a_crash(
+    client, clinician_user, patient, office
+):
+    client.force_login(clinician_user)
+    response = client.post(
+        reverse("practice:appointment_create"),
+        {
+            "client": patient.pk,
+            "date": "9999-12-30",
+            "start_time": "09:00",
+            "minutes": "45",
+            "service": "individual",
+            "location": office.pk,
+            "repeat": "1",
+            "repeat_count": "3",
+        },
+    )
+    assert response.status_code == 400
+    assert "Plan appointments before" in response.content.decode()
+    assert not Appointment.objects.exists()
 
 
 # --- the calendar feed ---------------------------------------------------------------
