@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from practice import appointments as plan
 from practice import calendar, roles, services
+from practice.audit import AccessKind, record_access
 from practice.forms.appointments import AppointmentForm, ClinicianPickForm, session_initial
 from practice.forms.sessions import SessionEntry, preview_of
 from practice.models import Appointment, Clinician, Session
@@ -75,6 +76,18 @@ def day_url(appointment_or_date, clinician_id: int | None = None, *, staff: bool
     if staff:
         query["clinician"] = clinician_id or appointment_or_date.clinician_id
     return f"{reverse('practice:day')}?{urlencode(query)}"
+
+
+def _record(request: HttpRequest, what: str, shown: list[Appointment]) -> None:
+    """The read audit: the clients whose appointments a page named (none: no record)."""
+    if shown:
+        record_access(
+            request,
+            kind=AccessKind.VIEW,
+            what=what,
+            clients=[a.client_id for a in shown],
+            objects=shown,
+        )
 
 
 def _cards(appointments, now: datetime.datetime, window_hours: int) -> list[dict]:
@@ -132,6 +145,8 @@ def day(request: HttpRequest) -> HttpResponse:
             .order_by("date", "start_time", "pk")[: UNLOGGED_SHOWN + 1]
         )
         unlogged = list(unlogged)
+        rows = list(rows)
+        _record(request, "Day page", [*rows, *unlogged[:UNLOGGED_SHOWN]])
         context.update(
             cards=_cards(rows, now, window),
             unlogged=_cards(unlogged[:UNLOGGED_SHOWN], now, window),
@@ -164,6 +179,8 @@ def week(request: HttpRequest) -> HttpResponse:
             .select_related(*RELATED)
             .order_by("date", "start_time", "pk")
         )
+        rows = list(rows)
+        _record(request, "Week page", rows)
         cards = _cards(rows, timezone.now(), window)
         context["days"] = [(d, [c for c in cards if c["a"].date == d]) for d in days]
         context["unlogged_count"] = (
@@ -234,6 +251,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "appointments can be changed.",
         )
         return redirect(day_url(appointment, staff=staff))
+    _record(request, "Appointment change page", [appointment])
     form = AppointmentForm(request.POST or None, user=request.user, instance=appointment)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data.get(name) for name in plan.EDITABLE}
@@ -275,6 +293,7 @@ def appointment_attend(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"This appointment is already {appointment.get_status_display().lower()}."
         )
         return redirect(back)
+    _record(request, "Attended: session form", [appointment])
     extra = {
         "form_action": reverse("practice:appointment_attend", args=[appointment.pk]),
         "cancel_url": back,

@@ -118,9 +118,9 @@ def test_the_day_page_queries_do_not_grow_with_appointments(
         book(other, office, day=MONDAY - datetime.timedelta(days=7), hour=hour)  # unlogged
     client.force_login(clinician_user)
     # session, user, groups (role), clinician, practice, the day's appointments, the
-    # unlogged ones; the session's idle-time update; and three savepoint pairs' halves
-    # (the request's transaction).
-    with django_assert_max_num_queries(12):
+    # unlogged ones, the read audit's two inserts; the session's idle-time update; and
+    # the request's savepoints.
+    with django_assert_max_num_queries(14):
         response = client.get(DAY_URL)
     assert response.content.decode().count('class="appointment-card') == 20
 
@@ -134,8 +134,9 @@ def test_the_week_page_queries_do_not_grow_with_appointments(
     client.force_login(biller_user)
     # session, user, groups, the picked clinician, practice, the week's appointments,
     # the unlogged count, the picker's choices and the biller's own clinician row; the
-    # session's idle-time update and the request's savepoints.
-    with django_assert_max_num_queries(14):
+    # session's idle-time update, the read audit's two inserts and the request's
+    # savepoints.
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("practice:week"), {"clinician": clinician.pk})
     assert response.content.decode().count('class="appointment-card') == 15
 
@@ -399,3 +400,18 @@ def test_initials_of_names_with_accents_hyphens_and_apostrophes():
     assert calendar.initials("Ann-Marie", "O'Brien") == "A.O."
     assert calendar.initials("élodie", "Ñúñez") == "É.Ñ."
     assert calendar.initials("", "Solo") == "S."
+
+
+def test_the_day_page_records_which_clients_it_named_in_the_read_audit(
+    client, clinician_user, patient, office
+):
+    from practice.models import AccessEvent
+
+    (appointment,) = book(patient, office)
+    client.force_login(clinician_user)
+    client.get(DAY_URL)
+    event = AccessEvent.objects.get(what="Day page")
+    assert list(event.client_links.values_list("client_id", flat=True)) == [patient.pk]
+    assert event.object_ids == [appointment.pk]
+    client.get(DAY_URL, {"date": "2026-10-09"})  # a day without appointments
+    assert AccessEvent.objects.filter(what="Day page").count() == 1
