@@ -140,3 +140,12 @@ def test_the_claim_page_lists_who_changed_the_claim(client, insured, biller_user
     ]
     assert changes == [("owner", "void", "Claim voided"), ("biller", "draft", "Claim built")]
     assert "Claim voided" in response.content.decode()
+
+
+def test_submitting_from_the_claim_page_records_the_biller(client, insured, biller_user):
+    ready_session(insured, date=RECENT)
+    claim = claims_build().claims[0]
+    client.force_login(biller_user)
+    client.post(reverse("billing:claim_submit", args=[claim.pk]), {"version": claim.version})
+    record = _latest(claim)
+    assert (record.status, record.history_user) == (Claim.Status.SUBMITTED, biller_user)
