@@ -8,9 +8,10 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from billing.models import Claim, ClaimLine, Payer
+from billing.models import Claim, ClaimLine, GoodFaithEstimate, Payer, ProcedureCode
+from billing.validators import validate_icd10_format
 from practice.forms.widgets import DateInput
-from practice.models import Clinician
+from practice.models import Clinician, Location
 
 # What the summary shows unless asked otherwise: every claim that still counts.
 LIVE_STATUSES = [
@@ -152,3 +153,99 @@ class SummaryForm(forms.Form):
         if start and end and end < start:
             self.add_error("end", "The end date is before the start date.")
         return data
+
+
+class EstimateForm(forms.Form):
+    """A Good Faith Estimate's header: who, where, how often, the period and the dates
+    that start the delivery clock (45 CFR 149.610). The services are ``EstimateLineForm``s."""
+
+    clinician = forms.ModelChoiceField(queryset=Clinician.objects.none())
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label="Telehealth or the practice's address",
+    )
+    frequency = forms.ChoiceField(choices=GoodFaithEstimate.Frequency.choices)
+    period_start = forms.DateField(label="Period from", widget=DateInput())
+    period_end = forms.DateField(
+        label="Period to", widget=DateInput(), help_text="At most 12 months after the start."
+    )
+    service_date = forms.DateField(
+        label="First service scheduled for",
+        required=False,
+        widget=DateInput(),
+        help_text="Empty when the client only asked for an estimate.",
+    )
+    scheduled_on = forms.DateField(
+        label="Scheduled on", required=False, widget=DateInput(), help_text="When it was booked."
+    )
+    requested_on = forms.DateField(
+        label="Client asked for an estimate on", required=False, widget=DateInput()
+    )
+    diagnosis_codes = forms.CharField(
+        label="Diagnosis codes",
+        required=False,
+        max_length=120,
+        help_text="ICD-10-CM codes if known, separated by commas.",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from practice import roles
+
+        own = roles.clinician_of(user)
+        clinicians = Clinician.objects.active().select_related("supervisor")
+        if not roles.sees_all_clients(user):
+            clinicians = clinicians.filter(pk=own.pk if own else None)
+        self.fields["clinician"].queryset = clinicians
+        self.fields["location"].queryset = Location.objects.filter(active=True)
+
+    def clean_diagnosis_codes(self) -> str:
+        codes = [c.strip().upper() for c in self.cleaned_data["diagnosis_codes"].split(",")]
+        codes = [c for c in codes if c]
+        for code in codes:
+            validate_icd10_format(code)
+        return ", ".join(dict.fromkeys(codes))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("service_date") and not data.get("scheduled_on"):
+            self.add_error("scheduled_on", "Say when the service was scheduled.")
+        if data.get("scheduled_on") and not data.get("service_date"):
+            self.add_error("service_date", "Say when the first service is scheduled for.")
+        if not data.get("scheduled_on") and not data.get("requested_on"):
+            self.add_error(
+                None, "Give the date it was scheduled or the date the client asked for it."
+            )
+        return data
+
+
+class EstimateLineForm(forms.Form):
+    """One expected service: a code from the catalog and units each visit; visits follow
+    the frequency unless given."""
+
+    code = forms.CharField(label="CPT code", max_length=5, required=False)
+    units = forms.IntegerField(label="Units a visit", min_value=1, max_value=99, initial=1)
+    visits = forms.IntegerField(
+        label="Visits", min_value=1, max_value=400, required=False, help_text="Empty: by frequency."
+    )
+
+    def clean_code(self) -> ProcedureCode | None:
+        code = self.cleaned_data["code"].strip().upper()
+        if not code:
+            return None
+        procedure = ProcedureCode.objects.filter(code=code, active=True).first()
+        if procedure is None:
+            raise forms.ValidationError(f"{code} is not an active code in the catalog.")
+        return procedure
+
+
+EstimateLineFormSet = forms.formset_factory(EstimateLineForm, extra=1, max_num=6, validate_max=True)
+
+
+class EstimateDeliveryForm(forms.Form):
+    method = forms.ChoiceField(
+        label="Given to the client",
+        choices=GoodFaithEstimate.Delivery.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from billing import views
-from billing.views import claims, outputs, reports, summary
+from billing.views import claims, estimates, outputs, reports, summary
 
 app_name = "billing"
 
@@ -18,6 +18,12 @@ urlpatterns = [
     path("claims/<int:pk>/submit/", claims.claim_submit, name="claim_submit"),
     path("claims/<int:pk>/void/", claims.claim_void, name="claim_void"),
     path("claims/<int:pk>/replace/", claims.claim_replace, name="claim_replace"),
+    path("estimates/", estimates.estimate_list, name="estimate_list"),
+    path("estimates/new/<int:client_pk>/", estimates.estimate_create, name="estimate_create"),
+    path("estimates/<int:pk>/", estimates.estimate_detail, name="estimate_detail"),
+    path("estimates/<int:pk>/deliver/", estimates.estimate_deliver, name="estimate_deliver"),
+    path("estimates/<int:pk>/discard/", estimates.estimate_discard, name="estimate_discard"),
+    path("estimates/<int:pk>/estimate.pdf", estimates.estimate_pdf, name="estimate_pdf"),
     path("summary/", summary.claim_summary, name="summary"),
     path("reports/", reports.index, name="reports"),
     path("reports/services/", reports.services, name="report_services"),

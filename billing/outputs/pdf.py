@@ -11,6 +11,7 @@ that something is missing.
 from __future__ import annotations
 
 import datetime
+import functools
 import unicodedata
 from decimal import Decimal
 
@@ -113,3 +114,28 @@ def us_phone(text: str) -> str:
     if len(number) != 10:
         return text
     return f"({number[:3]}) {number[3:6]}-{number[6:]}"
+
+
+UNICODE_FONT = "NotoSans"
+
+
+@functools.cache
+def unicode_font() -> str:
+    """Register and name a TrueType font that draws any Latin, Greek or Cyrillic name as
+    written (Nguyễn, Łukasz, O’Brien), for PDFs a person reads rather than a scanner.
+
+    Noto Sans (SIL Open Font License) is shipped by the ``fontpkg-noto-sans`` package, so
+    nothing is fetched at run time. ReportLab embeds the subset used. It is a variable
+    font drawn at its default (regular) weight; bold text uses it too.
+    """
+    import fontpkg_noto_sans
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    path = fontpkg_noto_sans.ROOT / "files" / "NotoSans[wdth,wght].ttf"
+    pdfmetrics.registerFont(TTFont(UNICODE_FONT, str(path)))
+    for bold in (0, 1):
+        for italic in (0, 1):
+            addMapping(UNICODE_FONT, bold, italic, UNICODE_FONT)
+    return UNICODE_FONT

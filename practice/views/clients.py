@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing import estimates
 from billing.models import DiagnosisCode
 from practice import roles
 from practice.audit import AccessKind, record_access
@@ -130,6 +131,13 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "coverages": coverages,
             "sessions": sessions,
             "show_clinician": roles.sees_all_clients(request.user),
+            "gfe": {
+                "standing": estimates.current_estimate(client=client, on=today),
+                # Self-pay, or no coverage in force today (the rows above, by the same
+                # rule as Client.coverage_on): a Good Faith Estimate is owed.
+                "needed": client.self_pay or not any(in_force for _, in_force in coverages),
+                "today": today,
+            },
         },
     )
 

@@ -252,13 +252,14 @@ def test_detail_shows_identity_diagnoses_coverages_and_recent_sessions_with_code
         factories.SessionDiagnosisFactory(session=session, diagnosis=diagnosis)
     client.force_login(clinician.user)
 
-    # 15, none per session: read the session, the user; SAVEPOINT; role groups; the
+    # 18, none per session: read the session, the user; SAVEPOINT; role groups; the
     # clinician row; the client with its clinician (the access check is a subquery of
     # it); coverages with payers; diagnoses with codes; 10 sessions with clinician and
-    # POS; their lines with procedure codes; their diagnoses with ICD-10 codes; RELEASE;
+    # POS; their lines with procedure codes; their diagnoses with ICD-10 codes; the
+    # current Good Faith Estimate (none here; one more for its billed charges); RELEASE;
     # SAVEPOINT, UPDATE django_session, RELEASE. +2 for the read audit: the access and
     # its client (practice/audit.py).
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("practice:client_detail", args=[someone.pk]))
     page = response.content.decode()
     assert response.status_code == 200
