@@ -18,6 +18,7 @@ from billing.forms import EstimateDeliveryForm, EstimateForm, EstimateLineFormSe
 from billing.models import GoodFaithEstimate
 from billing.outputs.gfe import render_estimate
 from billing.views import billing_staff_only
+from practice.audit import AccessKind, record_access
 from practice.models import Client
 
 ROWS_PER_PAGE = 50
@@ -30,6 +31,13 @@ def estimate_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = estimates.clients_needing_estimate(clients=Client.objects.all(), on=today)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    if page.object_list:
+        record_access(
+            request,
+            kind=AccessKind.VIEW,
+            what="Clients needing a Good Faith Estimate",
+            clients=[row.client for row in page.object_list],
+        )
     return render(
         request,
         "billing/estimate_list.html",
@@ -110,6 +118,7 @@ def estimate_create(request: HttpRequest, client_pk: int) -> HttpResponse:
             initial=[{"code": code, "units": units} for code, units in draft.services],
         )
         status = 200
+    record_access(request, kind=AccessKind.VIEW, what="Good Faith Estimate form", clients=[client])
     return render(
         request,
         "billing/estimate_form.html",
@@ -127,6 +136,13 @@ def estimate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     standing = estimates.Standing(estimate=estimate, billed=billed)
     replacement = GoodFaithEstimate.objects.filter(replaces=estimate).only("pk").first()
+    record_access(
+        request,
+        kind=AccessKind.VIEW,
+        what="Good Faith Estimate",
+        clients=[estimate.client_id],
+        objects=[estimate],
+    )
     return render(
         request,
         "billing/estimate_detail.html",
@@ -185,7 +201,15 @@ def estimate_discard(request: HttpRequest, pk: int) -> HttpResponse:
 def estimate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The estimate as the client receives it (PDF)."""
     estimate = _estimate_for(request, pk)
-    response = HttpResponse(render_estimate(estimate), content_type="application/pdf")
+    data = render_estimate(estimate)
+    record_access(
+        request,
+        kind=AccessKind.PRINT,
+        what="Good Faith Estimate PDF",
+        clients=[estimate.client_id],
+        objects=[estimate],
+    )
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{estimate.number.lower()}.pdf"'
     # It carries health information: no shared caches.
     response["Cache-Control"] = "private, no-store"

@@ -294,6 +294,25 @@ def test_the_pdf_needs_a_login_and_is_never_cached(self_pay, biller_user, client
     assert "no-store" in response["Cache-Control"]
 
 
+def test_viewing_and_printing_an_estimate_are_recorded_in_the_read_audit(
+    self_pay, biller_user, client
+):
+    from practice.models import AccessEvent
+
+    estimate = issue(self_pay, biller_user)
+    client.force_login(biller_user)
+    client.get(reverse("billing:estimate_detail", args=[estimate.pk]))
+    client.get(reverse("billing:estimate_pdf", args=[estimate.pk]))
+    events = AccessEvent.objects.order_by("pk")
+    assert [(e.kind, e.what, e.object_ids) for e in events] == [
+        ("view", "Good Faith Estimate", [estimate.pk]),
+        ("print", "Good Faith Estimate PDF", [estimate.pk]),
+    ]
+    assert all(
+        list(e.client_links.values_list("client_id", flat=True)) == [self_pay.pk] for e in events
+    )
+
+
 def pdf_text(data: bytes) -> str:
     reader = pypdf.PdfReader(io.BytesIO(data))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
@@ -381,10 +400,11 @@ def test_the_list_takes_the_same_queries_for_many_clients(
             estimates.estimate_deliver(estimate=estimate, method="paper", user=biller_user)
             bill(person, estimate.total + 500)
     client.force_login(biller_user)
-    # 10, none per row: read the session, the user; SAVEPOINT; role groups; the user's
+    # 12, none per row: read the session, the user; SAVEPOINT; role groups; the user's
     # clinician row; the clients with their clinician, current estimate and billed
-    # charges (one query); RELEASE; SAVEPOINT, UPDATE django_session, RELEASE.
-    with django_assert_max_num_queries(10):
+    # charges (one query); the read audit's access and its clients (two); RELEASE;
+    # SAVEPOINT, UPDATE django_session, RELEASE.
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("billing:estimate_list"))
     assert len(response.context["rows"]) == 12
 
