@@ -29,6 +29,7 @@ from practice.models import (
     Session,
     SessionDiagnosis,
 )
+from practice.versions import VersionedAdminForm
 
 # --- who may enter ------------------------------------------------------------------
 
@@ -207,9 +208,33 @@ class ClinicianAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
 # --- clients --------------------------------------------------------------------------
 
 
+class VersionedAdmin(SimpleHistoryAdmin):
+    """Change pages carry the row's version (docs/concurrent-edits.md): a save over a
+    newer version is refused on the form with what changed. Reverting to a history
+    record applies it over the version current when the revert page was opened."""
+
+    form = VersionedAdminForm
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.has_change_permission(request, obj):
+            return fieldsets  # read-only: nothing to check
+        name, options = fieldsets[0]
+        return [(name, {**options, "fields": [*options["fields"], "version"]}), *fieldsets[1:]]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        match = request.resolver_match
+        if obj is not None and match and match.url_name.endswith("_simple_history"):
+            # The record's instance holds the version it was saved at; the revert writes
+            # over the row as it is now.
+            obj.version = type(obj).objects.values_list("version", flat=True).get(pk=obj.pk)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+
 class DiagnosisInline(admin.TabularInline):
     model = Diagnosis
-    fields = ["code", "rank", "start_date", "end_date"]
+    form = VersionedAdminForm
+    fields = ["code", "rank", "start_date", "end_date", "version"]
     # ~98,000 ICD-10-CM codes: a search box, never a select.
     autocomplete_fields = ["code"]
     extra = 0
@@ -220,6 +245,7 @@ class DiagnosisInline(admin.TabularInline):
 
 class CoverageInline(admin.StackedInline):
     model = Coverage
+    form = VersionedAdminForm
     extra = 0
     fieldsets = [
         (
@@ -230,6 +256,7 @@ class CoverageInline(admin.StackedInline):
                     ("member_id", "group_number", "plan_name"),
                     ("effective_from", "effective_to", "copay"),
                     "relationship",
+                    "version",
                 ]
             },
         ),
@@ -263,7 +290,7 @@ class CoverageInline(admin.StackedInline):
 
 
 @admin.register(Client)
-class ClientAdmin(AccessAuditedAdmin, RetireInsteadOfDeleteMixin, SimpleHistoryAdmin):
+class ClientAdmin(AccessAuditedAdmin, RetireInsteadOfDeleteMixin, VersionedAdmin):
     def audit_clients(self, obj) -> list[int]:
         return [obj.pk]
 
@@ -361,7 +388,7 @@ class SessionDiagnosisInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(AccessAuditedAdmin, SimpleHistoryAdmin):
+class SessionAdmin(AccessAuditedAdmin, VersionedAdmin):
     """Sessions; once billed or closed a session is read-only and cannot be deleted."""
 
     def audit_clients(self, obj) -> list[int]:

@@ -152,6 +152,32 @@ class VersionedModelForm(forms.ModelForm):
         return cleaned
 
 
+class VersionedAdminForm(VersionedModelForm):
+    """An admin change form (or inline row) that carries its row's version, like the
+    app's forms. The admin validates inside its transaction, so the check here holds the
+    row lock through the save. The change page's own row is always saved by the admin,
+    so it is always checked; an inline row only when this page changed it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        compare_with_read(self)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        inline = self.prefix is not None
+        if self.instance.pk is None or self.errors or (inline and not self.has_changed()):
+            return
+        try:
+            ensure_current(self.instance)
+        except StaleEdit as stale:
+            stale.show_on(self)
+            self.add_error(
+                None,
+                f"{stale} Nothing was saved; save again to apply your values over theirs, "
+                "or reload the page to start from theirs.",
+            )
+
+
 def compare_with_read(form: forms.ModelForm) -> None:
     """Make a bound form's ``has_changed`` compare what was posted with the row as the
     page showed it (the history record of the version the page carried), not with the
