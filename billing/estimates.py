@@ -29,10 +29,19 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing import gfe, rules
+from billing import coding, gfe, rules
 from billing.models import GoodFaithEstimate, GoodFaithEstimateLine, ProcedureCode
 from billing.outputs.superbill import SUPERBILL_STATUSES
-from practice.models import Client, Clinician, Coverage, Location, Practice, ServiceLine, Session
+from practice.models import (
+    Appointment,
+    Client,
+    Clinician,
+    Coverage,
+    Location,
+    Practice,
+    ServiceLine,
+    Session,
+)
 from practice.services import line_charge
 
 ZERO = Decimal("0.00")
@@ -99,9 +108,15 @@ def _visible_sessions(client: Client, user) -> QuerySet[Session]:
 
 
 def estimate_prefill(*, client: Client, user, on: datetime.date) -> Draft:
-    """A draft from the client's usual service: the codes and units of their last
-    attended session (the one the user may see), its clinician and location, weekly for
-    12 months from the next day, with the client's current diagnoses by rank."""
+    """A draft from the client's usual service, weekly for 12 months.
+
+    The client's next planned appointment (one the user may see) gives the first service
+    date, the day it was booked (which starts the delivery clock), its clinician and
+    location, and every two weeks when its series says so. The codes and units are those
+    of the client's last attended session, else what ``coding.suggest`` codes for the
+    appointment's service and minutes, else 90834. Diagnoses: the current ones by rank.
+    Without an appointment the period starts tomorrow, scheduled today.
+    """
     last = (
         _visible_sessions(client, user)
         .filter(status__in=Session.ATTENDED_STATUSES)
@@ -112,8 +127,16 @@ def estimate_prefill(*, client: Client, user, on: datetime.date) -> Draft:
         .order_by("-date", "-start_time", "-pk")
         .first()
     )
-    start = on + datetime.timedelta(days=1)
+    planned = (
+        Appointment.objects.for_user(user)
+        .filter(client=client, status=Appointment.Status.PLANNED, date__gte=on)
+        .select_related("clinician", "location", "series")
+        .order_by("date", "start_time", "pk")
+        .first()
+    )
     services = [(line.procedure.code, line.units) for line in last.lines.all()] if last else []
+    if not services and planned is not None:
+        services = coding.suggest(planned.service, planned.minutes)
     if not services:
         services = [("90834", 1)]  # 45-minute individual psychotherapy: the common case
     codes = (
@@ -121,16 +144,27 @@ def estimate_prefill(*, client: Client, user, on: datetime.date) -> Draft:
         .order_by("rank", "pk")
         .values_list("code__code", flat=True)
     )
+    frequency = GoodFaithEstimate.Frequency.WEEKLY
+    if planned is not None:
+        start = planned.date
+        booked = timezone.localtime(planned.created_at).date()
+        clinician, location = planned.clinician, planned.location
+        if planned.series is not None and planned.series.every_weeks == 2:
+            frequency = GoodFaithEstimate.Frequency.EVERY_TWO_WEEKS
+    else:
+        start, booked = on + datetime.timedelta(days=1), on
+        clinician = last.clinician if last else client.primary_clinician
+        location = last.location if last else None
     return Draft(
-        clinician=last.clinician if last else client.primary_clinician,
-        location=last.location if last else None,
-        frequency=GoodFaithEstimate.Frequency.WEEKLY,
+        clinician=clinician,
+        location=location,
+        frequency=frequency,
         period_start=start,
         period_end=gfe.period_end_for(start),
         service_date=start,
-        scheduled_on=on,
+        scheduled_on=booked,
         diagnosis_codes=", ".join(codes),
-        services=services,
+        services=list(services),
     )
 
 

@@ -202,6 +202,41 @@ def test_create_page_is_prefilled_from_the_last_session_weekly_for_a_year(
     assert lines.initial == [{"code": "90837", "units": 1}]
 
 
+def test_a_planned_series_gives_the_first_date_booking_day_clinician_and_codes(
+    self_pay, clinician_user, office, client
+):
+    """Booked today (Tuesday 12/01) every two weeks from Tuesday 12/15, 60 minutes: the
+    estimate starts 12/15, was scheduled 12/01, codes 90837 from the appointment (no
+    session yet), and its deadline is 3 business days later (10 ahead)."""
+    from practice.appointments import appointment_plan
+
+    appointment_plan(
+        clinician=self_pay.primary_clinician,
+        client=self_pay,
+        date=datetime.date(2026, 12, 15),
+        start_time=datetime.time(9, 0),
+        minutes=60,
+        service="individual",
+        location=office,
+        telehealth="",
+        user=clinician_user,
+        every_weeks=2,
+        count=6,
+    )
+    draft = estimates.estimate_prefill(client=self_pay, user=clinician_user, on=TODAY)
+    assert (draft.service_date, draft.scheduled_on) == (datetime.date(2026, 12, 15), TODAY)
+    assert (draft.period_start, draft.period_end) == (
+        datetime.date(2026, 12, 15),
+        datetime.date(2027, 12, 14),
+    )
+    assert draft.frequency == "every_two_weeks"
+    assert (draft.clinician, draft.location) == (self_pay.primary_clinician, office)
+    assert draft.services == [("90837", 1)]
+    client.force_login(clinician_user)
+    page = client.get(reverse("billing:estimate_create", args=[self_pay.pk]))
+    assert page.context["form"].initial["service_date"] == datetime.date(2026, 12, 15)
+
+
 def post_estimate(client, person, **changes):
     data = {
         "clinician": person.primary_clinician.pk,
