@@ -218,6 +218,10 @@ def estimate_create(
     with transaction.atomic():
         if replaces is not None:
             replaces = GoodFaithEstimate.objects.select_for_update().get(pk=replaces.pk)
+            if not replaces.is_delivered:
+                raise ValidationError(
+                    f"{replaces.number} was never given to the client: discard it instead."
+                )
             if GoodFaithEstimate.objects.filter(replaces=replaces).exists():
                 raise ValidationError(f"{replaces.number} has already been replaced.")
         estimate = GoodFaithEstimate(

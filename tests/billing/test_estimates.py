@@ -184,6 +184,14 @@ def test_a_replacement_links_the_given_estimate_and_only_once(self_pay, biller_u
     assert current.estimate == second
 
 
+def test_an_estimate_never_given_is_discarded_not_replaced(self_pay, biller_user):
+    draft = issue(self_pay, biller_user)
+    with pytest.raises(ValidationError, match="discard it instead"):
+        issue(self_pay, biller_user, replaces=draft)
+    estimates.estimate_discard(estimate=draft)
+    assert not GoodFaithEstimate.objects.exists()
+
+
 # --- pages and access ---------------------------------------------------------------
 
 
