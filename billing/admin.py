@@ -28,6 +28,7 @@ from import_export.formats.base_formats import CSV
 from import_export.tmp_storages import BaseStorage
 
 from billing.models import (
+    ClaimPosting,
     Clearinghouse,
     DiagnosisCode,
     Modifier,
@@ -35,6 +36,8 @@ from billing.models import (
     PayerRate,
     PlaceOfService,
     ProcedureCode,
+    ProviderAdjustment,
+    Remittance,
 )
 from billing.resources import PayerRateResource, ProcedureCodeResource
 from practice.models import Clinician, ServiceLine
@@ -516,3 +519,46 @@ class ClearinghouseAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+
+class ReadOnlyLedgerAdmin(admin.ModelAdmin):
+    """Postings are append-only (docs/getting-paid.md): a correction is a reversal plus a
+    new posting made by the import or the posting form, never an edit here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ProviderAdjustmentInline(admin.TabularInline):
+    model = ProviderAdjustment
+    extra = 0
+    can_delete = False
+    fields = ["provider_id", "fiscal_period_end", "reason_code", "reference", "amount"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Remittance)
+class RemittanceAdmin(ReadOnlyLedgerAdmin):
+    list_display = ["trace_number", "payer", "payment_method", "payment_date", "amount"]
+    list_select_related = ["payer"]
+    list_filter = ["payer", "payment_method"]
+    search_fields = ["trace_number", "file_name"]
+    date_hierarchy = "payment_date"
+    inlines = [ProviderAdjustmentInline]
+
+
+@admin.register(ClaimPosting)
+class ClaimPostingAdmin(ReadOnlyLedgerAdmin):
+    list_display = ["control_number", "claim", "status_code", "charge", "paid", "reverses"]
+    list_select_related = ["claim", "reverses"]
+    search_fields = ["control_number", "payer_claim_number"]
+    list_filter = ["status_code"]

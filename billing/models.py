@@ -904,3 +904,217 @@ class GoodFaithEstimateLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} x{self.visits}"
+
+
+# Getting paid: remittances (835), payments, what each paid per claim and line, and the
+# adjustments that explain the rest. Every row here is append-only: a correction is a
+# reversal (the same amounts negated, pointing at what it takes back) plus a new posting,
+# never an edit, so the ledger can always be replayed (docs/getting-paid.md).
+
+
+class Remittance(models.Model):
+    """One 835 transaction (005010X221A1) as it was received: the payer's payment (BPR),
+    its trace number (TRN02) and the exact file text. The same payer and trace number
+    post once: the unique constraint is what stops a second import, even a concurrent
+    one."""
+
+    class Method(models.TextChoices):
+        # BPR04 payment method codes.
+        ACH = "ACH", "EFT (ACH)"
+        CHECK = "CHK", "Check"
+        WIRE = "FWT", "Wire transfer"
+        BOP = "BOP", "Financial institution option"
+        NONE = "NON", "No payment"
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="remittances")
+    trace_number = models.CharField("trace number (TRN02)", max_length=50)
+    payment_method = models.CharField(max_length=3, choices=Method)
+    payment_date = models.DateField("payment date (BPR16)")
+    amount = models.DecimalField("total paid (BPR02)", max_digits=10, decimal_places=2)
+    file_name = models.CharField(max_length=255, blank=True)
+    text = models.TextField(help_text="The 835 file exactly as imported.")
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "trace_number"],
+                name="remittance_payer_trace_once",
+                violation_error_message="This payer's payment with that trace number is "
+                "already imported.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer} {self.trace_number} {self.amount}"
+
+
+class Payment(models.Model):
+    """Money received from a payer or a client (or given back: a refund)."""
+
+    class Source(models.TextChoices):
+        PAYER = "payer", "Payer"
+        CLIENT = "client", "Client"
+
+    class Method(models.TextChoices):
+        EFT = "eft", "EFT"
+        CHECK = "check", "Check"
+        CASH = "cash", "Cash"
+        CARD = "card", "Card"
+        NONE = "none", "No money moved"
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+
+    source = models.CharField(max_length=6, choices=Source)
+    payer = models.ForeignKey(
+        Payer, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    client = models.ForeignKey(
+        "practice.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    remittance = models.OneToOneField(
+        Remittance, on_delete=models.PROTECT, null=True, blank=True, related_name="payment"
+    )
+    method = models.CharField(max_length=5, choices=Method)
+    kind = models.CharField(max_length=7, choices=Kind, default=Kind.PAYMENT)
+    # Always ≥ 0; a refund is a kind, so a sum of money in is sum(payments) - sum(refunds).
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    received_on = models.DateField()
+    reference = models.CharField("check or trace number", max_length=50, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(source="payer") & Q(payer__isnull=False))
+                | (Q(source="client") & Q(client__isnull=False)),
+                name="payment_names_its_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.received_on}"
+
+
+class ClaimPosting(models.Model):
+    """What one payment says about one claim: an 835 CLP loop or a paper EOB's claim.
+
+    ``claim`` is empty when our control number (CLP01) matched no claim: the posting is
+    kept with its remittance for manual matching, never dropped. A reversal (CLP02 = 22)
+    points at the posting it takes back and carries its amounts negated."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="postings")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="postings"
+    )
+    control_number = models.CharField("our claim number (CLP01)", max_length=38)
+    status_code = models.CharField("claim status (CLP02)", max_length=2)
+    charge = models.DecimalField(max_digits=10, decimal_places=2)
+    paid = models.DecimalField(max_digits=10, decimal_places=2)
+    patient_responsibility = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["control_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.control_number} {self.status_code} {self.paid}"
+
+
+class PaymentAllocation(models.Model):
+    """What a payment did for one service line (835 SVC loop): allowed, paid and the
+    patient's share. ``claim_line`` is empty for a line we could not match; the line's
+    own identity (code, date, control number, charge) is kept so it can be matched by
+    hand."""
+
+    posting = models.ForeignKey(ClaimPosting, on_delete=models.PROTECT, related_name="allocations")
+    claim_line = models.ForeignKey(
+        ClaimLine, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    line_control_number = models.CharField(max_length=50, blank=True)
+    procedure_code = models.CharField(max_length=5)
+    modifiers = models.CharField(max_length=11, blank=True)
+    date_of_service = models.DateField(null=True, blank=True)
+    units = models.PositiveSmallIntegerField(default=1)
+    charge = models.DecimalField(max_digits=10, decimal_places=2)
+    allowed = models.DecimalField(max_digits=10, decimal_places=2)
+    paid = models.DecimalField(max_digits=10, decimal_places=2)
+    patient_responsibility = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_code} {self.date_of_service} {self.paid}"
+
+
+class Adjustment(models.Model):
+    """One CAS amount: why part of a charge was not paid (X12 claim adjustment group and
+    reason codes; remark codes RARC). On a line when ``allocation`` is set, else on the
+    claim."""
+
+    class Group(models.TextChoices):
+        CO = "CO", "Contractual obligation"
+        PR = "PR", "Patient responsibility"
+        OA = "OA", "Other adjustment"
+        PI = "PI", "Payer initiated reduction"
+
+    posting = models.ForeignKey(ClaimPosting, on_delete=models.PROTECT, related_name="adjustments")
+    allocation = models.ForeignKey(
+        PaymentAllocation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adjustments",
+    )
+    group = models.CharField(max_length=2, choices=Group)
+    reason_code = models.CharField("reason code (CARC)", max_length=5)
+    remark_codes = models.CharField("remark codes (RARC)", max_length=100, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.group}-{self.reason_code} {self.amount}"
+
+
+class ProviderAdjustment(models.Model):
+    """A provider-level adjustment (835 PLB): money the payer holds back (positive) or
+    adds (negative) that belongs to no claim, e.g. an interest payment or a recovered
+    overpayment. BPR02 = sum of the claims' paid amounts − sum of these."""
+
+    remittance = models.ForeignKey(
+        Remittance, on_delete=models.PROTECT, related_name="provider_adjustments"
+    )
+    provider_id = models.CharField(max_length=50)
+    fiscal_period_end = models.DateField()
+    reason_code = models.CharField(max_length=2)
+    reference = models.CharField(max_length=50, blank=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"PLB {self.reason_code} {self.amount}"

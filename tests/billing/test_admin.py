@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from billing.models import (
+    ClaimPosting,
     Clearinghouse,
     DiagnosisCode,
     Modifier,
@@ -26,6 +27,7 @@ from billing.models import (
     PayerRate,
     PlaceOfService,
     ProcedureCode,
+    Remittance,
 )
 from practice.models import AccessEvent, Client, Clinician, Location, Practice, Session
 from tests import factories
@@ -70,6 +72,19 @@ def _session() -> Session:
     return line.session
 
 
+def _remittance():
+    from billing.posting import remittance_post
+    from tests.billing.test_claim_views import make_claim
+    from tests.x835 import build_835, paid_in_full
+
+    coverage = factories.CoverageFactory()
+    claim = make_claim(coverage)
+    (remittance,) = remittance_post(
+        text=build_835(coverage.payer, [paid_in_full(claim)], plb=[("WO", Decimal("1.00"))])
+    ).remittances
+    return remittance
+
+
 ROW_MAKERS = {
     ProcedureCode: lambda: ProcedureCode.objects.get(code="90837"),
     Modifier: lambda: Modifier.objects.get(code="95"),
@@ -86,9 +101,11 @@ ROW_MAKERS = {
     AccessEvent: lambda: AccessEvent.objects.create(
         username="owner", kind="view", what="Client page", path="/practice/clients/1/"
     ),
+    Remittance: _remittance,
+    ClaimPosting: lambda: _remittance().payment.postings.get(),
 }
-# Shown in the admin, never added there: the read audit is append-only.
-READ_ONLY = {AccessEvent}
+# Shown in the admin, never added there: the read audit and postings are append-only.
+READ_ONLY = {AccessEvent, Remittance, ClaimPosting}
 
 REGISTERED = sorted(
     (model for model in admin.site._registry if model._meta.app_label in {"billing", "practice"}),

@@ -1,0 +1,407 @@
+"""Posting what payers paid: an 835 remittance (``remittance_post``) onto our claims.
+
+Append-only (docs/getting-paid.md): every amount is a new row; a reversal (CLP02 = 22)
+adds the earlier posting's amounts negated, pointing at it, and a later CLP re-posts.
+The claim's status follows the money. The statement count does not grow with the
+number of claims: claims, lines and earlier postings are read with one query each and
+the new rows written with one bulk insert per table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from billing.models import (
+    Adjustment,
+    Claim,
+    ClaimLine,
+    ClaimPosting,
+    Payer,
+    Payment,
+    PaymentAllocation,
+    ProviderAdjustment,
+    Remittance,
+)
+from billing.remittance import (
+    STATUS_DENIED,
+    STATUS_REVERSAL,
+    ClaimPayment,
+    RemittanceError,
+    ServiceLine,
+    Transaction,
+    parse_835,
+)
+from practice.history import acting_user
+
+ZERO = Decimal("0.00")
+# Claims whose status the money may move; a draft, void or replaced claim keeps its own.
+ANSWERABLE = {
+    Claim.Status.SUBMITTED,
+    Claim.Status.PAID,
+    Claim.Status.PARTIALLY_PAID,
+    Claim.Status.DENIED,
+}
+PAYMENT_METHODS = {
+    "ACH": Payment.Method.EFT,
+    "CHK": Payment.Method.CHECK,
+    "FWT": Payment.Method.EFT,
+}
+
+
+@dataclass
+class PostingResult:
+    """What an import did, as ``import_835 --json`` prints it."""
+
+    claims_matched: int = 0
+    claims_unmatched: int = 0
+    lines_unmatched: int = 0
+    paid: Decimal = ZERO
+    patient_responsibility: Decimal = ZERO
+    adjustments: Decimal = ZERO
+    denied_claims: int = 0
+    already_imported: bool = False
+    remittances: list[Remittance] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "claims_matched": self.claims_matched,
+            "claims_unmatched": self.claims_unmatched,
+            "lines_unmatched": self.lines_unmatched,
+            "paid": f"{self.paid:.2f}",
+            "patient_responsibility": f"{self.patient_responsibility:.2f}",
+            "adjustments": f"{self.adjustments:.2f}",
+            "denied_claims": self.denied_claims,
+            "already_imported": self.already_imported,
+        }
+
+
+def _payer_for(transaction_: Transaction, payers: list[Payer]) -> Payer:
+    """The payer by its electronic id (REF*2U, else TRN03), else by its name (N1*PR)."""
+    for key in (transaction_.payer_id, transaction_.payer_identifier):
+        for payer in payers:
+            if key and payer.payer_id == key:
+                return payer
+    for payer in payers:
+        if payer.name.upper() == transaction_.payer_name.upper():
+            return payer
+    raise RemittanceError(
+        f"Segment N1*PR*{transaction_.payer_name}: no payer in SessionLedger has the "
+        f"electronic payer id {transaction_.payer_id or transaction_.payer_identifier!r} "
+        "or this name; add it (or its payer id) in the admin first."
+    )
+
+
+def remittance_post(*, text: str, file_name: str = "", user=None) -> PostingResult:
+    """Validate, parse and post an 835 file, all of it or nothing (one transaction).
+
+    Raises RemittanceError (nothing posted) for a malformed or unbalanced file. A
+    payment already imported (same payer and trace number, TRN02) posts nothing and
+    reports ``already_imported``; the database's unique constraint decides, so two
+    imports of one file at the same time post it once."""
+    parsed = parse_835(text)
+    result = PostingResult()
+    now = timezone.now()
+    with transaction.atomic():
+        payers = list(Payer.objects.all())
+        for transaction_ in parsed:
+            payer = _payer_for(transaction_, payers)
+            try:
+                with transaction.atomic():  # a savepoint: a duplicate undoes only itself
+                    remittance = Remittance.objects.create(
+                        payer=payer,
+                        trace_number=transaction_.trace_number,
+                        payment_method=transaction_.method,
+                        payment_date=transaction_.payment_date,
+                        amount=transaction_.amount,
+                        file_name=file_name[:255],
+                        text=text,
+                        imported_at=now,
+                        imported_by=acting_user(user),
+                    )
+            except IntegrityError:
+                result.already_imported = True
+                continue
+            result.remittances.append(remittance)
+            _post_transaction(transaction_, remittance=remittance, result=result, user=user)
+    return result
+
+
+def _post_transaction(
+    parsed: Transaction, *, remittance: Remittance, result: PostingResult, user
+) -> None:
+    now = remittance.imported_at
+    payment = Payment.objects.create(
+        source=Payment.Source.PAYER,
+        payer=remittance.payer,
+        remittance=remittance,
+        method=PAYMENT_METHODS.get(parsed.method, Payment.Method.NONE),
+        amount=max(parsed.amount, ZERO),
+        received_on=parsed.payment_date or timezone.localdate(),
+        reference=parsed.trace_number,
+        created_at=now,
+        created_by=acting_user(user),
+    )
+    numbers = {c.control_number for c in parsed.claims}
+    claims = {
+        claim.control_number: claim
+        for claim in Claim.objects.select_for_update()
+        .filter(control_number__in=numbers, payer=remittance.payer)
+        .prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("position")))
+    }
+    live_postings = _live_postings(list(claims.values()))
+
+    postings: list[ClaimPosting] = []
+    allocations: list[tuple[ClaimPosting, PaymentAllocation, list[Adjustment]]] = []
+    claim_adjustments: list[tuple[ClaimPosting, Adjustment]] = []
+    for answer in parsed.claims:
+        claim = claims.get(answer.control_number)
+        posting = ClaimPosting(
+            payment=payment,
+            claim=claim,
+            control_number=answer.control_number,
+            status_code=answer.status_code,
+            charge=answer.charge,
+            paid=answer.paid,
+            patient_responsibility=answer.patient_responsibility,
+            payer_claim_number=answer.payer_claim_number,
+            created_at=now,
+        )
+        if answer.status_code == STATUS_REVERSAL:
+            earlier = live_postings.get(claim.pk) if claim else None
+            if earlier is None:
+                posting.claim = None  # nothing of ours to take back: kept for a person
+                claim = None
+            else:
+                _check_reversal(answer, earlier)
+                posting.reverses = earlier
+                allocations += _negated(earlier, posting)
+                claim_adjustments += [
+                    (posting, _negated_adjustment(a, posting, None))
+                    for a in earlier.adjustments.all()
+                    if a.allocation_id is None
+                ]
+                del live_postings[claim.pk]
+        else:
+            unmatched = list(claim.lines.all()) if claim else []
+            posting.new_allocations = []
+            for line in answer.lines:
+                claim_line = _match_line(line, unmatched)
+                allocation = PaymentAllocation(
+                    claim_line=claim_line,
+                    line_control_number=line.line_control_number,
+                    procedure_code=line.procedure_code[:5],
+                    modifiers=":".join(line.modifiers)[:11],
+                    date_of_service=line.date_of_service,
+                    units=line.units,
+                    charge=line.charge,
+                    allowed=line.allowed_amount,
+                    paid=line.paid,
+                    patient_responsibility=line.patient_responsibility,
+                )
+                adjustments = [_adjustment(a, posting, line) for a in line.adjustments]
+                allocations.append((posting, allocation, adjustments))
+                posting.new_allocations.append(allocation)
+                if claim_line is None:
+                    result.lines_unmatched += 1
+            claim_adjustments += [(posting, _adjustment(a, posting)) for a in answer.adjustments]
+            if claim is not None:
+                live_postings[claim.pk] = posting
+        postings.append(posting)
+        _count(answer, claim, result)
+
+    ClaimPosting.objects.bulk_create(postings)
+    for posting, allocation, _adjustments in allocations:
+        allocation.posting = posting
+    PaymentAllocation.objects.bulk_create([a for _p, a, _adj in allocations])
+    adjustments = []
+    for posting, allocation, line_adjustments in allocations:
+        for adjustment in line_adjustments:
+            adjustment.posting, adjustment.allocation = posting, allocation
+            adjustments.append(adjustment)
+    for posting, adjustment in claim_adjustments:
+        adjustment.posting = posting
+        adjustments.append(adjustment)
+    Adjustment.objects.bulk_create(adjustments)
+    ProviderAdjustment.objects.bulk_create(
+        ProviderAdjustment(
+            remittance=remittance,
+            provider_id=plb.provider_id[:50],
+            fiscal_period_end=plb.fiscal_period_end,
+            reason_code=plb.reason_code[:2],
+            reference=plb.reference[:50],
+            amount=plb.amount,
+        )
+        for plb in parsed.provider_adjustments
+    )
+    _follow_the_money(list(claims.values()), live_postings, payer_numbers(parsed), user=user)
+
+
+def payer_numbers(parsed: Transaction) -> dict[str, str]:
+    """CLP07 per our control number, from the claims the payer processed (not reversals)."""
+    return {
+        c.control_number: c.payer_claim_number
+        for c in parsed.claims
+        if c.payer_claim_number and c.status_code != STATUS_REVERSAL
+    }
+
+
+def _live_postings(claims: list[Claim]) -> dict[int, ClaimPosting]:
+    """Each claim's posting that counts now: the latest one neither reversed nor itself a
+    reversal, with its allocations and adjustments (three queries for any number)."""
+    if not claims:
+        return {}
+    found: dict[int, ClaimPosting] = {}
+    for posting in (
+        ClaimPosting.objects.filter(
+            claim__in=claims, reverses__isnull=True, reversed_by__isnull=True
+        )
+        .prefetch_related("allocations", "adjustments")
+        .order_by("pk")
+    ):
+        found[posting.claim_id] = posting
+    return found
+
+
+def _check_reversal(answer: ClaimPayment, earlier: ClaimPosting) -> None:
+    """A reversal must take back exactly what was posted (X12 835 TR3 §1.10.2.8)."""
+    if (answer.charge, answer.paid) != (-earlier.charge, -earlier.paid):
+        raise RemittanceError(
+            f"Segment {answer.segment}: the reversal does not match the earlier posting "
+            f"(charge {earlier.charge}, paid {earlier.paid}); its amounts must be those "
+            "negated."
+        )
+
+
+def _negated(earlier: ClaimPosting, posting: ClaimPosting):
+    for old in earlier.allocations.all():
+        allocation = PaymentAllocation(
+            claim_line_id=old.claim_line_id,
+            line_control_number=old.line_control_number,
+            procedure_code=old.procedure_code,
+            modifiers=old.modifiers,
+            date_of_service=old.date_of_service,
+            units=old.units,
+            charge=-old.charge,
+            allowed=-old.allowed,
+            paid=-old.paid,
+            patient_responsibility=-old.patient_responsibility,
+            reverses=old,
+        )
+        adjustments = [
+            _negated_adjustment(a, posting, allocation)
+            for a in earlier.adjustments.all()
+            if a.allocation_id == old.pk
+        ]
+        yield posting, allocation, adjustments
+
+
+def _negated_adjustment(old: Adjustment, posting, allocation) -> Adjustment:
+    return Adjustment(
+        posting=posting,
+        allocation=allocation,
+        group=old.group,
+        reason_code=old.reason_code,
+        remark_codes=old.remark_codes,
+        amount=-old.amount,
+        quantity=old.quantity,
+    )
+
+
+def _adjustment(cas, posting: ClaimPosting, line: ServiceLine | None = None) -> Adjustment:
+    return Adjustment(
+        posting=posting,
+        group=cas.group,
+        reason_code=cas.reason_code[:5],
+        remark_codes=" ".join(line.remarks)[:100] if line else "",
+        amount=cas.amount,
+        quantity=cas.quantity,
+    )
+
+
+def _match_line(line: ServiceLine, unmatched: list[ClaimLine]) -> ClaimLine | None:
+    """Our line by its control number (REF*6R), else by code and date of service (and
+    the charge when two lines share both); each of our lines matches once."""
+    chosen = None
+    if line.line_control_number:
+        chosen = next(
+            (c for c in unmatched if c.line_control_number == line.line_control_number), None
+        )
+    if chosen is None:
+        same = [
+            c
+            for c in unmatched
+            if c.procedure_code == line.procedure_code
+            and (line.date_of_service is None or c.date_of_service == line.date_of_service)
+        ]
+        chosen = next((c for c in same if c.charge == line.charge), same[0] if same else None)
+    if chosen is not None:
+        unmatched.remove(chosen)
+    return chosen
+
+
+def _count(answer: ClaimPayment, claim: Claim | None, result: PostingResult) -> None:
+    if claim is None:
+        result.claims_unmatched += 1
+        return
+    result.claims_matched += 1
+    result.paid += answer.paid
+    result.patient_responsibility += answer.patient_responsibility
+    result.adjustments += sum((a.amount for a in answer.all_adjustments() if a.group != "PR"), ZERO)
+    if answer.status_code == STATUS_DENIED:
+        result.denied_claims += 1
+
+
+def status_from_postings(claim: Claim, posting: ClaimPosting | None) -> str:
+    """Claim status from the posting that counts now: none → submitted; the payer's
+    denial (CLP02 = 4), or no line paid or owed by the client → denied; every line
+    paid or owed → paid; else partially paid (a line denied or not answered)."""
+    if posting is None:
+        return Claim.Status.SUBMITTED
+    if posting.status_code == STATUS_DENIED:
+        return Claim.Status.DENIED
+    answered = {
+        a.claim_line_id
+        for a in _allocations_of(posting)
+        if a.claim_line_id and (a.paid > 0 or a.patient_responsibility > 0)
+    }
+    lines = [line.pk for line in claim.lines.all()]
+    if not answered:
+        return Claim.Status.DENIED
+    if all(pk in answered for pk in lines):
+        return Claim.Status.PAID
+    return Claim.Status.PARTIALLY_PAID
+
+
+def _allocations_of(posting: ClaimPosting) -> list[PaymentAllocation]:
+    new = getattr(posting, "new_allocations", None)  # made by this import: no query
+    return new if new is not None else list(posting.allocations.all())
+
+
+def _follow_the_money(
+    claims: list[Claim], live: dict[int, ClaimPosting], numbers: dict[str, str], *, user
+) -> None:
+    """Set each answered claim's status and the payer's claim number (CLP07) in one
+    UPDATE per batch, with a history record each (who, and why: the remittance)."""
+    changed = []
+    for claim in claims:
+        status = claim.status
+        if claim.status in ANSWERABLE:
+            status = status_from_postings(claim, live.get(claim.pk))
+        number = numbers.get(claim.control_number, claim.payer_claim_number)[:50]
+        if (status, number) != (claim.status, claim.payer_claim_number):
+            claim.status, claim.payer_claim_number = status, number
+            claim.version += 1
+            changed.append(claim)
+    if changed:
+        Claim.objects.bulk_update(changed, ["status", "payer_claim_number", "version"])
+        Claim.history.bulk_history_create(
+            changed,
+            update=True,
+            default_user=acting_user(user),
+            default_change_reason="Remittance posted",
+        )

@@ -1,0 +1,438 @@
+"""Posting 835 remittances (billing/posting.py, ``import_835``): matching, amounts,
+statuses, reversals, refusals and idempotency. Every file here is built from claims in
+the test database by tests/x835.py and passes pyx12 with 0 errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import close_old_connections, connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing.models import (
+    Adjustment,
+    Claim,
+    ClaimPosting,
+    Payment,
+    PaymentAllocation,
+    ProviderAdjustment,
+    Remittance,
+)
+from billing.posting import remittance_post
+from billing.remittance import RemittanceError, reason_words
+from tests import factories
+from tests.billing.test_claim_views import Line, make_claim
+from tests.x835 import ClaimAnswer, LineAnswer, build_835, paid_in_full, reversal_of
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def coverage(practice_row):
+    return factories.CoverageFactory()
+
+
+def run(tmp_path, text: str, name: str = "era.835") -> dict:
+    path = tmp_path / name
+    path.write_text(text, encoding="ascii")
+    out = io.StringIO()
+    call_command("import_835", str(path), "--json", stdout=out)
+    (line,) = out.getvalue().strip().splitlines()  # exactly one object
+    return json.loads(line)
+
+
+def posted_nothing() -> bool:
+    models = (Remittance, Payment, ClaimPosting, PaymentAllocation, Adjustment)
+    return not any(model.objects.exists() for model in models)
+
+
+def test_a_claim_paid_in_full_is_paid_and_keeps_the_payers_claim_number(tmp_path, coverage):
+    claim = make_claim(coverage)
+    text = build_835(coverage.payer, [paid_in_full(claim, payer_claim_number="PAYER77")])
+    summary = run(tmp_path, text)
+    assert summary == {
+        "claims_matched": 1,
+        "claims_unmatched": 0,
+        "lines_unmatched": 0,
+        "paid": "160.00",
+        "patient_responsibility": "0.00",
+        "adjustments": "0.00",
+        "denied_claims": 0,
+        "already_imported": False,
+    }
+    claim.refresh_from_db()
+    assert (claim.status, claim.payer_claim_number) == (Claim.Status.PAID, "PAYER77")
+    assert claim.history.first().history_change_reason == "Remittance posted"
+    remittance = Remittance.objects.get()
+    assert (remittance.trace_number, remittance.amount, remittance.text) == (
+        "TRACE0001",
+        D("160.00"),
+        text,
+    )
+    assert remittance.payment.method == Payment.Method.CHECK
+    (allocation,) = PaymentAllocation.objects.all()
+    assert allocation.claim_line == claim.lines.get()
+    assert (allocation.allowed, allocation.paid) == (D("160.00"), D("160.00"))
+
+
+def test_contractual_adjustment_and_copay_split_the_charge(tmp_path, coverage):
+    claim = make_claim(coverage)
+    line = claim.lines.get()
+    answer = ClaimAnswer(
+        claim, [LineAnswer(line, D("100.00"), [("CO", "45", D("40.00")), ("PR", "3", D("20"))])]
+    )
+    summary = run(tmp_path, build_835(coverage.payer, [answer]))
+    assert (summary["paid"], summary["patient_responsibility"], summary["adjustments"]) == (
+        "100.00",
+        "20.00",
+        "40.00",
+    )
+    allocation = PaymentAllocation.objects.get()
+    assert (allocation.allowed, allocation.patient_responsibility) == (D("120.00"), D("20.00"))
+    assert sorted(Adjustment.objects.values_list("group", "reason_code", "amount")) == [
+        ("CO", "45", D("40.00")),
+        ("PR", "3", D("20.00")),
+    ]
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PAID
+
+
+def test_coinsurance_and_deductible_are_the_clients_share(tmp_path, coverage):
+    claim = make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))])
+    first, second = claim.lines.all()
+    answer = ClaimAnswer(
+        claim,
+        [
+            LineAnswer(first, D("100.00"), [("CO", "45", D("35")), ("PR", "2", D("25"))]),
+            LineAnswer(second, D("0"), [("CO", "45", D("20")), ("PR", "1", D("100"))]),
+        ],
+    )
+    summary = run(tmp_path, build_835(coverage.payer, [answer]))
+    assert summary["patient_responsibility"] == "125.00"
+    claim.refresh_from_db()
+    # The deductible line paid nothing but the client owes it: the claim is answered.
+    assert claim.status == Claim.Status.PAID
+
+
+def test_a_denial_moves_the_claim_to_denied_with_the_reason_in_our_words(tmp_path, coverage):
+    claim = make_claim(coverage)
+    answer = ClaimAnswer(
+        claim, [LineAnswer(claim.lines.get(), D("0"), [("CO", "50", D("160"))])], status="4"
+    )
+    summary = run(tmp_path, build_835(coverage.payer, [answer]))
+    assert (summary["denied_claims"], summary["adjustments"]) == (1, "160.00")
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.DENIED
+    adjustment = Adjustment.objects.get()
+    assert reason_words(adjustment.reason_code) == "Payer judged it not medically necessary"
+    assert reason_words("253") == "Reason code 253"
+
+
+def test_one_line_denied_leaves_the_claim_partially_paid(tmp_path, coverage):
+    claim = make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))])
+    first, second = claim.lines.all()
+    answer = ClaimAnswer(
+        claim,
+        [LineAnswer(first, D("160")), LineAnswer(second, D("0"), [("CO", "97", D("120"))])],
+    )
+    run(tmp_path, build_835(coverage.payer, [answer]))
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PARTIALLY_PAID
+
+
+def test_a_reversal_takes_back_the_posting_exactly_and_a_new_claim_payment_reposts(
+    tmp_path, coverage
+):
+    claim = make_claim(coverage)
+    first = ClaimAnswer(claim, [LineAnswer(claim.lines.get(), D("100"), [("CO", "45", D("60"))])])
+    run(tmp_path, build_835(coverage.payer, [first], trace="T1"), "one.835")
+    corrected = ClaimAnswer(
+        claim,
+        [LineAnswer(claim.lines.get(), D("110"), [("CO", "45", D("30")), ("PR", "3", D("20"))])],
+        payer_claim_number="PCN0002",
+    )
+    summary = run(
+        tmp_path,
+        build_835(coverage.payer, [reversal_of(first), corrected], trace="T2"),
+        "two.835",
+    )
+    assert summary["paid"] == "10.00"  # -100 then +110
+    original, reversal, repost = ClaimPosting.objects.order_by("pk")
+    assert reversal.reverses == original
+    assert (reversal.paid, reversal.charge) == (-original.paid, -original.charge)
+    net = {
+        (a.group, a.reason_code): a.amount
+        for a in Adjustment.objects.filter(posting__in=[original, reversal])
+    }
+    assert net == {("CO", "45"): D("-60.00")}  # the last one read is the reversal's
+    assert sum(a.amount for a in Adjustment.objects.filter(posting__in=[original, reversal])) == 0
+    claim.refresh_from_db()
+    assert (claim.status, claim.payer_claim_number) == (Claim.Status.PAID, "PCN0002")
+    assert repost.reverses is None
+
+
+def test_a_reversal_alone_puts_the_claim_back_to_submitted(tmp_path, coverage):
+    claim = make_claim(coverage)
+    first = paid_in_full(claim)
+    run(tmp_path, build_835(coverage.payer, [first], trace="T1"), "one.835")
+    run(tmp_path, build_835(coverage.payer, [reversal_of(first)], trace="T2"), "two.835")
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.SUBMITTED
+    totals = [sum(a.paid for a in PaymentAllocation.objects.filter(claim_line__claim=claim))]
+    assert totals == [D("0.00")]
+
+
+def test_a_reversal_that_does_not_match_the_earlier_posting_is_refused(tmp_path, coverage):
+    claim = make_claim(coverage)
+    first = paid_in_full(claim)
+    run(tmp_path, build_835(coverage.payer, [first], trace="T1"), "one.835")
+    wrong = reversal_of(
+        ClaimAnswer(claim, [LineAnswer(claim.lines.get(), D("150"), [("CO", "45", D("10"))])])
+    )
+    with pytest.raises(CommandError, match=r"Segment CLP\*.*reversal does not match"):
+        run(tmp_path, build_835(coverage.payer, [wrong], trace="T2"), "two.835")
+    assert ClaimPosting.objects.count() == 1
+
+
+def test_an_unknown_claim_and_an_unknown_line_are_kept_with_the_remittance(tmp_path, coverage):
+    claim = make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))])
+    first, second = claim.lines.all()
+    ours = ClaimAnswer(
+        claim,
+        [
+            LineAnswer(first, D("160"), by_code=True),
+            LineAnswer(second, D("120"), by_code=True, code="90832"),
+        ],
+    )
+    stranger = paid_in_full(make_claim(coverage), control_number="NOTOURS1")
+    summary = run(tmp_path, build_835(coverage.payer, [ours, stranger]))
+    assert (summary["claims_matched"], summary["claims_unmatched"]) == (1, 1)
+    assert summary["lines_unmatched"] == 2  # 90832 on our claim, the stranger's line
+    kept = ClaimPosting.objects.get(claim=None)
+    assert (kept.control_number, kept.paid) == ("NOTOURS1", D("160.00"))
+    assert PaymentAllocation.objects.filter(claim_line=None).count() == 2
+    matched = PaymentAllocation.objects.get(claim_line=first)
+    assert matched.paid == D("160.00")
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PARTIALLY_PAID
+
+
+def test_an_unbalanced_line_refuses_the_whole_file_naming_the_segment(tmp_path, coverage):
+    claim = make_claim(coverage)
+    good = make_claim(coverage)
+    text = build_835(coverage.payer, [paid_in_full(good), paid_in_full(claim)])
+    bad = text.replace(f"REF*6R*{claim.lines.get().line_control_number}", "REF*6R*X").replace(
+        "SVC*HC:90837*160*160**1~\nDTM*472*20261005~\nREF*6R*X",
+        "SVC*HC:90837*160*150**1~\nDTM*472*20261005~\nREF*6R*X",
+    )
+    assert bad != text
+    with pytest.raises(CommandError, match=r"nothing was posted.*Segment SVC\*HC:90837\*160\*150"):
+        run(tmp_path, bad)
+    assert posted_nothing()
+    good.refresh_from_db()
+    assert good.status == Claim.Status.SUBMITTED
+
+
+def test_a_payment_total_that_does_not_add_up_is_refused(tmp_path, coverage):
+    claim = make_claim(coverage)
+    text = build_835(coverage.payer, [paid_in_full(claim)], amount=D("150"), check=False)
+    with pytest.raises(CommandError, match=r"Segment BPR\*I\*150.*BPR02 150.00"):
+        run(tmp_path, text)
+    assert posted_nothing()
+
+
+def test_a_claim_whose_adjustments_do_not_explain_the_difference_is_refused(tmp_path, coverage):
+    claim = make_claim(coverage)
+    answer = ClaimAnswer(
+        claim, [LineAnswer(claim.lines.get(), D("160"))], claim_cas=[("CO", "45", D("5"))]
+    )
+    with pytest.raises(CommandError, match=r"Segment CLP\*.*claim does not balance"):
+        run(tmp_path, build_835(coverage.payer, [answer], check=False))
+    assert posted_nothing()
+
+
+def test_a_malformed_segment_posts_nothing_and_is_named(tmp_path, coverage):
+    claim = make_claim(coverage)
+    text = build_835(coverage.payer, [paid_in_full(claim)]).replace(
+        "DTM*472*20261005", "DTM*472*20261305"
+    )
+    with pytest.raises(CommandError, match=r"Segment \d+ \(DTM\*472\*20261305\): .*invalid date"):
+        run(tmp_path, text)
+    assert posted_nothing()
+
+
+@pytest.mark.parametrize("text", ["", "NOT AN X12 FILE", "ISA*00*"])
+def test_garbage_is_refused_without_a_traceback(tmp_path, coverage, text):
+    with pytest.raises(CommandError, match="nothing was posted"):
+        run(tmp_path, text)
+    assert posted_nothing()
+
+
+def test_an_unknown_payer_is_refused(tmp_path, coverage):
+    claim = make_claim(coverage)
+    stranger = factories.PayerFactory.build(name="Nobody Health", payer_id="00000")
+    with pytest.raises(CommandError, match=r"Segment N1\*PR\*NOBODY HEALTH: no payer"):
+        run(tmp_path, build_835(stranger, [paid_in_full(claim)]))
+    assert posted_nothing()
+
+
+def test_importing_the_same_payment_twice_posts_once(tmp_path, coverage):
+    claim = make_claim(coverage)
+    text = build_835(coverage.payer, [paid_in_full(claim)])
+    run(tmp_path, text)
+    again = run(tmp_path, text, "copy.835")
+    assert again["already_imported"] is True
+    assert (again["claims_matched"], again["paid"]) == (0, "0.00")
+    assert (Remittance.objects.count(), ClaimPosting.objects.count()) == (1, 1)
+
+
+def test_provider_adjustments_balance_the_payment_and_are_kept(tmp_path, coverage):
+    claim = make_claim(coverage)
+    text = build_835(
+        coverage.payer, [paid_in_full(claim)], plb=[("WO", D("10.00")), ("L6", D("-1.25"))]
+    )
+    run(tmp_path, text)
+    assert Remittance.objects.get().amount == D("151.25")
+    assert sorted(ProviderAdjustment.objects.values_list("reason_code", "amount")) == [
+        ("L6", D("-1.25")),
+        ("WO", D("10.00")),
+    ]
+
+
+def test_the_command_without_json_says_what_it_posted(tmp_path, coverage):
+    claim = make_claim(coverage)
+    path = tmp_path / "era.835"
+    path.write_text(build_835(coverage.payer, [paid_in_full(claim)]), encoding="ascii")
+    out = io.StringIO()
+    call_command("import_835", str(path), stdout=out)
+    assert "Posted 1 claim(s): paid $160.00" in out.getvalue()
+    call_command("import_835", str(path), stdout=out)
+    assert "Already imported" in out.getvalue()
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_835", str(tmp_path / "none.835"))
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_posting_runs_the_same_statements_for_1_or_20_claims(
+    count, coverage, django_assert_num_queries
+):
+    claims = [make_claim(coverage) for _ in range(count)]
+    text = build_835(coverage.payer, [paid_in_full(c) for c in claims])
+    # The outer atomic's savepoint and release; payers; the remittance's savepoint,
+    # insert and release; payment; claims (locked) and their lines; live postings
+    # (their allocations and adjustments only when some exist); postings; allocations;
+    # claims update; history insert. Adjustments and PLBs add one insert each when the
+    # file has any, whatever the number of claims.
+    with django_assert_num_queries(14):
+        remittance_post(text=text)
+    assert Claim.objects.filter(status=Claim.Status.PAID).count() == count
+
+
+def test_the_service_raises_for_a_refused_file_and_keeps_the_database_as_it_was(coverage):
+    with pytest.raises(RemittanceError):
+        remittance_post(text="ISA*garbage~")
+    assert posted_nothing()
+
+
+# --- properties ----------------------------------------------------------------------
+
+cents = st.integers(min_value=0, max_value=50_000).map(lambda n: D(n) / 100)
+
+
+@st.composite
+def line_answers(draw):
+    """A line's charge split into contractual, client's share and paid (≥ 0 each)."""
+    contractual, client, paid = draw(cents), draw(cents), draw(cents)
+    reason = draw(st.sampled_from(["1", "2", "3"]))
+    cas = [("CO", "45", contractual)] if contractual else []
+    cas += [("PR", reason, client)] if client else []
+    return contractual + client + paid, paid, cas
+
+
+def line_balances(claim: Claim) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
+    """Per claim line: Σ paid, Σ client's share, Σ adjustments over every posting."""
+    balances = {}
+    for line in claim.lines.all():
+        allocations = PaymentAllocation.objects.filter(claim_line=line)
+        adjustments = Adjustment.objects.filter(allocation__claim_line=line)
+        balances[line.pk] = (
+            sum((a.paid for a in allocations), D("0.00")),
+            sum((a.patient_responsibility for a in allocations), D("0.00")),
+            sum((a.amount for a in adjustments), D("0.00")),
+        )
+    return balances
+
+
+traces = iter(range(10**6))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(first=line_answers(), second=line_answers())
+def test_postings_balance_per_line_and_a_reversal_restores_the_prior_balances(
+    coverage, first, second
+):
+    """charge = paid + adjustments per line, whatever the split; posting a second answer
+    and reversing it leaves every balance (and the status) as after the first."""
+    charge, paid, cas = first
+    claim = make_claim(coverage, [Line(charge=charge)])
+    line = claim.lines.get()
+    payer = coverage.payer
+    one = ClaimAnswer(claim, [LineAnswer(line, paid, cas)])
+    remittance_post(text=build_835(payer, [one], trace=f"P{next(traces)}"))
+    for allocation in PaymentAllocation.objects.filter(claim_line=line):
+        adjusted = sum((a.amount for a in allocation.adjustments.all()), D("0.00"))
+        assert allocation.charge == allocation.paid + adjusted
+    claim.refresh_from_db()
+    before, status = line_balances(claim), claim.status
+
+    _charge, paid2, cas2 = second
+    other = ClaimAnswer(claim, [LineAnswer(line, paid2, cas2, charge=_charge)])
+    # A payer's second answer for the same claim (a correction), then its reversal.
+    remittance_post(text=build_835(payer, [reversal_of(one), other], trace=f"P{next(traces)}"))
+    remittance_post(text=build_835(payer, [reversal_of(other), one], trace=f"P{next(traces)}"))
+    claim.refresh_from_db()
+    assert (line_balances(claim), claim.status) == (before, status)
+
+
+# --- concurrency ---------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_file_at_the_same_time_post_it_once(practice_row):
+    coverage = factories.CoverageFactory()
+    claims = [make_claim(coverage) for _ in range(5)]
+    text = build_835(coverage.payer, [paid_in_full(c) for c in claims])
+    barrier = threading.Barrier(2)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def post():
+        try:
+            barrier.wait()
+            results.append(remittance_post(text=text))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    close_old_connections()
+    assert errors == []
+    assert sorted(r.already_imported for r in results) == [False, True]
+    assert (Remittance.objects.count(), ClaimPosting.objects.count()) == (1, 5)
+    assert Claim.objects.filter(status=Claim.Status.PAID).count() == 5
