@@ -335,7 +335,8 @@ def _lock_planned(appointment: Appointment, *, allow_relog: bool = False) -> App
     """The appointment re-read under a row lock, refused unless still planned (or, to log
     it again, attended with its session since deleted)."""
     current = (
-        Appointment.objects.select_for_update()
+        # Lock the appointment row only: its location may be null (an outer join).
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("clinician__practice", "client", "location__default_pos")
         .get(pk=appointment.pk)
     )

@@ -4,13 +4,14 @@ one or all future, attended, no-show and late cancellation with the practice's f
 from __future__ import annotations
 
 import datetime
+import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 
 from billing.models import ClaimLine
 from billing.services import claims_build
@@ -453,3 +454,39 @@ def test_a_fee_change_later_does_not_rewrite_the_charge(patient, office, fees):
     fees.save()
     outcome.charge.refresh_from_db()
     assert outcome.charge.amount == Decimal("75.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_people_booking_overlapping_times_at_once_leave_one_appointment(practice_row):
+    """Half-overlapping starts (10:00 and 10:30) pass the unique index; only the row lock
+    on the clinician keeps the second from slipping past the overlap check."""
+    office = factories.LocationFactory(practice=practice_row)
+    clinician = factories.ClinicianFactory()
+    clients = [factories.ClientFactory(primary_clinician=clinician) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def plan_one(client, start):
+        try:
+            barrier.wait()
+            book(client, office, start=start)
+            outcomes.append("planned")
+        except ValidationError:
+            outcomes.append("refused")
+        except BaseException as error:  # reported below
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=plan_one, args=(clients[0], TEN)),
+        threading.Thread(target=plan_one, args=(clients[1], datetime.time(10, 30))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    close_old_connections()
+    assert sorted(outcomes) == ["planned", "refused"]
+    assert Appointment.objects.count() == 1
