@@ -47,6 +47,9 @@ GROUP_SERVICES = services.GROUP_SERVICES
 MEDICARE_FILING_INDICATORS = frozenset({Payer.FilingIndicator.MEDICARE_B})
 # What may change on an appointment (the rest — clinician, client, series — may not).
 EDITABLE = ("date", "start_time", "minutes", "service", "location", "telehealth")
+REOPENABLE = frozenset(
+    {Appointment.Status.NO_SHOW, Appointment.Status.LATE_CANCEL, Appointment.Status.CANCELLED}
+)
 
 
 class AppointmentClosed(ValueError):
@@ -455,6 +458,35 @@ def appointment_late_cancel(
         return _record_missed(
             appointment, Appointment.Status.LATE_CANCEL, user, at or timezone.now()
         )
+
+
+def appointment_reopen(*, appointment: Appointment, user) -> Appointment:
+    """Undo a no-show, late cancellation or cancellation tapped by mistake: the
+    appointment is planned again, its not-seen session (no lines, never billed) and its
+    fee are removed — their change history keeps the record. Refused when the slot has
+    been given to another appointment since."""
+    with transaction.atomic():
+        current = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("clinician", "client", "session")
+            .get(pk=appointment.pk)
+        )
+        if current.status not in REOPENABLE:
+            raise AppointmentClosed(
+                f"This appointment is {current.get_status_display().lower()}: there is "
+                "nothing to undo."
+            )
+        _lock_clinician(current.clinician)
+        missed = current.session
+        ClientCharge.objects.filter(appointment=current).delete()
+        current.status = Appointment.Status.PLANNED
+        current.cancelled_at = None
+        current.session = None
+        _check_and_save(current)
+        if missed is not None and missed.status in services.NOT_SEEN_STATUSES:
+            missed.delete()
+    appointment.status, appointment.session = current.status, None
+    return current
 
 
 def appointment_attend(

@@ -40,5 +40,6 @@ urlpatterns = [
     path(
         "appointments/<int:pk>/cancel/", appointments.appointment_cancel, name="appointment_cancel"
     ),
+    path("appointments/<int:pk>/undo/", appointments.appointment_reopen, name="appointment_reopen"),
     path("calendar-address/", appointments.calendar_token, name="calendar_token"),
 ]

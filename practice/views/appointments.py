@@ -105,6 +105,7 @@ def _cards(appointments, now: datetime.datetime, window_hours: int) -> list[dict
                 "no_show": planned and now >= starts,
                 "late_cancel": planned and late,
                 "relog": relog,
+                "undo": appointment.status in plan.REOPENABLE,
             }
         )
     return cards
@@ -374,6 +375,20 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         label = f"{len(cancelled)} appointments" if len(cancelled) > 1 else "Appointment"
         messages.success(request, f"{label} cancelled, no fee: {appointment}.")
+    return redirect(day_url(appointment, staff=roles.sees_all_clients(request.user)))
+
+
+@require_POST
+def appointment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a no-show, late cancellation or cancellation: planned again, no fee."""
+    appointment = get_object_or_404(_visible(request).select_related("client"), pk=pk)
+    try:
+        plan.appointment_reopen(appointment=appointment, user=request.user)
+    except (plan.AppointmentClosed, ValidationError) as error:
+        text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    else:
+        messages.success(request, f"Planned again, no fee: {appointment}.")
     return redirect(day_url(appointment, staff=roles.sees_all_clients(request.user)))
 
 

@@ -490,3 +490,33 @@ def test_two_people_booking_overlapping_times_at_once_leave_one_appointment(prac
     close_old_connections()
     assert sorted(outcomes) == ["planned", "refused"]
     assert Appointment.objects.count() == 1
+
+
+def test_undoing_a_no_show_plans_it_again_without_the_fee_or_the_missed_session(
+    patient, office, fees
+):
+    (appointment,) = book(patient, office)
+    with time_machine.travel(at(MONDAY, 11), tick=False):
+        plan.appointment_no_show(appointment=appointment, user=None)
+    plan.appointment_reopen(appointment=appointment, user=None)
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.session) == ("planned", None)
+    assert not ClientCharge.objects.exists()
+    assert not Session.objects.exists()
+    assert ClientCharge.history.filter(history_type="-").count() == 1  # the record stays
+
+
+def test_undoing_a_cancellation_whose_slot_was_taken_is_refused(patient, office, clinician):
+    (appointment,) = book(patient, office)
+    plan.appointment_cancel(appointment=appointment, user=None)
+    other = factories.ClientFactory(primary_clinician=clinician)
+    book(other, office, start=datetime.time(10, 15))
+    with pytest.raises(ValidationError):
+        plan.appointment_reopen(appointment=appointment, user=None)
+    assert Appointment.objects.get(pk=appointment.pk).status == "cancelled"
+
+
+def test_a_planned_or_attended_appointment_has_nothing_to_undo(patient, office):
+    (appointment,) = book(patient, office)
+    with pytest.raises(plan.AppointmentClosed):
+        plan.appointment_reopen(appointment=appointment, user=None)

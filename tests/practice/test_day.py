@@ -87,7 +87,12 @@ def test_a_clinician_sees_only_their_own_appointments(
     assert "O&#x27;Brien" not in client.get(DAY_URL).content.decode()
     for name in ("appointment_edit", "appointment_attend"):
         assert client.get(reverse(f"practice:{name}", args=[appointment.pk])).status_code == 404
-    for name in ("appointment_no_show", "appointment_late_cancel", "appointment_cancel"):
+    for name in (
+        "appointment_no_show",
+        "appointment_late_cancel",
+        "appointment_cancel",
+        "appointment_reopen",
+    ):
         assert client.post(reverse(f"practice:{name}", args=[appointment.pk])).status_code == 404
     assert Appointment.objects.get().status == "planned"
 
@@ -262,6 +267,28 @@ def test_no_show_tap_records_the_fee_and_says_so(client, clinician_user, patient
     assert "$80.00" in response.content.decode()
     assert ClientCharge.objects.get().amount == Decimal("80.00")
     assert Session.objects.get().status == "no_show"
+
+
+def test_undo_after_a_mistaken_no_show_tap(client, clinician_user, patient, office):
+    (appointment,) = book(patient, office)
+    client.force_login(clinician_user)
+    client.post(reverse("practice:appointment_no_show", args=[appointment.pk]))
+    page = client.get(DAY_URL).content.decode()
+    assert "Undo: plan it again" in page
+    response = client.post(
+        reverse("practice:appointment_reopen", args=[appointment.pk]), follow=True
+    )
+    assert "Planned again, no fee" in response.content.decode()
+    assert Appointment.objects.get().status == "planned"
+
+
+def test_another_clinician_cannot_undo(client, other_clinician_user, patient, office):
+    (appointment,) = book(patient, office)
+    plan.appointment_cancel(appointment=appointment, user=None)
+    client.force_login(other_clinician_user)
+    url = reverse("practice:appointment_reopen", args=[appointment.pk])
+    assert client.post(url).status_code == 404
+    assert Appointment.objects.get().status == "cancelled"
 
 
 def test_a_late_cancel_outside_the_window_is_a_message_not_an_error(
