@@ -248,4 +248,17 @@ class EstimateDeliveryForm(forms.Form):
         label="Given to the client",
         choices=GoodFaithEstimate.Delivery.choices,
         widget=forms.Select(attrs={"class": "form-select"}),
+
+
+class SendClaimsForm(forms.Form):
+    """Send claims: which payers' claims to put into 837P files, and whether clean drafts go
+    too. Only payers that take electronic claims are offered."""
+
+    payers = forms.ModelMultipleChoiceField(
+        queryset=Payer.objects.filter(accepts_electronic_claims=True).order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one payer."},
+    )
+    include_drafts = forms.BooleanField(
+        label="Also send draft claims that have no errors", required=False
     )

@@ -73,13 +73,15 @@ def claims_for_file() -> QuerySet[Claim]:
     )
 
 
-def sendable_claims(*, payer=None, include_drafts: bool = False) -> QuerySet[Claim]:
+def sendable_claims(*, payer=None, payers=None, include_drafts: bool = False) -> QuerySet[Claim]:
     """Claims waiting to go out electronically: Ready ones (and drafts when asked) to
-    payers that take electronic claims, oldest first."""
+    payers that take electronic claims (one payer, some, or all), oldest first."""
     statuses = [Claim.Status.READY] + ([Claim.Status.DRAFT] if include_drafts else [])
     claims = Claim.objects.filter(status__in=statuses, payer__accepts_electronic_claims=True)
     if payer is not None:
         claims = claims.filter(payer=payer)
+    if payers is not None:
+        claims = claims.filter(payer__in=payers)
     return claims.select_related("payer__clearinghouse", "coverage", "client").order_by(
         "payer__name", "pk"
     )

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from billing import views
-from billing.views import claims, estimates, outputs, reports, summary
+from billing.views import claims, estimates, outputs, reports, submission, summary
 
 app_name = "billing"
 
@@ -24,6 +24,9 @@ urlpatterns = [
     path("estimates/<int:pk>/deliver/", estimates.estimate_deliver, name="estimate_deliver"),
     path("estimates/<int:pk>/discard/", estimates.estimate_discard, name="estimate_discard"),
     path("estimates/<int:pk>/estimate.pdf", estimates.estimate_pdf, name="estimate_pdf"),
+    path("send/", submission.send_claims, name="send_claims"),
+    path("batches/", submission.batch_list, name="batch_list"),
+    path("batches/<int:pk>/download/", submission.batch_download, name="batch_download"),
     path("summary/", summary.claim_summary, name="summary"),
     path("reports/", reports.index, name="reports"),
     path("reports/services/", reports.services, name="report_services"),
