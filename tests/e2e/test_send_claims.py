@@ -1,0 +1,42 @@
+"""A biller sends claims electronically in the browser and downloads the 837P file."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from billing.models import Batch, Claim
+from billing.services import claims_build
+from tests import factories
+from tests.billing.test_scrubber import ready_session
+from tests.e2e.conftest import log_in
+from tests.x12 import assert_valid_837
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_biller_sends_the_ready_claims_and_downloads_the_file(
+    page, live_server, practice_row, biller_user
+):
+    factories.ClearinghouseFactory()
+    payer = factories.PayerFactory(name="Prairie Mutual", timely_filing_days=3650)
+    client = factories.CoverageFactory(payer=payer, client__last_name="Nguyễn").client
+    ready_session(client)
+    (claim,) = claims_build().claims
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.READY)
+
+    log_in(page, live_server, "biller")
+    page.goto(live_server.url + "/billing/send/")
+    page.get_by_label("Prairie Mutual").check()
+    page.get_by_role("button", name="Check claims").click()
+    expect(page.get_by_role("heading", name="Held back (0)")).to_be_visible()
+    page.get_by_role("button", name="Generate 1 file and mark 1 claim submitted").click()
+    expect(page.get_by_role("heading", name="Batches sent")).to_be_visible()
+
+    batch = Batch.objects.get()
+    with page.expect_download() as download:
+        page.get_by_role("link", name=batch.file_name).click()
+    text = download.value.path().read_text()
+    assert text == batch.text
+    assert_valid_837(text)
+    assert "NM1*QC" not in text and "*NGUYEN*ALEX*" in text
