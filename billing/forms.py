@@ -248,6 +248,7 @@ class EstimateDeliveryForm(forms.Form):
         label="Given to the client",
         choices=GoodFaithEstimate.Delivery.choices,
         widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
 
 class SendClaimsForm(forms.Form):
