@@ -502,3 +502,17 @@ def claims_in_memory(draw, pk):
 )
 def test_any_valid_claims_make_a_valid_file(claims):
     assert_valid_837(render_837p(list(claims), envelope(timezone.now().second + 1)))
+
+
+@pytest.mark.parametrize("claims", [1, 6])
+def test_a_file_of_any_size_loads_its_claims_in_three_statements(
+    practice_row, django_assert_num_queries, claims
+):
+    for _ in range(claims):
+        ready_session(factories.CoverageFactory().client, lines=("90834", "90785"), minutes=45)
+    pks = [claim.pk for claim in claims_build().claims]
+    # the claims with their payer, their lines, their diagnoses: none per claim
+    with django_assert_num_queries(3):
+        loaded = list(claims_for_file().filter(pk__in=pks).order_by("pk"))
+        text = render_837p(loaded, envelope())
+    assert len(starting(text, "CLM")) == claims
