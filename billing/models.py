@@ -96,7 +96,7 @@ class ProcedureCode(models.Model):
 
 
 class Modifier(models.Model):
-    """A two-character CPT/HCPCS modifier (DOMAIN.md §2)."""
+    """A two-character CPT/HCPCS modifier (docs/rules/identifiers.md §7)."""
 
     class Kind(models.TextChoices):
         TELEHEALTH = "telehealth", "Telehealth"
@@ -116,7 +116,7 @@ class Modifier(models.Model):
 
 
 class PlaceOfService(models.Model):
-    """A CMS place-of-service code (DOMAIN.md §3)."""
+    """A CMS place-of-service code (docs/rules/coding.md §8)."""
 
     code = models.CharField(max_length=2, unique=True)
     name = models.CharField(max_length=80)
@@ -173,7 +173,8 @@ class DiagnosisCodeQuerySet(models.QuerySet):
 
 
 class DiagnosisCode(models.Model):
-    """An ICD-10-CM code from the CDC's code set (public domain text, DOMAIN.md §4)."""
+    """An ICD-10-CM code from the CDC's code set (public domain text, docs/rules/identifiers.md
+    §9)."""
 
     code = models.CharField(max_length=8, unique=True, validators=[validate_icd10_format])
     description = models.CharField(max_length=300)
@@ -196,7 +197,7 @@ class Payer(models.Model):
     """An insurer, with the rules it applies to a therapy practice's claims."""
 
     class FilingIndicator(models.TextChoices):
-        # DOMAIN.md §6: 837P SBR09.
+        # docs/rules/claim-forms.md §3: 837P SBR09.
         COMMERCIAL = "CI", "Commercial insurance"
         BCBS = "BL", "Blue Cross / Blue Shield"
         HMO = "HM", "HMO"
@@ -217,7 +218,7 @@ class Payer(models.Model):
         MOD_93 = "93", "93 (audio only)"
 
     class SupervisionBilling(models.TextChoices):
-        # DOMAIN.md §6a.
+        # docs/rules/coding.md §9.
         SUPERVISOR_RENDERS = "supervisor", "Bill the supervisor as rendering provider"
         SUPERVISOR_DQ = "supervising_slot", "Associate renders; supervisor as supervising provider"
         ASSOCIATE = "associate", "Bill the associate directly"
@@ -366,7 +367,7 @@ class ClaimQuerySet(models.QuerySet):
 
 
 class Claim(models.Model):
-    """One claim to one payer for one client under one coverage (DOMAIN.md §6).
+    """One claim to one payer for one client under one coverage (docs/rules/claim-forms.md §1).
 
     Everything printed on a CMS-1500 or sent in an 837P is copied here when the claim is
     built (``parties``, the lines, the diagnoses), so a later change to a client, a
@@ -385,7 +386,7 @@ class Claim(models.Model):
         VOID = "void", "Void"
 
     class Frequency(models.TextChoices):
-        # DOMAIN.md §6: CMS-1500 box 22 / 837P CLM05-3.
+        # docs/rules/claim-forms.md §2: CMS-1500 box 22 / 837P CLM05-3.
         ORIGINAL = "1", "Original"
         REPLACEMENT = "7", "Replacement of a prior claim"
         VOID = "8", "Void of a prior claim"
@@ -513,7 +514,8 @@ class ClaimDiagnosis(models.Model):
 
 
 class LineModifiers(models.Model):
-    """Up to four modifiers on a line (DOMAIN.md §2), as the CMS-1500 and 837P carry them."""
+    """Up to four modifiers on a line (docs/rules/coding.md §7), as the CMS-1500 and 837P carry
+    them."""
 
     modifier_1 = models.CharField(max_length=2, blank=True)
     modifier_2 = models.CharField(max_length=2, blank=True)

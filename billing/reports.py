@@ -54,7 +54,8 @@ MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 ATTENDED = sorted(Session.ATTENDED_STATUSES)
 UNBILLED = [Session.Status.DRAFT, Session.Status.READY]
-# The three time-based individual psychotherapy codes (DOMAIN.md §1): 30, 45, 60 minutes.
+# The three time-based individual psychotherapy codes (docs/rules/coding.md §2.1): 30, 45, 60
+# minutes.
 INDIVIDUAL_CODES = ("90832", "90834", "90837")
 # Billing health: how close to a payer's timely-filing limit, or to the end of a prior
 # authorization, before a session or authorization is flagged.
@@ -926,7 +927,7 @@ def timely_filing_risk(
     start: datetime.date, end: datetime.date, filters: Filters
 ) -> list[FilingRow]:
     """Unbilled (draft or ready) insured sessions within 14 days of their payer's
-    timely-filing limit, or past it (DOMAIN.md §6: date of service + the payer's
+    timely-filing limit, or past it (docs/rules/claim-forms.md §5: date of service + the payer's
     ``timely_filing_days``; the payer is the client's first coverage in force on the date
     of service). As of ``filters.today``, whatever the session's date. Soonest first.
 

@@ -1,7 +1,8 @@
 """CSV import and export of the code catalog and payer fee schedules (django-import-export).
 
 A practice manager exports the catalog, edits it in a spreadsheet and imports it back; a
-licensed practice imports the AMA's official descriptors the same way (DOMAIN.md §13).
+licensed practice imports the AMA's official descriptors the same way (docs/rules/identifiers.md
+§9).
 Every row goes through the model's ``full_clean()`` and the whole file is one transaction:
 one bad row and nothing is imported, and the bad row is named by its line in the file.
 """

@@ -142,7 +142,7 @@ def _line_label(line: ClaimLine) -> str:
 
 @rule("npi")
 def check_npis(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §5: every NPI on the claim has a valid check digit."""
+    """docs/rules/identifiers.md §1: every NPI on the claim has a valid check digit."""
     parties = ctx.claim.parties
     named = [
         ("billing provider", (parties.get("billing") or {}).get("npi")),
@@ -161,7 +161,8 @@ def check_npis(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("tax_id")
 def check_tax_id(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §5: the billing provider's EIN or SSN is well formed (box 25, REF*EI)."""
+    """docs/rules/identifiers.md §2: the billing provider's EIN or SSN is well formed (box 25,
+    REF*EI)."""
     billing = ctx.claim.parties.get("billing") or {}
     try:
         validate_tax_id(billing.get("tax_id", ""), billing.get("tax_id_type", "EIN"))
@@ -171,7 +172,7 @@ def check_tax_id(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("diagnoses")
 def check_diagnoses(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §4: at least one diagnosis; each is a billable ICD-10-CM code."""
+    """docs/rules/identifiers.md §5: at least one diagnosis; each is a billable ICD-10-CM code."""
     if not ctx.diagnoses:
         yield Problem("diagnoses", ERROR, "The claim has no diagnosis code (box 21).")
     for code in ctx.diagnoses:
@@ -190,7 +191,7 @@ def check_diagnoses(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("pointers")
 def check_pointers(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §4: each line points at 1–4 of the claim's diagnoses (box 24E)."""
+    """docs/rules/identifiers.md §6: each line points at 1–4 of the claim's diagnoses (box 24E)."""
     letters = "ABCDEFGHIJKL"[: len(ctx.diagnoses)]
     for line in ctx.lines:
         pointers = line.diagnosis_pointers
@@ -366,7 +367,8 @@ def check_telehealth(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("coverage_dates")
 def check_coverage_dates(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §6: the coverage must be in force on every date of service."""
+    """docs/rules/claims.md "Coverage in force": the coverage must be in force on every date of
+    service."""
     for line in ctx.lines:
         if not ctx.coverage.is_effective(line.date_of_service):
             yield Problem(
@@ -380,7 +382,8 @@ def check_coverage_dates(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("subscriber")
 def check_subscriber(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §6: when the client is not the subscriber, the subscriber is named in full."""
+    """docs/rules/claim-forms.md §4: when the client is not the subscriber, the subscriber is named
+    in full."""
     subscriber = ctx.claim.parties.get("subscriber") or {}
     if not subscriber.get("member_id"):
         yield Problem("subscriber", ERROR, "The insured's member id is missing (box 1a).")
@@ -495,7 +498,7 @@ def check_duplicates(ctx: ClaimContext) -> Iterator[Problem]:
 
 @rule("timely_filing")
 def check_timely_filing(ctx: ClaimContext) -> Iterator[Problem]:
-    """DOMAIN.md §6: the payer's timely-filing limit from the date of service."""
+    """docs/rules/claim-forms.md §5: the payer's timely-filing limit from the date of service."""
     if ctx.claim.status not in {Claim.Status.DRAFT, Claim.Status.READY}:
         return
     limit_days = ctx.payer.timely_filing_days

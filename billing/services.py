@@ -26,7 +26,7 @@ from practice.versions import StaleEdit, ensure_current
 
 ZERO = Decimal("0.00")
 MAX_LINES_PER_CLAIM = 50
-MAX_DIAGNOSES_PER_CLAIM = 12  # DOMAIN.md §4: A–L on the CMS-1500
+MAX_DIAGNOSES_PER_CLAIM = 12  # docs/rules/identifiers.md §6: A–L on the CMS-1500
 LETTERS = "ABCDEFGHIJKL"
 
 
@@ -202,7 +202,8 @@ def claims_build(
     session_ids: Iterable[int] | None = None,
 ) -> BuildResult:
     """Group ready sessions into claims per client, coverage and rendering provider
-    (DOMAIN.md §6), at most 50 lines and 12 diagnoses each, and mark the sessions billed.
+    (docs/rules/claim-forms.md §1), at most 50 lines and 12 diagnoses each, and mark the sessions
+    billed.
 
     The sessions are locked first (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
     two billers building at once split the work instead of billing a session twice; the
@@ -546,7 +547,7 @@ def claim_submit(*, claim: Claim) -> Claim:
 def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
     """Take a claim back. Not yet sent (draft/ready): it is discarded and its sessions go
     back to ready. Already sent: a void claim (frequency 8) pointing at it is created for
-    the payer, and the sessions go back to ready (DOMAIN.md §6)."""
+    the payer, and the sessions go back to ready (docs/rules/claim-forms.md §2)."""
     claim = _locked(claim)
     if not claim.is_live:
         raise ClaimError("This claim is already void or replaced.")

@@ -2,7 +2,8 @@
 
 Each validator raises ``django.core.exceptions.ValidationError`` with a message a therapist
 or biller understands. They are used by model fields and forms alike, so a bad NPI is
-refused wherever it is typed. Source of each rule: ../shared/DOMAIN.md, cited per function.
+refused wherever it is typed. Each rule is explained, with its primary source, in
+docs/rules/identifiers.md.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 # Patterns end in \Z, not $: "$" also matches before a trailing newline, which would let
 # "90834\n" into a claim. re.ASCII keeps \d to 0-9 (not other scripts' digits).
 NPI_RE = re.compile(r"^[12]\d{9}\Z", re.ASCII)
-# DOMAIN.md §4: a letter, two characters, then optionally a dot and up to four more.
+# docs/rules/identifiers.md §4: a letter, two characters, then optionally a dot and up to four more.
 # The second character may be a letter too: FY2026 added QA0.0101 and its siblings.
 ICD10_RE = re.compile(r"^[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?\Z")
 CPT_RE = re.compile(r"^\d{4}[0-9FTU]\Z", re.ASCII)
@@ -41,12 +42,14 @@ def luhn_checksum(digits: str) -> int:
 
 
 def npi_check_digit(first_nine: str) -> str:
-    """The NPI check digit: Luhn over "80840" + the first nine digits (DOMAIN.md §5)."""
+    """The NPI check digit: Luhn over "80840" + the first nine digits (docs/rules/identifiers.md
+    §1)."""
     return str((10 - luhn_checksum("80840" + first_nine)) % 10)
 
 
 def validate_npi(value: str) -> None:
-    """DOMAIN.md §5: 10 digits, first digit 1 or 2, Luhn check digit with prefix 80840."""
+    """docs/rules/identifiers.md §1: 10 digits, first digit 1 or 2, Luhn check digit with prefix
+    80840."""
     value = value or ""
     if not NPI_RE.match(value):
         raise ValidationError(
@@ -61,7 +64,8 @@ def validate_npi(value: str) -> None:
 
 
 def validate_icd10_format(value: str) -> None:
-    """DOMAIN.md §4: ICD-10-CM code written with its dot, e.g. F41.1, F43.10, F32.A."""
+    """docs/rules/identifiers.md §4: ICD-10-CM code written with its dot, e.g. F41.1, F43.10,
+    F32.A."""
     if not ICD10_RE.match(value or ""):
         raise ValidationError(
             "Enter an ICD-10-CM code like F41.1 or Z63.0: a letter, two characters, "
@@ -71,7 +75,8 @@ def validate_icd10_format(value: str) -> None:
 
 
 def validate_icd10_billable(value: str) -> None:
-    """DOMAIN.md §4: only the most specific codes are billable; check against the catalog."""
+    """docs/rules/identifiers.md §5: only the most specific codes are billable; check against the
+    catalog."""
     from billing.models import DiagnosisCode
 
     validate_icd10_format(value)
@@ -89,7 +94,7 @@ def validate_icd10_billable(value: str) -> None:
 
 
 def validate_procedure_code(value: str) -> None:
-    """DOMAIN.md §1: CPT is five characters (digits, or four digits and F/T/U);
+    """docs/rules/identifiers.md §7: CPT is five characters (digits, or four digits and F/T/U);
     HCPCS Level II is a letter and four digits."""
     if not (CPT_RE.match(value or "") or HCPCS_RE.match(value or "")):
         raise ValidationError(
@@ -100,7 +105,7 @@ def validate_procedure_code(value: str) -> None:
 
 
 def validate_modifier(value: str) -> None:
-    """DOMAIN.md §2: a modifier is two letters or digits (95, GT, HO, 25)."""
+    """docs/rules/identifiers.md §7: a modifier is two letters or digits (95, GT, HO, 25)."""
     if not MODIFIER_RE.match(value or ""):
         raise ValidationError(
             "A modifier is two capital letters or digits, such as 95 or HO.",
@@ -109,13 +114,14 @@ def validate_modifier(value: str) -> None:
 
 
 def validate_ein(value: str) -> None:
-    """DOMAIN.md §5: an EIN is written NN-NNNNNNN."""
+    """docs/rules/identifiers.md §2: an EIN is written NN-NNNNNNN."""
     if not EIN_RE.match(value or "") or value.replace("-", "").startswith("00"):
         raise ValidationError("An EIN is written 12-3456789.", code="ein_format")
 
 
 def validate_ssn(value: str) -> None:
-    """DOMAIN.md §5: an SSN is written NNN-NN-NNNN; area 000, 666 and 9xx do not exist."""
+    """docs/rules/identifiers.md §2: an SSN is written NNN-NN-NNNN; area 000, 666 and 9xx do not
+    exist."""
     if not SSN_RE.match(value or ""):
         raise ValidationError("An SSN is written 123-45-6789.", code="ssn_format")
     area, group, serial = value.split("-")
@@ -124,7 +130,7 @@ def validate_ssn(value: str) -> None:
 
 
 def validate_tax_id(value: str, kind: str) -> None:
-    """Tax id by its declared kind: ``"EIN"`` or ``"SSN"`` (DOMAIN.md §5)."""
+    """Tax id by its declared kind: ``"EIN"`` or ``"SSN"`` (docs/rules/identifiers.md §2)."""
     if kind == "SSN":
         validate_ssn(value)
     else:
@@ -132,7 +138,8 @@ def validate_tax_id(value: str, kind: str) -> None:
 
 
 def validate_taxonomy(value: str) -> None:
-    """DOMAIN.md §5: a NUCC taxonomy code is 10 characters ending in X (103T00000X)."""
+    """docs/rules/identifiers.md §3: a NUCC taxonomy code is 10 characters ending in X
+    (103T00000X)."""
     if not TAXONOMY_RE.match(value or ""):
         raise ValidationError(
             "A taxonomy code is 10 characters ending in X, such as 103T00000X.",

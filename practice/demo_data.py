@@ -1,8 +1,9 @@
 """Fixed data for ``python manage.py demo``: the practice, clinicians, payers and names.
 
 Everything here is fictional: no real person, practice or insurer. Payer names are made
-up; their settings follow the patterns DOMAIN.md §2, §3, §6 and §6a describe, so the demo
-shows each payer rule at work. Phone numbers use the 555-01xx range set aside for fiction.
+up; their settings follow the patterns docs/rules/coding.md §7–§9 and
+docs/rules/claim-forms.md §3, §5 describe, so the demo shows each payer rule at work.
+Phone numbers use the 555-01xx range set aside for fiction.
 """
 
 from __future__ import annotations
@@ -325,7 +326,7 @@ ADULT_PAYER_WEIGHTS = {
 }
 CHILD_PAYER_WEIGHTS = {"evergreen": 30, "prairie_blue": 30, "keystone": 10, "medicaid": 30}
 
-# ICD-10-CM codes therapy clients commonly carry, with rough weights (DOMAIN.md §4).
+# ICD-10-CM codes therapy clients commonly carry, with rough weights (docs/rules/identifiers.md §4).
 ADULT_DIAGNOSES = {
     "F41.1": 18,
     "F43.23": 10,

@@ -453,7 +453,7 @@ class Coverage(Address):
         TERTIARY = 3, "Tertiary"
 
     class Relationship(models.TextChoices):
-        # DOMAIN.md §6: patient relationship to subscriber (837P SBR02/PAT01).
+        # docs/rules/claim-forms.md §4: patient relationship to subscriber (837P SBR02/PAT01).
         SELF = "18", "Self"
         SPOUSE = "01", "Spouse"
         CHILD = "19", "Child"

@@ -1,4 +1,4 @@
-"""CMS-1500 (02/12) paper claims, drawn from a claim's snapshot (DOMAIN.md §7).
+"""CMS-1500 (02/12) paper claims, drawn from a claim's snapshot (docs/rules/claim-forms.md §7).
 
 One coordinate table (``FIELDS``, ``TICKS``, ``LINE_FIELDS``, ``DIAGNOSIS_FIELDS``) says
 where every piece of data lands, on the form's own print grid: 10 characters per inch
@@ -39,7 +39,7 @@ from billing.outputs.pdf import digits, iso_date, ocr_text
 
 Mode = Literal["facsimile", "data"]
 MODES: tuple[str, ...] = ("facsimile", "data")
-LINES_PER_FORM = 6  # DOMAIN.md §7: six service lines per form
+LINES_PER_FORM = 6  # docs/rules/claim-forms.md §7: six service lines per form
 
 PAGE_WIDTH, PAGE_HEIGHT = letter
 CHAR_WIDTH = inch / 10  # 10 pitch
@@ -174,7 +174,7 @@ DIAGNOSIS_FIELDS: tuple[Spot, ...] = tuple(
     Spot(38 + n // 4, 3 + 13 * (n % 4), 8) for n in range(12)
 )
 
-# Box 1 (DOMAIN.md §6 claim filing indicator → program).
+# Box 1 (docs/rules/claim-forms.md §3 claim filing indicator → program).
 PROGRAM_TICK = {
     "MB": "1_medicare",
     "MC": "1_medicaid",
@@ -184,7 +184,7 @@ PROGRAM_TICK = {
     "BL": "1_group",
     "HM": "1_group",
 }
-# Box 6 (DOMAIN.md §6 subscriber relationship).
+# Box 6 (docs/rules/claim-forms.md §4 subscriber relationship).
 RELATIONSHIP_TICK = {"18": "6_self", "01": "6_spouse", "19": "6_child"}
 
 
@@ -286,7 +286,8 @@ class FormPage:
 
 
 def claim_pages(claim: Claim) -> list[FormPage]:
-    """The forms one claim prints on (DOMAIN.md §7): every box from the snapshot, box 24
+    """The forms one claim prints on (docs/rules/claim-forms.md §7): every box from the snapshot,
+    box 24
     six lines at a time, the total on the last form only."""
     parties = claim.parties or {}
     payer = parties.get("payer") or {}
@@ -347,7 +348,7 @@ def claim_pages(claim: Claim) -> list[FormPage]:
     values["13"] = "SIGNATURE ON FILE"
 
     if supervising:
-        # DOMAIN.md §6a: the supervisor in box 17 with qualifier DQ.
+        # docs/rules/coding.md §9: the supervisor in box 17 with qualifier DQ.
         values["17_qual"] = "DQ"
         values["17"] = _person_name(supervising)
         values["17b"] = supervising.get("npi", "")
@@ -463,7 +464,7 @@ def render_cms1500(
     mode: Mode = "facsimile",
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> bytes:
-    """One PDF, US Letter, with every form of every claim in order (DOMAIN.md §7).
+    """One PDF, US Letter, with every form of every claim in order (docs/rules/claim-forms.md §7).
 
     Pass claims from ``claims_for_print()`` so lines and diagnoses come prefetched.
     """

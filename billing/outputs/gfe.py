@@ -3,7 +3,7 @@
 Everything printed comes from the estimate's own snapshot (``GoodFaithEstimate`` and its
 lines), never from today's client, clinician, practice or fees, so a reprint years later
 shows what the client was given. Names print as written (Nguyễn, Zoë) in a Unicode font
-(``pdf.unicode_font``). Service descriptions are our own words (DOMAIN.md §13 licensing:
+(``pdf.unicode_font``). Service descriptions are our own words (docs/rules/identifiers.md §9:
 CPT code numbers with the practice's short descriptions, never the AMA's).
 """
 

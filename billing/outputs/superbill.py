@@ -1,14 +1,14 @@
 """Superbills: a statement a client sends to their insurer to claim out-of-network
-benefits themselves (DOMAIN.md §10).
+benefits themselves (docs/rules/superbills.md §1).
 
 It carries what the insurer needs to pay the client: the practice (name, address, phone,
-tax id — an SSN too when the practice bills under one, DOMAIN.md §5), each clinician
+tax id — an SSN too when the practice bills under one, docs/rules/superbills.md §2), each clinician
 (credentials, NPI, license), the client (name, birth date, member id when known), the
 diagnoses with their ICD-10-CM descriptions, and per service line the exact date, place
 of service, CPT code with modifiers and units, diagnosis codes, fee, amount paid and
 balance; totals; the clinician's signature. Code descriptions are our own words
 (``ProcedureCode.description`` / ``billing.coding.DESCRIPTIONS``), never the AMA's
-(DOMAIN.md §13). An invoice without diagnosis codes is not a superbill, so the
+(docs/rules/identifiers.md §9). An invoice without diagnosis codes is not a superbill, so the
 diagnoses always print.
 """
 
@@ -199,7 +199,7 @@ def render_superbill(
     *,
     sessions: QuerySet[Session] | None = None,
 ) -> bytes:
-    """The superbill PDF of a client for ``start``–``end`` (DOMAIN.md §10)."""
+    """The superbill PDF of a client for ``start``–``end`` (docs/rules/superbills.md §1)."""
     return draw_superbill(superbill_for(client=client, start=start, end=end, sessions=sessions))
 
 

@@ -150,7 +150,8 @@ def _client_for(request) -> Client:
 
 
 def superbill(request):
-    """A superbill PDF for ``?client=<id>&start=YYYY-MM-DD&end=YYYY-MM-DD`` (DOMAIN.md §10).
+    """A superbill PDF for ``?client=<id>&start=YYYY-MM-DD&end=YYYY-MM-DD``
+    (docs/rules/superbills.md §1).
 
     Billing staff see every client and session; a clinician their own clients, and on
     the superbill only the sessions they gave.
@@ -179,7 +180,7 @@ def superbill(request):
 
 def superbill_form(request):
     """Choose the dates of a client's superbill; warns when the practice bills under an
-    SSN, which then prints on it (DOMAIN.md §5)."""
+    SSN, which then prints on it (docs/rules/superbills.md §2)."""
     try:
         client = _client_for(request)
     except BadRequest as error:

@@ -33,7 +33,8 @@ EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
 ZIP_RE = re.compile(r"^\d{5}(\d{4})?\Z", re.ASCII)
 STATE_RE = re.compile(r"^[A-Z]{2}\Z", re.ASCII)
-# A code typed without its dot ("F411", "f4310"): DOMAIN.md §4 stores it with the dot.
+# A code typed without its dot ("F411", "f4310"): docs/rules/identifiers.md §4 stores it with the
+# dot.
 # A digit among the first three characters keeps words ("ANXIETY") out.
 UNDOTTED_ICD10_RE = re.compile(r"^([A-Z][0-9][0-9A-Z]|[A-Z]{2}[0-9])([0-9A-Z]{1,4})\Z")
 
@@ -227,7 +228,7 @@ class ClientForm(AddressCleaning, VersionedModelForm):
 
 
 class DiagnosisForm(VersionedModelForm):
-    """One ICD-10-CM diagnosis, the code typed as text (DOMAIN.md §4).
+    """One ICD-10-CM diagnosis, the code typed as text (docs/rules/identifiers.md §4).
 
     The catalog, not a regex, decides: unknown codes and categories (``F41``, ``F43.1``)
     are refused with billable codes to choose from.
@@ -328,7 +329,8 @@ class DiagnosisForm(VersionedModelForm):
 
 
 class CoverageForm(AddressCleaning, VersionedModelForm):
-    """One insurance policy (DOMAIN.md §6): payer, member, subscriber, dates, authorization."""
+    """One insurance policy (docs/rules/claims.md "Coverage in force"): payer, member, subscriber,
+    dates, authorization."""
 
     copay = forms.DecimalField(
         max_digits=10,
@@ -557,7 +559,8 @@ class BaseCoverageFormSet(forms.BaseInlineFormSet):
             form.fields["DELETE"].label = "Remove this coverage"
 
     def clean(self) -> None:
-        """Coverage order (DOMAIN.md §6, CMS-1500 box 9/11d): a secondary coverage needs a
+        """Coverage order (docs/rules/claims.md "Coverage in force", CMS-1500 box 9/11d): a
+        secondary coverage needs a
         primary in effect at the same time, a tertiary one a primary and a secondary; two
         coverages of the same priority cannot be in effect at once (which one pays first
         would be ambiguous)."""

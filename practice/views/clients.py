@@ -228,7 +228,7 @@ def _refused(stale: StaleEdit, form, diagnoses, coverages) -> None:
 def diagnosis_search(request: HttpRequest) -> JsonResponse:
     """Billable, active ICD-10-CM codes for ``?q=``, best first (up to 20).
 
-    A code typed without its dot ("F411") is searched as "F41.1" (DOMAIN.md §4).
+    A code typed without its dot ("F411") is searched as "F41.1" (docs/rules/identifiers.md §4).
     """
     term = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
     match = UNDOTTED_ICD10_RE.match(term.upper())

@@ -1,4 +1,5 @@
-"""Tests for the starter catalog and `load_catalog` (DOMAIN.md §1-§4, §13).
+"""Tests for the starter catalog and `load_catalog` (docs/rules/coding.md §1, §7, §8;
+docs/rules/identifiers.md §5, §9).
 
 The test database already holds the catalog (tests/conftest.py loads it once), so these
 tests run the command a second time and compare.
@@ -20,7 +21,7 @@ from billing.validators import validate_icd10_format
 
 pytestmark = pytest.mark.django_db
 
-# DOMAIN.md §1, written out rather than read from billing/coding.py.
+# docs/rules/coding.md §1, written out rather than read from billing/coding.py.
 EM_CODES = {"99202", "99203", "99204", "99205", "99211", "99212", "99213", "99214", "99215"}
 DOMAIN_CODES = EM_CODES | {
     "90785",

@@ -1,4 +1,4 @@
-"""Tests for billing.validators: identifiers and codes on a claim (DOMAIN.md §1, §2, §4, §5).
+"""Tests for billing.validators: identifiers and codes on a claim (docs/rules/identifiers.md).
 
 Valid NPIs are checked against a Luhn written out here, independently of the module's.
 """
@@ -46,7 +46,7 @@ def _message(validator, *args) -> str:
     return caught.value.messages[0]
 
 
-# --- NPI (DOMAIN.md §5) -----------------------------------------------------------------
+# --- NPI (docs/rules/identifiers.md §1) -----------------------------------------------------------
 
 
 def test_the_domain_example_npi_is_valid():
@@ -98,7 +98,7 @@ def test_appending_the_check_digit_makes_any_nine_digits_a_valid_npi(nine):
             validate_npi(nine + digit)
 
 
-# --- ICD-10-CM (DOMAIN.md §4) -------------------------------------------------------------
+# --- ICD-10-CM (docs/rules/identifiers.md §4, §5) -------------------------------------------------
 
 ICD10_FORMAT = (
     "Enter an ICD-10-CM code like F41.1 or Z63.0: a letter, two characters, "
@@ -149,7 +149,7 @@ def test_billability_checks_the_format_first():
     assert _message(validate_icd10_billable, "f41.1") == ICD10_FORMAT
 
 
-# --- CPT / HCPCS and modifiers (DOMAIN.md §1, §2) -------------------------------------------
+# --- CPT / HCPCS and modifiers (docs/rules/identifiers.md §7) -------------------------------------
 
 PROCEDURE_FORMAT = (
     "A procedure code is a 5-character CPT code (e.g. 90834) or a HCPCS code "
@@ -178,7 +178,7 @@ def test_badly_written_modifiers_are_rejected(modifier):
     assert _message(validate_modifier, modifier) == MODIFIER_FORMAT
 
 
-# --- tax ids (DOMAIN.md §5) --------------------------------------------------------------
+# --- tax ids (docs/rules/identifiers.md §2) -------------------------------------------------------
 
 
 def test_an_ein_written_with_its_hyphen_is_accepted():
@@ -218,7 +218,7 @@ def test_a_tax_id_is_checked_as_the_kind_it_is_declared(value, kind, message):
     assert _message(validate_tax_id, value, kind) == message
 
 
-# --- taxonomy and member id (DOMAIN.md §5, §8) ---------------------------------------------------
+# --- taxonomy and member id (docs/rules/identifiers.md §3, §8) ------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def upsert(
 
 
 def link_add_ons() -> int:
-    """Pair each add-on code with the primaries it may accompany (DOMAIN.md §1).
+    """Pair each add-on code with the primaries it may accompany (docs/rules/coding.md §3.1).
 
     Adds missing pairings only; pairings a practice added in the admin are kept.
     Returns how many were added.
@@ -152,7 +152,8 @@ def link_add_ons() -> int:
 def icd10_rows(scope: str) -> dict[str, dict[str, Any]]:
     """ICD-10-CM categories and codes from the CDC code set in ``simple_icd_10_cm``.
 
-    DOMAIN.md §4: codes are written with their dot, and only the most specific codes
+    docs/rules/identifiers.md §4, §5: codes are written with their dot, and only the most specific
+    codes
     (the leaves of the tree) are billable. Chapters and blocks (``F40-F48``) are not
     codes and are skipped. ``scope`` is ``therapy`` or ``all``.
     """

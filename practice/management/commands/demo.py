@@ -1115,7 +1115,8 @@ class DemoBuilder:
         return ids
 
     def plan_coverages(self, plan: _ClientPlan, age: int, address: dict) -> list[Coverage]:
-        """DOMAIN.md §6: the client's policies. Most have one; some are self-pay, some
+        """docs/rules/claim-forms.md §4: the client's policies. Most have one; some are self-pay,
+        some
         are covered through a spouse (01) or a parent (19), some have a secondary plan
         or change insurer during the window."""
         rng = self.rng
@@ -1248,7 +1249,8 @@ class DemoBuilder:
         return _NO_PAYER
 
     def plan_authorizations(self, plan: _ClientPlan) -> None:
-        """DOMAIN.md §7 box 23: prior authorizations for payers that require one, sized to
+        """docs/rules/claims.md "Prior authorization": prior authorizations for payers that require
+        one, sized to
         the visits planned (one client's is nearly used up)."""
         rng = self.rng
         for coverage in plan.coverages:
