@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
 
 from billing.models import (
@@ -405,3 +405,37 @@ def _follow_the_money(
             default_user=acting_user(user),
             default_change_reason="Remittance posted",
         )
+
+
+@dataclass(frozen=True)
+class ClaimMoney:
+    """What a claim has brought in so far, from its postings (reversals included, so a
+    reversed payment counts zero)."""
+
+    paid: Decimal
+    adjustments: Decimal  # written off: CO, OA, PI
+    patient_responsibility: Decimal
+    balance: Decimal  # charge − paid − written off: still owed by the payer or the client
+    posted: bool
+
+
+def claim_money(claim: Claim) -> ClaimMoney:
+    """Paid and Balance for the claim page: two aggregate queries, whatever the number of
+    postings."""
+    totals = ClaimPosting.objects.filter(claim=claim).aggregate(
+        paid=Sum("paid"), patient=Sum("patient_responsibility"), count=Count("pk")
+    )
+    written_off = (
+        Adjustment.objects.filter(posting__claim=claim)
+        .exclude(group="PR")
+        .aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    paid = totals["paid"] or ZERO
+    return ClaimMoney(
+        paid=paid,
+        adjustments=written_off,
+        patient_responsibility=totals["patient"] or ZERO,
+        balance=claim.total_charge - paid - written_off,
+        posted=bool(totals["count"]),
+    )

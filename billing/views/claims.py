@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import services
 from billing.forms import BuildClaimsForm, ClaimFilterForm, ClaimVoidForm
 from billing.models import Claim, ClaimLine, DiagnosisCode
+from billing.posting import claim_money
 from billing.scrubber import scrub
 from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
@@ -162,6 +163,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "sex_labels": dict(Sex.choices),
             "total_allowed": sum(allowed, ZERO),
+            "money": claim_money(claim),
             "allowed_missing": len(lines) - len(allowed),
             "family": _family(claim) if claim.original_id or claim.corrections.exists() else [],
             # Who moved the claim on, and when (django-simple-history), newest first.

@@ -436,3 +436,43 @@ def test_two_imports_of_one_file_at_the_same_time_post_it_once(practice_row):
     assert sorted(r.already_imported for r in results) == [False, True]
     assert (Remittance.objects.count(), ClaimPosting.objects.count()) == (1, 5)
     assert Claim.objects.filter(status=Claim.Status.PAID).count() == 5
+
+
+# --- the claim page --------------------------------------------------------------------
+
+
+def money_rows(client, claim: Claim) -> dict[str, str]:
+    import re
+
+    from django.urls import reverse
+
+    page = client.get(reverse("billing:claim_detail", args=[claim.pk])).content.decode()
+    return {
+        name: re.sub(r"<[^>]+>", "", amount).strip()
+        for name, amount in re.findall(
+            r'data-money="(\w+)"><td colspan="8">[^<]*</td><td class="text-end">([^<]*)</td>',
+            page,
+        )
+    }
+
+
+def test_the_claim_page_shows_paid_and_balance_from_the_postings(
+    client, biller_user, coverage, tmp_path
+):
+    client.force_login(biller_user)
+    claim = make_claim(coverage)
+    assert money_rows(client, claim) == {"paid": "$0.00", "balance": "$160.00"}
+    answer = ClaimAnswer(
+        claim,
+        [LineAnswer(claim.lines.get(), D("100.00"), [("CO", "45", D("40")), ("PR", "3", D("20"))])],
+    )
+    run(tmp_path, build_835(coverage.payer, [answer], trace="T1"), "one.835")
+    # The client's $20 copay is still owed: it stays in the balance.
+    assert money_rows(client, claim) == {
+        "paid": "$100.00",
+        "adjustments": "$40.00",
+        "patient": "$20.00",
+        "balance": "$20.00",
+    }
+    run(tmp_path, build_835(coverage.payer, [reversal_of(answer)], trace="T2"), "two.835")
+    assert money_rows(client, claim) == {"paid": "$0.00", "balance": "$160.00"}
