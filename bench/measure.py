@@ -29,7 +29,7 @@ from billing.submission import claims_for_file  # noqa: E402
 from practice import demo_data  # noqa: E402
 from practice.models import Clinician, Session  # noqa: E402
 
-LIVE = "('void', 'replaced')"
+LIVE = "('void', 'replaced', 'discarded', 'correcting')"
 
 SQL = {
     "summary page, one month": f"""

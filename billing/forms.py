@@ -14,11 +14,7 @@ from practice.forms.widgets import DateInput
 from practice.models import Clinician, Location
 
 # What the summary shows unless asked otherwise: every claim that still counts.
-LIVE_STATUSES = [
-    value
-    for value, _ in Claim.Status.choices
-    if value not in {Claim.Status.VOID, Claim.Status.REPLACED}
-]
+LIVE_STATUSES = [value for value, _ in Claim.Status.choices if value not in Claim.DEAD_STATUSES]
 
 
 def previous_month(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
@@ -111,6 +107,39 @@ class ClaimVoidForm(forms.Form):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
             raise forms.ValidationError("Say why the claim is voided.")
+        return reason
+
+
+class ClaimDiscardForm(forms.Form):
+    """Discard a claim never sent; the reason is optional (nothing goes to the payer)."""
+
+    reason = forms.CharField(label="Why discard it (optional)", max_length=200, required=False)
+
+
+class PayerClaimNumberForm(forms.Form):
+    payer_claim_number = forms.CharField(
+        label="Payer's claim number",
+        max_length=Claim._meta.get_field("payer_claim_number").max_length,
+        required=False,
+        help_text="From the payer's remittance or portal; a replacement or void carries it "
+        "in box 22.",
+    )
+
+
+class ClaimCorrectForm(forms.Form):
+    """Open a correction of a sent claim: why, and the payer's number for box 22."""
+
+    reason = forms.CharField(label="What is corrected", max_length=200)
+    payer_claim_number = forms.CharField(
+        label="Payer's claim number",
+        max_length=Claim._meta.get_field("payer_claim_number").max_length,
+        help_text="From the payer's remittance or portal (box 22).",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why the claim is corrected.")
         return reason
 
 

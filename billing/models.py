@@ -350,8 +350,8 @@ class PayerRate(models.Model):
 
 class ClaimQuerySet(models.QuerySet):
     def live(self) -> ClaimQuerySet:
-        """Claims that still count: not voided, not replaced."""
-        return self.exclude(status__in=[Claim.Status.VOID, Claim.Status.REPLACED])
+        """Claims that still count: not voided, replaced, discarded or being corrected."""
+        return self.exclude(status__in=Claim.DEAD_STATUSES)
 
     def for_list(self) -> ClaimQuerySet:
         """What a claim list row shows, in a fixed number of queries: the claims with
@@ -382,14 +382,29 @@ class Claim(models.Model):
         PAID = "paid", "Paid"
         PARTIALLY_PAID = "partially_paid", "Partially paid"
         DENIED = "denied", "Denied"
+        CORRECTING = "correcting", "Being corrected"
         REPLACED = "replaced", "Replaced"
         VOID = "void", "Void"
+        DISCARDED = "discarded", "Discarded (never sent)"
 
     class Frequency(models.TextChoices):
         # docs/rules/claim-forms.md §2: CMS-1500 box 22 / 837P CLM05-3.
         ORIGINAL = "1", "Original"
         REPLACEMENT = "7", "Replacement of a prior claim"
         VOID = "8", "Void of a prior claim"
+
+    # A claim in these states bills nothing: its lines are not live. A claim being
+    # corrected waits for its replacement (docs/rules/claims.md "Corrections").
+    DEAD_STATUSES = (Status.VOID, Status.REPLACED, Status.DISCARDED, Status.CORRECTING)
+    # Sent to the payer and not taken back: its services are billed.
+    SENT_STATUSES = (
+        Status.SUBMITTED,
+        Status.PAID,
+        Status.PARTIALLY_PAID,
+        Status.DENIED,
+        Status.CORRECTING,
+        Status.REPLACED,
+    )
 
     control_number = models.CharField(max_length=20, unique=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
@@ -406,7 +421,8 @@ class Claim(models.Model):
         "payer's claim reference",
         max_length=50,
         blank=True,
-        help_text="The payer's number for the original claim (box 22, REF*F8).",
+        help_text="The payer's own number for this claim, from its remittance or portal; a "
+        "replacement or void carries it (CMS-1500 box 22, 837P REF*F8).",
     )
     client = models.ForeignKey("practice.Client", on_delete=models.PROTECT, related_name="claims")
     coverage = models.ForeignKey(
@@ -466,7 +482,7 @@ class Claim(models.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.status not in {self.Status.VOID, self.Status.REPLACED}
+        return self.status not in self.DEAD_STATUSES
 
     @property
     def line_count(self) -> int:
@@ -537,6 +553,12 @@ class ClaimLine(LineModifiers):
 
     ``live`` is true while the claim counts; the partial unique index on it is what keeps
     a service line on at most one live claim, even with two billers building at once.
+
+    ``original_billing`` is true on a line of an original claim (frequency 1) that was not
+    discarded before sending nor voided at the payer. Its partial unique index is what
+    keeps a service that was sent from ever going out again on a new original claim:
+    it may only be corrected by a replacement (frequency 7) or voided (frequency 8)
+    first (docs/rules/claims.md "Corrections").
     """
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
@@ -550,6 +572,10 @@ class ClaimLine(LineModifiers):
         "corrected; the line keeps its own copy of what was billed.",
     )
     live = models.BooleanField(default=True)
+    original_billing = models.BooleanField(
+        default=True,
+        help_text="On an original claim not discarded or voided: the service's one first billing.",
+    )
     position = models.PositiveSmallIntegerField()
     line_control_number = models.CharField(max_length=30, unique=True)
     date_of_service = models.DateField()
@@ -578,6 +604,13 @@ class ClaimLine(LineModifiers):
                 fields=["service_line"],
                 condition=Q(live=True),
                 name="service_line_on_one_live_claim",
+            ),
+            models.UniqueConstraint(
+                fields=["service_line"],
+                condition=Q(original_billing=True),
+                name="service_line_on_one_original_claim",
+                violation_error_message="This service was already billed on an original "
+                "claim; correct (frequency 7) or void (frequency 8) that claim instead.",
             ),
             models.UniqueConstraint(fields=["claim", "position"], name="claim_line_position"),
             models.CheckConstraint(

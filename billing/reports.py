@@ -140,7 +140,7 @@ def _limit_claim_lines(lines: QuerySet[ClaimLine], filters: Filters) -> QuerySet
 
 def _live_claim_lines(start: datetime.date, end: datetime.date, filters: Filters) -> QuerySet:
     lines = ClaimLine.objects.filter(live=True, date_of_service__range=(start, end)).exclude(
-        claim__status__in=[Claim.Status.VOID, Claim.Status.REPLACED]
+        claim__status__in=Claim.DEAD_STATUSES
     )
     return _limit_claim_lines(lines, filters)
 
@@ -861,13 +861,15 @@ def days_to_claim(start: datetime.date, end: datetime.date, filters: Filters) ->
     number of days; the average and median are exact from that distribution.
 
     SQL: SELECT (c.created_at::date - cl.date_of_service) AS lag, COUNT(*) FROM claimline
-    cl JOIN claim c WHERE c.frequency = '1' AND c.created_at::date BETWEEN … AND NOT
-    (c.status = 'void' AND c.submitted_at IS NULL) GROUP BY lag
+    cl JOIN claim c WHERE c.frequency = '1' AND c.created_at::date BETWEEN … AND
+    c.status <> 'discarded' AND NOT (c.status = 'void' AND c.submitted_at IS NULL)
+    GROUP BY lag
     """
     lines = ClaimLine.objects.filter(
         claim__frequency=Claim.Frequency.ORIGINAL,
         claim__created_at__date__range=(start, end),
     ).exclude(claim__status=Claim.Status.VOID, claim__submitted_at__isnull=True)
+    lines = lines.exclude(claim__status=Claim.Status.DISCARDED)
     lines = _limit_claim_lines(lines, filters)
     lag = ExpressionWrapper(
         TruncDate("claim__created_at") - F("date_of_service"), output_field=DurationField()

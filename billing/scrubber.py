@@ -602,3 +602,47 @@ def check_payer_id(ctx: ClaimContext) -> Iterator[Problem]:
             f"{ctx.payer.name} has no electronic payer id: add it in the payer settings, or "
             "untick “accepts electronic claims” to bill it on paper.",
         )
+
+
+@rule("already_sent")
+def check_already_sent(ctx: ClaimContext) -> Iterator[Problem]:
+    """An original claim (frequency 1) must not carry a service already sent on another
+    claim that was not voided: the payer would deny it as a duplicate, and a correction
+    goes as a replacement (frequency 7) of the claim the payer has (NUCC 1500 item 22;
+    docs/rules/claims.md "Corrections"). The database refuses new cases; this reports
+    claims made before it did."""
+    if ctx.claim.frequency != Claim.Frequency.ORIGINAL:
+        return
+    by_service = {line.service_line_id: line for line in ctx.lines if line.service_line_id}
+    sent = (
+        ClaimLine.objects.filter(
+            service_line__in=list(by_service), claim__status__in=Claim.SENT_STATUSES
+        )
+        .exclude(claim=ctx.claim)
+        .values_list("service_line_id", "claim__control_number", "claim__status")
+    )
+    statuses = dict(Claim.Status.choices)
+    for service_line_id, control_number, status in sent:
+        line = by_service[service_line_id]
+        yield Problem(
+            "already_sent",
+            ERROR,
+            f"{_line_label(line)} was already sent on claim {control_number} "
+            f"({statuses[status].lower()}): correct or void that claim instead of billing "
+            "the service again.",
+            line.position,
+        )
+
+
+@rule("resubmission_reference")
+def check_resubmission_reference(ctx: ClaimContext) -> Iterator[Problem]:
+    """A replacement (7) or void (8) names the payer's own claim number in box 22
+    (NUCC 1500 item 22; X12 837P loop 2300 REF*F8), never our control number."""
+    if ctx.claim.frequency == Claim.Frequency.ORIGINAL or ctx.claim.payer_claim_number:
+        return
+    yield Problem(
+        "resubmission_reference",
+        ERROR,
+        f"This {ctx.claim.get_frequency_display().lower()} needs the payer's claim number "
+        "for box 22: enter it from the payer's remittance or portal.",
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from billing import coding
@@ -182,15 +182,19 @@ def _rate_on(rates: list[PayerRate], on: datetime.date) -> Decimal | None:
 
 
 def billable_sessions(*, through: datetime.date | None = None):
-    """Sessions ready to go on a claim: status ready, not self-pay, not already claimed."""
+    """Sessions ready to go on a new original claim: status ready, not self-pay, not on a
+    live claim, and not already sent on an original claim (a session being corrected goes
+    on the replacement, never on a new original: docs/rules/claims.md "Corrections")."""
     sessions = Session.objects.filter(status=Session.Status.READY, client__self_pay=False)
     if through is not None:
         sessions = sessions.filter(date__lte=through)
     # NOT EXISTS, an anti-join on the claim lines' index; Django's exclude() across the
     # relation writes NOT IN (subquery), which PostgreSQL re-runs per row once the
     # claimed lines outgrow work_mem (minutes per build after a year of claims).
-    on_live_claim = ClaimLine.objects.filter(service_line__session=OuterRef("pk"), live=True)
-    return sessions.filter(~Exists(on_live_claim))
+    claimed = ClaimLine.objects.filter(service_line__session=OuterRef("pk")).filter(
+        Q(live=True) | Q(original_billing=True)
+    )
+    return sessions.filter(~Exists(claimed))
 
 
 @transaction.atomic
@@ -426,6 +430,7 @@ def _draft_claim(
             claim_lines.append(
                 ClaimLine(
                     service_line=line,
+                    original_billing=frequency == Claim.Frequency.ORIGINAL,
                     position=position,
                     line_control_number=f"{claim.control_number}-{position}",
                     date_of_service=session.date,
@@ -476,7 +481,8 @@ def _line_expected(rates: list[PayerRate], on: datetime.date, units: int) -> Dec
 
 
 def _release_sessions(claim: Claim, *, user, reason: str) -> None:
-    """Give a discarded or voided claim's sessions back to billing (status ready)."""
+    """Give a claim's sessions back for editing and billing (status ready); its lines no
+    longer count."""
     session_ids = claim.lines.values("service_line__session_id")
     sessions = list(Session.objects.filter(pk__in=session_ids, status=Session.Status.BILLED))
     update_with_history(list(claim.lines.all()), user=user, reason=reason, live=False)
@@ -505,6 +511,25 @@ def _locked(claim: Claim) -> Claim:
     Claim.objects.filter(pk=locked.pk).update(version=F("version") + 1)
     locked.version += 1
     return locked
+
+
+def _save_status(claim: Claim, *, user, reason: str, fields: list[str]) -> None:
+    """Save a claim's changed fields with its history row naming who and why."""
+    claim._history_user = acting_user(user)
+    claim._change_reason = reason
+    claim.save(update_fields=fields)
+
+
+def _family_ids(claim: Claim) -> list[int]:
+    """The claim, the claims it corrects, and every correction of those (one chain)."""
+    root = claim
+    while root.original_id is not None:
+        root = Claim.objects.only("pk", "original_id").get(pk=root.original_id)
+    family, frontier = [root.pk], [root.pk]
+    while frontier:
+        frontier = list(Claim.objects.filter(original__in=frontier).values_list("pk", flat=True))
+        family += frontier
+    return family
 
 
 @transaction.atomic
@@ -543,26 +568,96 @@ def claim_submit(*, claim: Claim) -> Claim:
     return claim
 
 
+def _payer_number(number: str) -> str:
+    number = number.strip()
+    limit = Claim._meta.get_field("payer_claim_number").max_length
+    if len(number) > limit:
+        raise ClaimError(f"The payer's claim number has at most {limit} characters.")
+    return number
+
+
+@transaction.atomic
+def claim_record_payer_number(*, claim: Claim, number: str, user=None) -> Claim:
+    """Record the payer's own claim number (from its remittance or portal), which a
+    replacement or void must carry (NUCC 1500 item 22; X12 837P loop 2300 REF*F8)."""
+    claim = _locked(claim)
+    claim.payer_claim_number = _payer_number(number)
+    _save_status(
+        claim, user=user, reason="Payer's claim number recorded", fields=["payer_claim_number"]
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_discard(*, claim: Claim, reason: str = "", user=None) -> Claim:
+    """Throw away a claim that was never sent (draft or ready). Nothing goes to the payer.
+    Its sessions are ready again: an original's for a new claim, a replacement's for more
+    correction (its original goes back to being corrected)."""
+    claim = _locked(claim)
+    if not claim.is_editable:
+        raise ClaimError(
+            f"This claim is {claim.get_status_display().lower()}: it was sent to the payer "
+            "or already taken back, so it can only be corrected or voided."
+        )
+    _release_sessions(claim, user=user, reason="Claim discarded")
+    update_with_history(
+        list(claim.lines.all()), user=user, reason="Claim discarded", original_billing=False
+    )
+    claim.status = Claim.Status.DISCARDED
+    claim.status_note = reason.strip()[:200] or "Discarded before sending."
+    claim.closed_at = timezone.now()
+    _save_status(
+        claim, user=user, reason="Claim discarded", fields=["status", "status_note", "closed_at"]
+    )
+    if claim.frequency == Claim.Frequency.REPLACEMENT and claim.original_id:
+        original = Claim.objects.select_for_update().get(pk=claim.original_id)
+        if original.status == Claim.Status.REPLACED:
+            original.status, original.closed_at = Claim.Status.CORRECTING, None
+            _save_status(
+                original,
+                user=user,
+                reason="Replacement discarded",
+                fields=["status", "closed_at"],
+            )
+    return claim
+
+
+def _sent_or_refuse(claim: Claim, action: str) -> None:
+    if claim.frequency == Claim.Frequency.VOID:
+        raise ClaimError(f"A void claim cannot itself be {action}ed.")
+    if claim.is_editable:
+        raise ClaimError(
+            f"This claim was never sent: discard it instead (nothing to {action} at the payer)."
+        )
+
+
 @transaction.atomic
 def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
-    """Take a claim back. Not yet sent (draft/ready): it is discarded and its sessions go
-    back to ready. Already sent: a void claim (frequency 8) pointing at it is created for
-    the payer, and the sessions go back to ready (docs/rules/claim-forms.md §2)."""
+    """Cancel a claim that was sent (or is being corrected): a void claim (frequency 8)
+    carrying the payer's claim number is made to send, and the sessions are ready again.
+    Once voided, the services may be billed on a new original claim (NUCC 1500 item 22;
+    X12 837P CLM05-3 = 8)."""
     claim = _locked(claim)
-    if not claim.is_live:
-        raise ClaimError("This claim is already void or replaced.")
-    if claim.frequency == Claim.Frequency.VOID:
-        raise ClaimError("A void claim cannot itself be voided.")
-    sent = not claim.is_editable
+    _sent_or_refuse(claim, "void")
+    if claim.status in {Claim.Status.VOID, Claim.Status.REPLACED, Claim.Status.DISCARDED}:
+        raise ClaimError(f"This claim is already {claim.get_status_display().lower()}.")
+    reason = reason.strip()
+    if not reason:
+        raise ClaimError("Say why the claim is voided.")
     _release_sessions(claim, user=user, reason="Claim voided")
-    claim._history_user = acting_user(user)
-    claim._change_reason = "Claim voided"
+    # The payer's claim is cancelled: the services are no longer billed anywhere.
+    update_with_history(
+        list(ClaimLine.objects.filter(claim__in=_family_ids(claim), original_billing=True)),
+        user=user,
+        reason="Claim voided",
+        original_billing=False,
+    )
     claim.status = Claim.Status.VOID
     claim.status_note = reason[:200]
     claim.closed_at = timezone.now()
-    claim.save(update_fields=["status", "status_note", "closed_at"])
-    if not sent:
-        return claim
+    _save_status(
+        claim, user=user, reason="Claim voided", fields=["status", "status_note", "closed_at"]
+    )
     void = Claim(
         control_number=new_control_number(),
         status=Claim.Status.READY,
@@ -590,6 +685,7 @@ def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
             claim=void,
             service_line_id=line.service_line_id,
             live=False,
+            original_billing=False,
             position=line.position,
             line_control_number=f"{void.control_number}-{line.position}",
             date_of_service=line.date_of_service,
@@ -613,12 +709,50 @@ def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
 
 
 @transaction.atomic
-def claim_replace(*, claim: Claim, user=None) -> Claim:
-    """Send a corrected claim (frequency 7) for a submitted one, rebuilt from the sessions
-    as they are now (after the biller fixed them); the original becomes 'replaced'."""
+def claim_correct(*, claim: Claim, reason: str, payer_claim_number: str, user=None) -> Claim:
+    """Open a correction of a sent claim: its sessions are unlocked (ready) so they can be
+    fixed, and nothing bills them until the replacement is built (``claim_replace``).
+    The payer's claim number is required: the replacement must carry it (NUCC 1500
+    item 22; X12 837P loop 2300 REF*F8)."""
     claim = _locked(claim)
-    if claim.is_editable or not claim.is_live or claim.frequency == Claim.Frequency.VOID:
-        raise ClaimError("Only a claim that was sent to the payer can be replaced.")
+    if claim.is_editable:
+        raise ClaimError("Only a claim that was sent to the payer can be corrected.")
+    _sent_or_refuse(claim, "correct")
+    if not claim.is_live:
+        raise ClaimError(f"This claim is {claim.get_status_display().lower()}.")
+    reason = reason.strip()
+    if not reason:
+        raise ClaimError("Say why the claim is corrected.")
+    number = _payer_number(payer_claim_number)
+    if not number:
+        raise ClaimError(
+            "Enter the payer's claim number (from its remittance or portal): the "
+            "replacement must carry it in box 22."
+        )
+    _release_sessions(claim, user=user, reason="Claim being corrected")
+    claim.status = Claim.Status.CORRECTING
+    claim.status_note = reason[:200]
+    claim.payer_claim_number = number
+    _save_status(
+        claim,
+        user=user,
+        reason="Claim being corrected",
+        fields=["status", "status_note", "payer_claim_number"],
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_replace(*, claim: Claim, user=None) -> Claim:
+    """Build the replacement (frequency 7) of a claim being corrected, from its sessions
+    as they are now, carrying the payer's claim number; the original becomes 'replaced'
+    and the sessions billed again (NUCC 1500 item 22; X12 837P CLM05-3 = 7)."""
+    claim = _locked(claim)
+    if claim.status != Claim.Status.CORRECTING:
+        raise ClaimError(
+            "Correct the claim first (give the reason and the payer's claim number), fix "
+            "its sessions, then build the replacement."
+        )
     sessions = list(
         Session.objects.filter(lines__claim_lines__claim=claim)
         .distinct()
@@ -629,16 +763,17 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         )
         .order_by("date", "start_time", "pk")
     )
-    update_with_history(list(claim.lines.all()), user=user, reason="Claim replaced", live=False)
-    claim._history_user = acting_user(user)
-    claim._change_reason = "Claim replaced"
-    claim.status = Claim.Status.REPLACED
-    claim.closed_at = timezone.now()
-    claim.save(update_fields=["status", "closed_at"])
+    waiting = [s for s in sessions if s.status == Session.Status.DRAFT]
+    if waiting:
+        raise ClaimError(
+            f"The session of {waiting[0].date:%m/%d/%Y} is a draft: mark it ready first."
+        )
+    sessions = [s for s in sessions if s.status == Session.Status.READY and s.lines.all()]
+    if not sessions:
+        raise ClaimError("No session of this claim is left to bill: void the claim instead.")
     coverage = claim.coverage
     other = next(
-        (c for c in claim.client.coverages_on(sessions[0].date) if c.pk != coverage.pk),
-        None,
+        (c for c in claim.client.coverages_on(sessions[0].date) if c.pk != coverage.pk), None
     )
     rendering, supervising = billing_clinicians(sessions[0].clinician, coverage.payer)
     draft = _draft_claim(
@@ -653,4 +788,9 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         frequency=Claim.Frequency.REPLACEMENT,
         original=claim,
     )
-    return _save_claims([draft], user=user, reason="Claim replaced")[0]
+    replacement = _save_claims([draft], user=user, reason="Claim replaced")[0]
+    claim.status = Claim.Status.REPLACED
+    claim.closed_at = timezone.now()
+    _save_status(claim, user=user, reason="Claim replaced", fields=["status", "closed_at"])
+    update_with_history(sessions, user=user, reason="Claim replaced", status=Session.Status.BILLED)
+    return replacement

@@ -356,9 +356,8 @@ def claim_pages(claim: Claim) -> list[FormPage]:
     values["21_ind"] = "0"  # ICD-10
     if claim.frequency in (Claim.Frequency.REPLACEMENT, Claim.Frequency.VOID):
         values["22_code"] = claim.frequency
-        values["22_ref"] = claim.payer_claim_number or (
-            claim.original.control_number if claim.original else ""
-        )
+        # NUCC 1500 item 22: the payer's own claim number, never our control number.
+        values["22_ref"] = claim.payer_claim_number
     values["23"] = claim.prior_auth_number
 
     values["25"] = digits(billing.get("tax_id", ""))

@@ -24,7 +24,12 @@ def billing_staff_only(view):
     return wrapped
 
 
-SETTLED_CLAIM_STATUSES = [Claim.Status.PAID, Claim.Status.VOID, Claim.Status.REPLACED]
+SETTLED_CLAIM_STATUSES = [
+    Claim.Status.PAID,
+    Claim.Status.VOID,
+    Claim.Status.REPLACED,
+    Claim.Status.DISCARDED,
+]
 
 
 @billing_staff_only

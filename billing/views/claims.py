@@ -18,7 +18,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import services
-from billing.forms import BuildClaimsForm, ClaimFilterForm, ClaimVoidForm
+from billing.forms import (
+    BuildClaimsForm,
+    ClaimCorrectForm,
+    ClaimDiscardForm,
+    ClaimFilterForm,
+    ClaimVoidForm,
+    PayerClaimNumberForm,
+)
 from billing.models import Claim, ClaimLine, DiagnosisCode
 from billing.posting import claim_money
 from billing.scrubber import scrub
@@ -144,7 +151,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     parties = claim.parties or {}
     subscriber = parties.get("subscriber") or {}
     relationship = subscriber.get("relationship", "")
-    live_sent = claim.is_live and claim.frequency != Claim.Frequency.VOID
+    sent = not claim.is_editable and claim.frequency != Claim.Frequency.VOID
+    correcting = claim.status == Claim.Status.CORRECTING
     return render(
         request,
         "billing/claim_detail.html",
@@ -171,12 +179,32 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 :CHANGES_SHOWN
             ],
             "void_form": ClaimVoidForm(),
+            "discard_form": ClaimDiscardForm(),
+            "correct_form": ClaimCorrectForm(
+                initial={"payer_claim_number": claim.payer_claim_number}
+            ),
+            "payer_number_form": PayerClaimNumberForm(
+                prefix="number", initial={"payer_claim_number": claim.payer_claim_number}
+            ),
+            "correcting": correcting,
+            "sessions_to_fix": _sessions_of(lines) if correcting else [],
             "can_mark_ready": claim.status == Claim.Status.DRAFT,
             "can_submit": claim.is_editable,
-            "can_void": live_sent,
-            "can_replace": live_sent and not claim.is_editable,
+            "can_discard": claim.is_editable,
+            "can_void": sent and (claim.is_live or correcting),
+            "can_correct": sent and claim.is_live,
+            "can_replace": correcting,
+            "can_record_number": claim.status != Claim.Status.DISCARDED,
         },
     )
+
+
+def _sessions_of(lines: list[ClaimLine]) -> list:
+    """The sessions behind a claim's lines, in date order (a claim being corrected)."""
+    from practice.models import Session
+
+    ids = {line.service_line.session_id for line in lines if line.service_line_id}
+    return list(Session.objects.filter(pk__in=ids).select_related("client").order_by("date"))
 
 
 def _claim_or_404(pk: int, request: HttpRequest | None = None) -> Claim:
@@ -216,6 +244,85 @@ def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @billing_staff_only
 @require_POST
+def claim_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Discard a claim never sent: nothing goes to the payer; the sessions are ready."""
+    claim = _claim_or_404(pk, request)
+    form = ClaimDiscardForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.claim_discard(claim=claim, reason=reason, user=request.user)
+    except services.ClaimError as error:
+        messages.error(request, f"Claim {claim.control_number} was not discarded. {error}")
+        return redirect("billing:claim_detail", pk=claim.pk)
+    if claim.frequency == Claim.Frequency.REPLACEMENT:
+        messages.success(
+            request,
+            f"Replacement {claim.control_number} is discarded; the sessions can be fixed "
+            "again and the replacement rebuilt from the claim being corrected.",
+        )
+        return redirect("billing:claim_detail", pk=claim.original_id)
+    messages.success(
+        request,
+        f"Claim {claim.control_number} is discarded; its sessions are ready to bill again.",
+    )
+    return redirect("billing:claim_detail", pk=claim.pk)
+
+
+@billing_staff_only
+@require_POST
+def claim_payer_number(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the payer's claim number by hand (until the 835 import fills it)."""
+    claim = _claim_or_404(pk, request)
+    form = PayerClaimNumberForm(request.POST, prefix="number")
+    if not form.is_valid():
+        for error in form.errors.get("payer_claim_number", []):
+            messages.error(request, f"Payer's claim number: {error}")
+        return redirect("billing:claim_detail", pk=claim.pk)
+    try:
+        services.claim_record_payer_number(
+            claim=claim, number=form.cleaned_data["payer_claim_number"], user=request.user
+        )
+    except services.ClaimError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The payer's claim number is saved.")
+    return redirect("billing:claim_detail", pk=claim.pk)
+
+
+@billing_staff_only
+@require_POST
+def claim_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a correction of a sent claim: its sessions are unlocked for fixing."""
+    claim = _claim_or_404(pk, request)
+    form = ClaimCorrectForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            label = form[name].label if name in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect("billing:claim_detail", pk=claim.pk)
+    try:
+        services.claim_correct(
+            claim=claim,
+            reason=form.cleaned_data["reason"],
+            payer_claim_number=form.cleaned_data["payer_claim_number"],
+            user=request.user,
+        )
+    except services.ClaimError as error:
+        messages.error(
+            request, f"Claim {claim.control_number} was not opened for correction. {error}"
+        )
+    else:
+        messages.success(
+            request,
+            f"Claim {claim.control_number} is being corrected: fix its sessions, then build "
+            "the replacement.",
+        )
+    return redirect("billing:claim_detail", pk=claim.pk)
+
+
+@billing_staff_only
+@require_POST
 def claim_void(request: HttpRequest, pk: int) -> HttpResponse:
     """Void with a reason. A claim already sent gets a void claim (frequency 8) to send;
     the page of that claim opens next."""
@@ -231,25 +338,20 @@ def claim_void(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ClaimError as error:
         messages.error(request, f"Claim {claim.control_number} was not voided. {error}")
         return redirect("billing:claim_detail", pk=claim.pk)
-    if result.pk == claim.pk:
-        messages.success(
-            request,
-            f"Claim {claim.control_number} is void; its sessions are ready to bill again.",
-        )
-    else:
-        messages.success(
-            request,
-            f"Claim {claim.control_number} is void. Send this void claim "
-            f"{result.control_number} to {claim.payer} to cancel it; the sessions are "
-            "ready to bill again.",
-        )
+    messages.success(
+        request,
+        f"Claim {claim.control_number} is void. Send this void claim "
+        f"{result.control_number} to {claim.payer} to cancel it; the sessions are "
+        "ready to bill again.",
+    )
     return redirect("billing:claim_detail", pk=result.pk)
 
 
 @billing_staff_only
 @require_POST
 def claim_replace(request: HttpRequest, pk: int) -> HttpResponse:
-    """Rebuild a sent claim from its sessions as they are now (frequency 7)."""
+    """Build the replacement (frequency 7) of a claim being corrected, from its sessions
+    as they are now."""
     claim = _claim_or_404(pk, request)
     try:
         replacement = services.claim_replace(claim=claim, user=request.user)

@@ -12,7 +12,7 @@ from django.test import Client as Browser
 from django.urls import reverse
 
 from billing.models import Claim
-from billing.services import ClaimChanged, claim_submit, claim_void
+from billing.services import ClaimChanged, claim_correct, claim_submit, claim_void
 from practice import roles
 from practice.models import Session
 from practice.services import session_set_status
@@ -77,11 +77,13 @@ def action_forms(person: Browser, claim: Claim) -> dict[str, dict]:
     return forms
 
 
-@pytest.mark.parametrize("sent", [False, True])
-def test_every_action_on_the_claim_page_carries_the_claims_version(ann, insured, frozen, sent):
+@pytest.mark.parametrize("state", ["draft", "sent", "correcting"])
+def test_every_action_on_the_claim_page_carries_the_claims_version(ann, insured, frozen, state):
     claim = built_claim(insured)
-    if sent:
+    if state != "draft":
         claim = claim_submit(claim=claim)
+    if state == "correcting":
+        claim = claim_correct(claim=claim, reason="wrong code", payer_claim_number="P-1")
     forms = action_forms(ann, claim)
     assert len(forms) >= 2
     assert {url: fields.get("version") for url, fields in forms.items()} == {
@@ -106,13 +108,13 @@ def test_a_second_void_from_a_page_read_before_the_first_is_refused(ann, bob, in
     assert Claim.objects.filter(frequency=Claim.Frequency.VOID).count() == 1
 
 
-def test_voiding_from_a_page_read_before_the_claim_was_submitted_is_refused(
+def test_discarding_from_a_page_read_before_the_claim_was_submitted_is_refused(
     ann, bob, insured, frozen
 ):
-    """Bob saw an unsent draft; since then Ann sent it. Voiding it now would send the payer
-    a void claim Bob never meant to send."""
+    """Bob saw an unsent draft; since then Ann sent it. Discarding it now would drop a
+    claim the payer has."""
     claim = built_claim(insured)
-    url, bobs = action_form(bob, claim, "claim_void")
+    url, bobs = action_form(bob, claim, "claim_discard")
     submit_url, anns = action_form(ann, claim, "claim_submit")
     assert ann.post(submit_url, anns).status_code == 302
 
@@ -126,8 +128,24 @@ def test_voiding_from_a_page_read_before_the_claim_was_submitted_is_refused(
     assert set(Session.objects.values_list("status", flat=True)) == {Session.Status.BILLED}
 
 
+def test_correcting_from_a_page_read_before_a_void_is_refused(ann, bob, insured, frozen):
+    claim = claim_submit(claim=built_claim(insured))
+    correct_url, bobs = action_form(bob, claim, "claim_correct")
+    void_url, anns = action_form(ann, claim, "claim_void")
+    ann.post(void_url, {**anns, "reason": "Wrong payer"})
+
+    response = bob.post(correct_url, {**bobs, "reason": "Wrong code", "payer_claim_number": "P"})
+
+    (message,) = texts(response)
+    assert message.startswith(f"Claim {claim.control_number} was not opened for correction. ")
+    assert "Status is now Void" in message
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.VOID
+
+
 def test_replacing_from_a_page_read_before_a_void_is_refused(ann, bob, insured, frozen):
     claim = claim_submit(claim=built_claim(insured))
+    claim_correct(claim=claim, reason="wrong code", payer_claim_number="P-1")
     replace_url, bobs = action_form(bob, claim, "claim_replace")
     void_url, anns = action_form(ann, claim, "claim_void")
     ann.post(void_url, {**anns, "reason": "Wrong payer"})

@@ -12,7 +12,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, ProcedureCode
-from billing.services import claim_submit, claims_build, new_control_number
+from billing.services import claim_correct, claim_submit, claims_build, new_control_number
 from practice.models import Coverage, Session
 from tests import factories
 from tests.billing.test_services import ready_session
@@ -137,6 +137,9 @@ CLAIM_URLS = [
     ("post", "billing:claim_submit", True),
     ("post", "billing:claim_void", True),
     ("post", "billing:claim_replace", True),
+    ("post", "billing:claim_discard", True),
+    ("post", "billing:claim_correct", True),
+    ("post", "billing:claim_payer_number", True),
     ("get", "billing:summary", False),
 ]
 
@@ -174,6 +177,9 @@ def test_owners_and_billers_see_the_claim_pages(client, request, fixture, insure
         "billing:claim_submit",
         "billing:claim_void",
         "billing:claim_replace",
+        "billing:claim_discard",
+        "billing:claim_correct",
+        "billing:claim_payer_number",
     ],
 )
 def test_a_claim_action_answers_get_with_405(biller, insured, name):
@@ -382,7 +388,7 @@ def test_the_detail_shows_parties_diagnoses_lines_totals_and_the_pdf_link(biller
         f"/billing/claims/{claim.pk}/cms1500.pdf",
         "No problems found.",
         "Mark ready",
-        "Void",
+        "Discard",
     ]:
         assert text in body, text
 
@@ -418,6 +424,7 @@ def test_the_detail_shows_warnings_in_amber(client, biller_user, insured, time_m
 
 def test_the_detail_of_a_replacement_shows_the_claims_history(biller, insured, frozen):
     original = claim_submit(claim=built_claim(insured))
+    claim_correct(claim=original, reason="wrong code", payer_claim_number="P-77")
     response = biller.post(reverse("billing:claim_replace", args=[original.pk]))
     replacement = Claim.objects.get(original=original)
     detail = biller.get(response["Location"])
@@ -466,17 +473,39 @@ def test_submitting_twice_is_a_message_not_an_error(biller, insured, frozen):
     ]
 
 
-def test_voiding_a_draft_with_a_reason_gives_the_sessions_back(biller, insured, frozen):
+def test_discarding_a_draft_gives_the_sessions_back_without_a_void(biller, insured, frozen):
     claim = built_claim(insured)
     response = biller.post(
-        reverse("billing:claim_void", args=[claim.pk]), {"reason": "Wrong client's coverage"}
+        reverse("billing:claim_discard", args=[claim.pk]), {"reason": "Wrong client's coverage"}
     )
     assert response["Location"] == reverse("billing:claim_detail", args=[claim.pk])
     claim.refresh_from_db()
-    assert claim.status == Claim.Status.VOID
+    assert claim.status == Claim.Status.DISCARDED
     assert claim.status_note == "Wrong client's coverage"
     assert set(Session.objects.values_list("status", flat=True)) == {Session.Status.READY}
-    assert "ready to bill again" in texts(response)[0]
+    assert texts(response) == [
+        f"Claim {claim.control_number} is discarded; its sessions are ready to bill again."
+    ]
+    assert Claim.objects.count() == 1
+
+
+def test_a_draft_offers_discard_and_no_void(biller, insured, frozen):
+    claim = built_claim(insured)
+    body = biller.get(reverse("billing:claim_detail", args=[claim.pk])).content.decode()
+    assert ">Discard</button>" in body
+    assert ">Void</button>" not in body
+    assert "void claim sent to the payer" not in body
+
+
+def test_voiding_a_draft_is_refused_with_the_way_to_discard_it(biller, insured, frozen):
+    claim = built_claim(insured)
+    response = biller.post(reverse("billing:claim_void", args=[claim.pk]), {"reason": "oops"})
+    assert texts(response) == [
+        f"Claim {claim.control_number} was not voided. This claim was never sent: discard "
+        "it instead (nothing to void at the payer)."
+    ]
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.DRAFT
 
 
 def test_voiding_needs_a_reason(biller, insured, frozen):
@@ -504,8 +533,31 @@ def test_voiding_a_submitted_claim_opens_the_void_claim_to_send(biller, insured,
     assert "A void claim cannot itself be voided." in texts(again)[-1]
 
 
-def test_replacing_a_submitted_claim_opens_the_replacement(biller, insured, frozen):
+def test_correcting_a_sent_claim_needs_a_reason_and_the_payers_number(biller, insured, frozen):
     claim = claim_submit(claim=built_claim(insured))
+    response = biller.post(
+        reverse("billing:claim_correct", args=[claim.pk]),
+        {"reason": "", "payer_claim_number": ""},
+    )
+    assert texts(response) == [
+        "What is corrected: This field is required.",
+        "Payer's claim number: This field is required.",
+    ]
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.SUBMITTED
+
+
+def test_correcting_then_replacing_a_sent_claim_opens_the_replacement(biller, insured, frozen):
+    claim = claim_submit(claim=built_claim(insured))
+    response = biller.post(
+        reverse("billing:claim_correct", args=[claim.pk]),
+        {"reason": "Wrong modifier", "payer_claim_number": "PAYER-9"},
+    )
+    assert "is being corrected" in texts(response)[-1]
+    detail = biller.get(reverse("billing:claim_detail", args=[claim.pk])).content.decode()
+    assert "Build the replacement" in detail
+    session = Session.objects.get()
+    assert f'href="{reverse("practice:session_detail", args=[session.pk])}"' in detail
     response = biller.post(reverse("billing:claim_replace", args=[claim.pk]))
     replacement = Claim.objects.get(frequency=Claim.Frequency.REPLACEMENT)
     assert response["Location"] == reverse("billing:claim_detail", args=[replacement.pk])
@@ -518,10 +570,9 @@ def test_replacing_a_draft_is_a_message_not_an_error(biller, insured, frozen):
     claim = built_claim(insured)
     response = biller.post(reverse("billing:claim_replace", args=[claim.pk]))
     assert response.status_code == 302
-    assert texts(response) == [
-        f"Claim {claim.control_number} was not replaced. "
-        "Only a claim that was sent to the payer can be replaced."
-    ]
+    assert texts(response)[0].startswith(
+        f"Claim {claim.control_number} was not replaced. Correct the claim first"
+    )
     assert Claim.objects.count() == 1
 
 

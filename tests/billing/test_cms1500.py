@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from billing.models import Claim, DiagnosisCode, Payer, ProcedureCode
 from billing.outputs import cms1500
 from billing.outputs.cms1500 import claims_for_print, render_cms1500
-from billing.services import claim_replace, claim_submit, claims_build
+from billing.services import claim_correct, claim_replace, claim_submit, claims_build
 from billing.views.outputs import MAX_BATCH
 from practice.models import Session
 from tests import factories
@@ -178,19 +178,23 @@ def test_an_offset_moves_everything_for_a_misaligned_printer(insured):
 def test_a_replacement_claim_prints_code_7_and_the_payers_reference(insured):
     billed_session(insured, date=timezone.localdate() - datetime.timedelta(days=3))
     original = claim_submit(claim=claims_build().claims[0])
-    Claim.objects.filter(pk=original.pk).update(payer_claim_number="PAYER-REF-77")
+    claim_correct(claim=original, reason="wrong code", payer_claim_number="PAYER-REF-77")
     replacement = claims_for_print().get(pk=claim_replace(claim=original).pk)
     data = render_cms1500([replacement], mode="data")
     assert printed_at(data, cms1500.FIELDS["22_code"]) == "7"
     assert printed_at(data, cms1500.FIELDS["22_ref"]) == "PAYER-REF-77"
 
 
-def test_without_the_payers_reference_box_22_names_the_original_claim(insured):
+def test_box_22_never_prints_our_own_control_number(insured):
+    """Finding 7: box 22 printed our control number when the payer's was missing."""
     billed_session(insured, date=timezone.localdate() - datetime.timedelta(days=3))
     original = claim_submit(claim=claims_build().claims[0])
-    replacement = claims_for_print().get(pk=claim_replace(claim=original).pk)
-    data = render_cms1500([replacement], mode="data")
-    assert printed_at(data, cms1500.FIELDS["22_ref"]) == original.control_number
+    claim_correct(claim=original, reason="wrong code", payer_claim_number="PAYER-REF-77")
+    replacement = claim_replace(claim=original)
+    Claim.objects.filter(pk=replacement.pk).update(payer_claim_number="")
+    data = render_cms1500([claims_for_print().get(pk=replacement.pk)], mode="data")
+    assert printed_at(data, cms1500.FIELDS["22_code"]) == "7"
+    assert not printed_at(data, cms1500.FIELDS["22_ref"])
 
 
 def test_a_spouse_subscriber_fills_box_4_and_ticks_spouse(practice_row):

@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Claim, ClaimLine
-from billing.services import claim_replace, claim_submit, claim_void, claims_build
+from billing.services import (
+    claim_correct,
+    claim_discard,
+    claim_replace,
+    claim_submit,
+    claim_void,
+    claims_build,
+)
 from practice.models import Session
 from tests import factories
 from tests.billing.test_services import ready_session
@@ -76,18 +83,18 @@ def test_the_claim_build_writes_history_in_statements_per_batch_not_per_claim(pr
     assert _build_statements(6) == one
 
 
-def test_voiding_a_draft_records_the_claim_its_lines_and_its_sessions(insured, biller_user):
+def test_discarding_a_draft_records_the_claim_its_lines_and_its_sessions(insured, biller_user):
     session = ready_session(insured, date=RECENT)
     claim = claims_build(user=biller_user).claims[0]
-    claim_void(claim=claim, reason="wrong date", user=biller_user)
-    void = _latest(claim)
-    assert (void.history_type, void.status, void.status_note) == ("~", "void", "wrong date")
-    assert void.history_user == biller_user
+    claim_discard(claim=claim, reason="wrong date", user=biller_user)
+    gone = _latest(claim)
+    assert (gone.history_type, gone.status, gone.status_note) == ("~", "discarded", "wrong date")
+    assert gone.history_user == biller_user
     line = _latest(claim.lines.get())
     assert (line.live, line.history_user) == (False, biller_user)
     released = _latest(session)
     assert (released.status, released.history_user) == (Session.Status.READY, biller_user)
-    assert released.history_change_reason == "Claim voided"
+    assert released.history_change_reason == "Claim discarded"
 
 
 def test_voiding_a_sent_claim_records_the_new_void_claim_and_its_lines(insured, biller_user):
@@ -107,6 +114,7 @@ def test_voiding_a_sent_claim_records_the_new_void_claim_and_its_lines(insured, 
 def test_replacing_records_the_replaced_claim_the_replacement_and_the_lines(insured, owner_user):
     ready_session(insured, date=RECENT)
     claim = claim_submit(claim=claims_build().claims[0])
+    claim_correct(claim=claim, reason="wrong code", payer_claim_number="P-1", user=owner_user)
     replacement = claim_replace(claim=claim, user=owner_user)
     old = _latest(claim)
     assert (old.status, old.history_user, old.history_change_reason) == (

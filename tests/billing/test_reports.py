@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from billing import charts, reports
 from billing.models import ProcedureCode
 from billing.reports import Filters
-from billing.services import claim_void, claims_build
+from billing.services import claim_discard, claims_build
 from billing.views.reports import Column, ReportForm, Table
 from practice.models import Session
 from tests import factories
@@ -398,7 +398,7 @@ def revenue_data(practice_row, clinician, other_clinician):
     session(three, D(2026, 1, 9), ("90837", 1, "150"), status=Session.Status.READY)
     ready_session(four, date=D(2026, 1, 20), code="90834")
     claims = {c.client_id: c for c in claims_build().claims}
-    claim_void(claim=claims[four.pk], reason="wrong client")
+    claim_discard(claim=claims[four.pk], reason="wrong client")
     return acme, beta
 
 
@@ -578,7 +578,7 @@ def claim_data(practice_row, clinician, time_machine):
     ready_session(three, date=D(2026, 1, 22))
     time_machine.move_to(datetime.datetime(2026, 1, 25, 9, 0, tzinfo=NEW_YORK), tick=False)
     (discarded,) = claims_build().claims
-    claim_void(claim=discarded, reason="built too early")
+    claim_discard(claim=discarded, reason="built too early")
     time_machine.move_to(datetime.datetime(2026, 2, 15, 12, 0, tzinfo=NEW_YORK), tick=False)
 
 
@@ -586,7 +586,7 @@ def test_claims_by_status_in_the_period(claim_data):
     rows = reports.claims_by_status(D(2026, 1, 1), D(2026, 1, 31), Filters())
     counts = {r.status: (r.claims, r.charges) for r in rows}
     assert counts["draft"] == (2, Decimal("480.00"))
-    assert counts["void"] == (1, Decimal("160.00"))
+    assert counts["discarded"] == (1, Decimal("160.00"))
     assert counts["paid"] == (0, Decimal("0.00"))
     assert [r.status for r in rows][:3] == ["draft", "ready", "submitted"]
 

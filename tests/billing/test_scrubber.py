@@ -15,7 +15,7 @@ import pytest
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, DiagnosisCode, ProcedureCode
 from billing.scrubber import ERROR, RULES, WARNING, Problem, scrub
-from billing.services import ClaimError, claim_mark_ready, claim_submit, claim_void, claims_build
+from billing.services import ClaimError, claim_discard, claim_mark_ready, claim_submit, claims_build
 from practice.models import Session
 from tests import factories
 
@@ -111,6 +111,8 @@ def test_the_scrubber_runs_exactly_the_rules_tested_here():
         "x12_text",
         "x12_addresses",
         "payer_id",
+        "already_sent",
+        "resubmission_reference",
     ]
 
 
@@ -782,12 +784,12 @@ def test_a_code_on_another_claim_on_a_different_day_is_not_a_duplicate(insured):
     assert found(build(), "duplicates") == []
 
 
-def test_a_voided_claim_is_not_a_duplicate(insured):
+def test_a_discarded_claim_is_not_a_duplicate(insured):
     ready_session(insured)
     first = build()
     ready_session(insured, start_time=datetime.time(15, 0), end_time=datetime.time(15, 53))
     second = build()
-    claim_void(claim=first, reason="entered twice")
+    claim_discard(claim=first, reason="entered twice")
     assert found(second, "duplicates") == []
 
 
@@ -903,7 +905,8 @@ def test_warnings_alone_do_not_block_a_claim(insured, time_machine):
 #   7 payer.telehealth_home_pos (POS of a video session with the client at home)
 #   8 attended sessions counted against the authorization
 #   9 the same codes and dates on the client's other live claims
-SCRUB_QUERIES = 9
+#  10 the same services on claims already sent (an original claim)
+SCRUB_QUERIES = 10
 
 
 @pytest.mark.parametrize("line_count", [1, 20])

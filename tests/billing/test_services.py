@@ -11,7 +11,15 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.utils import timezone
 
 from billing.models import Claim, ClaimLine, DiagnosisCode, ProcedureCode
-from billing.services import ClaimError, claim_replace, claim_submit, claim_void, claims_build
+from billing.services import (
+    ClaimError,
+    claim_correct,
+    claim_discard,
+    claim_replace,
+    claim_submit,
+    claim_void,
+    claims_build,
+)
 from practice.models import Session
 from tests import factories
 
@@ -148,13 +156,13 @@ def test_the_database_refuses_a_service_line_on_two_live_claims(insured):
         )
 
 
-def test_voiding_a_draft_claim_gives_its_sessions_back(insured):
+def test_discarding_a_draft_claim_gives_its_sessions_back(insured):
     session = ready_session(insured)
     claim = claims_build().claims[0]
-    claim_void(claim=claim, reason="fix the time")
+    claim_discard(claim=claim, reason="fix the time")
     session.refresh_from_db()
     assert session.status == Session.Status.READY
-    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.VOID
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.DISCARDED
     assert Claim.objects.count() == 1  # nothing was sent, so no frequency-8 claim
     assert len(claims_build().claims) == 1
 
@@ -173,6 +181,7 @@ def test_voiding_a_submitted_claim_creates_a_frequency_8_claim(insured):
 def test_replacing_a_submitted_claim_moves_the_lines_to_a_frequency_7_claim(insured):
     ready_session(insured, date=timezone.localdate() - datetime.timedelta(days=3))
     claim = claim_submit(claim=claims_build().claims[0])
+    claim_correct(claim=claim, reason="wrong modifier", payer_claim_number="P-1")
     replacement = claim_replace(claim=claim)
     claim.refresh_from_db()
     assert claim.status == Claim.Status.REPLACED
@@ -229,25 +238,25 @@ def test_batches_never_split_a_clients_sessions_across_claims(practice_row, monk
     assert not Session.objects.filter(status=Session.Status.READY).exists()
 
 
-def test_a_session_from_a_voided_claim_can_then_be_marked_no_show(insured):
+def test_a_session_from_a_discarded_claim_can_then_be_marked_no_show(insured):
     from practice.services import session_set_status
 
     session = ready_session(insured)
     claim = claims_build().claims[0]
-    claim_void(claim=claim, reason="client did not attend after all")
+    claim_discard(claim=claim, reason="client did not attend after all")
     session.refresh_from_db()
     session_set_status(session=session, status=Session.Status.NO_SHOW, user=None)
     assert not session.lines.exists()
-    void_line = ClaimLine.objects.get(claim=claim)
-    assert void_line.service_line_id is None
-    assert void_line.procedure_code == "90837"  # the void claim keeps its copy
+    dead_line = ClaimLine.objects.get(claim=claim)
+    assert dead_line.service_line_id is None
+    assert dead_line.procedure_code == "90837"  # the discarded claim keeps its copy
 
 
 def test_a_session_that_was_on_a_claim_cannot_be_deleted(insured):
     from practice.services import session_delete, session_set_status
 
     session = ready_session(insured)
-    claim_void(claim=claims_build().claims[0], reason="wrong client")
+    claim_discard(claim=claims_build().claims[0], reason="wrong client")
     session.refresh_from_db()
     session_set_status(session=session, status=Session.Status.DRAFT, user=None)
     with pytest.raises(ValueError, match="cancelled instead"):
@@ -270,7 +279,7 @@ def test_the_scrubber_reads_a_dead_claim_whose_session_was_corrected(insured):
 
     session = ready_session(insured)
     claim = claims_build().claims[0]
-    claim_void(claim=claim, reason="no-show")
+    claim_discard(claim=claim, reason="no-show")
     session.refresh_from_db()
     session_set_status(session=session, status=Session.Status.NO_SHOW, user=None)
     assert all(problem.rule != "telehealth" for problem in scrub(claim))

@@ -1,4 +1,5 @@
-"""A biller's month in the browser: build claims, clear a scrubber error, print, download."""
+"""A biller's month in the browser: build claims, clear a scrubber error, print, download;
+and replace a sent claim with a correction without billing any service twice."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from billing.forms import previous_month
-from billing.models import Claim, DiagnosisCode, ProcedureCode
+from billing.models import Claim, ClaimLine, DiagnosisCode, ProcedureCode
 from billing.templatetags.money import money
 from practice.models import Session
 from tests import factories
@@ -97,8 +98,9 @@ def test_a_biller_clears_a_scrubber_error_then_prints_the_summary_and_a_cms1500(
     page.get_by_role("button", name="Mark ready").click()
     expect(page.get_by_role("alert").filter(has_text="was not marked ready")).to_be_visible()
 
-    field(page, "Reason").fill("60 minutes is 90837, not 90834")
-    page.get_by_role("button", name="Void").click()
+    expect(page.get_by_role("button", name="Void")).to_have_count(0)  # never sent
+    field(page, "Why discard it (optional)").fill("60 minutes is 90837, not 90834")
+    page.get_by_role("button", name="Discard").click()
     expect(
         page.get_by_role("alert").filter(has_text="sessions are ready to bill again")
     ).to_be_visible()
@@ -143,7 +145,7 @@ def test_a_biller_clears_a_scrubber_error_then_prints_the_summary_and_a_cms1500(
     first, last = previous_month()
     expect(field(page, "Services from")).to_have_value(first.isoformat())
     expect(field(page, "Through")).to_have_value(last.isoformat())
-    live = Claim.objects.exclude(status__in=[Claim.Status.VOID, Claim.Status.REPLACED])
+    live = Claim.objects.live()
     total = money(live.aggregate(total=Sum("total_charge"))["total"])
     payer_row = page.locator(".summary-totals tbody tr").filter(has_text="Prairie Mutual")
     expect(payer_row).to_have_count(1)
@@ -172,3 +174,64 @@ def test_a_biller_clears_a_scrubber_error_then_prints_the_summary_and_a_cms1500(
     page.emulate_media(media="print")
     expect(toolbar).to_be_hidden()
     expect(header).to_be_visible()
+
+
+def edit_session_to_proposed_lines(page, client_name: str) -> None:
+    """Open the client's session and save it with the lines the rules propose."""
+    page.get_by_role("navigation").get_by_role("link", name="Sessions").click()
+    page.locator("#session-table tbody tr").filter(has_text=client_name).get_by_role(
+        "link"
+    ).first.click()
+    page.locator("#edit-session").click()
+    override = page.get_by_label("Change the proposed lines")
+    expect(override).to_be_checked()
+    override.uncheck()
+    page.locator("#save-session").click()
+    expect(page.get_by_role("alert").filter(has_text="Session saved")).to_be_visible()
+
+
+def test_a_biller_replaces_a_sent_claim_with_a_correction_and_bills_nothing_twice(
+    page, live_server, biller_user, month_of_sessions
+):
+    log_in(page, live_server, "biller")
+    build_claims(page)
+    expect(page.get_by_role("alert").filter(has_text="Built 2 claims (2 lines)")).to_be_visible()
+    # Lindqvist's wrong 90834 went out (marked submitted in the database, as if the
+    # scrubber had been overruled by an earlier version of the app).
+    sent = Claim.objects.get(client=month_of_sessions.client)
+    Claim.objects.filter(pk=sent.pk).update(status=Claim.Status.SUBMITTED)
+
+    page.get_by_role("navigation").get_by_role("link", name="Claims").click()
+    open_claim(page, "Lindqvist, Theo", "Submitted")
+    correct = page.get_by_role("form", name="Correct this claim")
+    correct.get_by_label("What is corrected").fill("60 minutes is 90837, not 90834")
+    correct.get_by_label("Payer's claim number").fill("PM-2026-000123")
+    correct.get_by_role("button", name="Replace with a correction").click()
+    expect(page.get_by_role("alert").filter(has_text="is being corrected")).to_be_visible()
+    month_of_sessions.refresh_from_db()
+    assert month_of_sessions.status == Session.Status.READY
+
+    # Building claims now must not bill the session on a new original claim.
+    build_claims(page)
+    expect(page.get_by_role("alert").filter(has_text="No claims built")).to_be_visible()
+
+    edit_session_to_proposed_lines(page, "Lindqvist, Theo")
+    page.get_by_role("navigation").get_by_role("link", name="Claims").click()
+    open_claim(page, "Lindqvist, Theo", "Being corrected")
+    page.get_by_role("button", name="Build the replacement").click()
+    expect(page.get_by_role("alert").filter(has_text="Replacement claim")).to_be_visible()
+    expect(page.get_by_text("Replacement of a prior claim").first).to_be_visible()
+    expect(page.get_by_text("Payer's claim number PM-2026-000123")).to_be_visible()
+    expect(page.locator(".scrub-error")).to_have_count(0)
+    expect(page.locator("table").filter(has_text="Date of service")).to_contain_text("90837")
+
+    # Every service line is on exactly one live claim, and on one original claim only.
+    lines = ClaimLine.objects.filter(service_line__session=month_of_sessions)
+    assert lines.filter(live=True).count() == 1
+    assert lines.filter(claim__frequency=Claim.Frequency.ORIGINAL).count() == 1
+    replacement = lines.get(live=True).claim
+    assert replacement.frequency == Claim.Frequency.REPLACEMENT
+    assert replacement.original_id == sent.pk
+    assert replacement.payer_claim_number == "PM-2026-000123"
+    build_claims(page)
+    expect(page.get_by_role("alert").filter(has_text="No claims built")).to_be_visible()
