@@ -403,9 +403,9 @@ def test_a_crisis_beside_psychotherapy_on_another_live_claim_is_an_error(insured
     assert found(first, "same_day")
 
 
-def test_a_voided_claims_lines_do_not_count_for_the_same_day_rules(insured, frozen):
+def test_a_discarded_claims_lines_do_not_count_for_the_same_day_rules(insured, frozen):
     ready_session(insured, lines=("90834",), minutes=45, start_time=datetime.time(8, 0))
-    claim_void(claim=build(), reason="Logged in error")
+    claim_discard(claim=build(), reason="Logged in error")
     Session.objects.update(status=Session.Status.CANCELLED)
     ready_session(insured, lines=("90839",), minutes=60)
     assert found(build(), "same_day") == []
