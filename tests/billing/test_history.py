@@ -139,15 +139,18 @@ def test_a_build_from_a_command_records_no_user(insured):
 def test_the_claim_page_lists_who_changed_the_claim(client, insured, biller_user, owner_user):
     ready_session(insured, date=RECENT)
     claim = claims_build(user=biller_user).claims[0]
-    claim_void(claim=claim, reason="wrong date", user=owner_user)
+    claim_discard(claim=claim, reason="wrong date", user=owner_user)
     client.force_login(biller_user)
     response = client.get(reverse("billing:claim_detail", args=[claim.pk]))
     changes = [
         (c.history_user.username, c.status, c.history_change_reason)
         for c in response.context["changes"]
     ]
-    assert changes == [("owner", "void", "Claim voided"), ("biller", "draft", "Claim built")]
-    assert "Claim voided" in response.content.decode()
+    assert changes == [
+        ("owner", "discarded", "Claim discarded"),
+        ("biller", "draft", "Claim built"),
+    ]
+    assert "Claim discarded" in response.content.decode()
 
 
 def test_submitting_from_the_claim_page_records_the_biller(client, insured, biller_user):
