@@ -27,7 +27,7 @@ def mark_first_billings(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_good_faith_estimates'),
+        ('billing', '0010_remittances'),
         ('practice', '0004_versions'),
     ]
 
