@@ -27,7 +27,7 @@ from billing.outputs.x837 import (
     x12_problems,
 )
 from billing.outputs.x837_check import check_837p
-from billing.services import claim_replace, claim_void, claims_build
+from billing.services import claim_correct, claim_replace, claim_void, claims_build
 from billing.submission import claims_for_file
 from practice.models import Clinician, Practice
 from tests import factories
@@ -243,7 +243,9 @@ def test_a_void_names_the_payers_claim_number_with_frequency_8(insured):
 
 def test_a_replacement_names_the_payers_claim_number_with_frequency_7(insured):
     ready_session(insured)
-    replacement = claim_replace(claim=sent(build_one(), "PYR-2026-0002"))
+    original = sent(build_one(), "PYR-2026-0002")
+    claim_correct(claim=original, reason="Wrong code", payer_claim_number="PYR-2026-0002")
+    replacement = claim_replace(claim=original)
     text = file_for(replacement)
     assert "*11:B:7*" in starting(text, "CLM")[0]
     assert starting(text, "REF*F8") == ["REF*F8*PYR-2026-0002"]
