@@ -313,6 +313,10 @@ def claim_pages(claim: Claim) -> list[FormPage]:
     values["3_dob"] = _mm_dd_yyyy(iso_date(patient.get("date_of_birth")))
     if patient.get("sex") in ("M", "F"):
         ticks.add(f"3_{patient['sex'].lower()}")
+    # CMS Pub. 100-04 ch. 26 §10.2 items 4, 7, 11–11d: with Medicare primary, item 11 reads
+    # NONE and the boxes about an insurance primary to Medicare (4, 7, 11a, 11c, 11d) stay
+    # blank.
+    medicare_primary = payer.get("filing_indicator") == "MB"
     values["4"] = _last_first(subscriber.get("last_name", ""), subscriber.get("first_name", ""))
     values["5_street"] = _street(patient)
     values["5_city"] = patient.get("city", "")
@@ -327,6 +331,9 @@ def claim_pages(claim: Claim) -> list[FormPage]:
     values["7_zip"] = subscriber.get("zip_code", "")
     if relationship == "18":
         _phone(values, "7", patient.get("phone", ""))
+    if medicare_primary:
+        for name in ("4", "7_street", "7_city", "7_state", "7_zip", "7_area", "7_phone"):
+            values.pop(name, None)
 
     if other:
         values["9"] = _last_first(
@@ -336,14 +343,15 @@ def claim_pages(claim: Claim) -> list[FormPage]:
         values["9d"] = other.get("plan_name", "") or other.get("payer_name", "")
     # 10a–c: a therapy claim is not related to employment or an accident.
     ticks |= {"10a_no", "10b_no", "10c_no"}
-    values["11"] = subscriber.get("group_number", "") or (
-        "NONE" if payer.get("filing_indicator") == "MB" else ""
-    )
-    values["11a_dob"] = _mm_dd_yyyy(iso_date(subscriber.get("date_of_birth")))
-    if subscriber.get("sex") in ("M", "F"):
-        ticks.add(f"11a_{subscriber['sex'].lower()}")
-    values["11c"] = subscriber.get("plan_name", "")
-    ticks.add("11d_yes" if other else "11d_no")
+    if medicare_primary:
+        values["11"] = "NONE"
+    else:
+        values["11"] = subscriber.get("group_number", "")
+        values["11a_dob"] = _mm_dd_yyyy(iso_date(subscriber.get("date_of_birth")))
+        if subscriber.get("sex") in ("M", "F"):
+            ticks.add(f"11a_{subscriber['sex'].lower()}")
+        values["11c"] = subscriber.get("plan_name", "")
+        ticks.add("11d_yes" if other else "11d_no")
     values["12"] = "SIGNATURE ON FILE"
     values["13"] = "SIGNATURE ON FILE"
 
@@ -388,7 +396,13 @@ def claim_pages(claim: Claim) -> list[FormPage]:
     values["33_3"] = _city_line(billing)
     values["33a"] = billing.get("npi", "")
 
-    diagnoses = [(d.position, d.code) for d in claim.diagnoses.all() if 1 <= d.position <= 12]
+    # NUCC 1500 item 21 (CMS Pub. 100-04 ch. 26 §10.3 item 21): codes print without the
+    # dot, which is implied.
+    diagnoses = [
+        (d.position, d.code.replace(".", ""))
+        for d in claim.diagnoses.all()
+        if 1 <= d.position <= 12
+    ]
     claim_lines = list(claim.lines.all())
     chunks = [
         claim_lines[i : i + LINES_PER_FORM] for i in range(0, len(claim_lines), LINES_PER_FORM)

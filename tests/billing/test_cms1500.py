@@ -98,7 +98,7 @@ def test_a_one_line_telehealth_claim_prints_one_form_with_every_box(insured):
     for expected in (
         "RIVERA, ALEX",
         "XYZ900100",
-        "F41.1",
+        "F411",
         "90837",
         "160 00",
         claim.lines.get().rendering_npi,
@@ -116,7 +116,7 @@ def test_a_one_line_telehealth_claim_prints_one_form_with_every_box(insured):
     assert printed_at(data, cms1500.line_spot("pointers", 1)) == "A"
     assert printed_at(data, cms1500.FIELDS["3_dob"]) == "04 12 1988"
     assert printed_at(data, cms1500.FIELDS["21_ind"]) == "0"
-    assert printed_at(data, cms1500.DIAGNOSIS_FIELDS[0]) == "F41.1"
+    assert printed_at(data, cms1500.DIAGNOSIS_FIELDS[0]) == "F411"
     assert printed_at(data, cms1500.FIELDS["28"]) == "160 00"
     for tick in ("1_group", "3_f", "6_self", "10a_no", "11d_no", "25_ein", "27_yes"):
         assert printed_at(data, cms1500.TICKS[tick]) == "X", tick
@@ -136,7 +136,7 @@ def test_claim_with_seven_lines_prints_two_pages(insured):
     assert "CONTINUED" in pages[0] and "CONTINUED" not in pages[1]
     # Every other box repeats on the continuation form.
     for page in pages:
-        assert "RIVERA, ALEX" in page and "F41.1" in page and "SIGNATURE ON FILE" in page
+        assert "RIVERA, ALEX" in page and "F411" in page and "SIGNATURE ON FILE" in page
 
 
 def test_thirteen_lines_print_three_pages_and_six_is_one(insured):
@@ -278,8 +278,8 @@ def test_twelve_diagnoses_print_a_to_l(insured):
     claim = claims_for_print().get(pk=claims_build().claims[0].pk)
     pages = render_cms1500([claim], mode="data")
     for n, code in enumerate(codes):
-        assert printed_at(pages, cms1500.DIAGNOSIS_FIELDS[n]) == code
-        assert printed_at(pages, cms1500.DIAGNOSIS_FIELDS[n], page=1) == code
+        assert printed_at(pages, cms1500.DIAGNOSIS_FIELDS[n]) == code.replace(".", "")
+        assert printed_at(pages, cms1500.DIAGNOSIS_FIELDS[n], page=1) == code.replace(".", "")
     assert printed_at(pages, cms1500.line_spot("pointers", 6), page=1) == "L"
 
 
@@ -389,3 +389,34 @@ def test_batch_queries_do_not_grow_with_the_number_of_claims(
 def test_money_prints_dollars_and_cents_apart():
     assert cms1500._money(Decimal("160.00")) == "  160 00"
     assert cms1500._money(Decimal("12345.67")) == "12345 67"
+
+
+def test_box_21_prints_each_code_without_its_dot(insured):
+    """Finding 7: box 21 printed F32.A; NUCC item 21 wants F32A (the dot is implied)."""
+    claim = build_one(insured, codes=("F32.A", "F43.10"))
+    data = render_cms1500([claim], mode="data")
+    assert printed_at(data, cms1500.DIAGNOSIS_FIELDS[0]) == "F32A"
+    assert printed_at(data, cms1500.DIAGNOSIS_FIELDS[1]) == "F4310"
+    assert "F32.A" not in pdf_pages(data)[0]
+
+
+def test_medicare_primary_leaves_4_7_11a_11c_11d_blank_and_11_reads_none(practice_row):
+    """Finding 7: CMS Pub. 100-04 ch. 26 items 4, 7, 11, 11a, 11c, 11d for Medicare primary."""
+    medicare = factories.PayerFactory(name="Medicare Part B (J15)", filing_indicator="MB")
+    client = factories.CoverageFactory(
+        payer=medicare, group_number="", plan_name="Medicare Part B", client__last_name="Ng"
+    ).client
+    data = render_cms1500([build_one(client)], mode="data")
+    assert printed_at(data, cms1500.FIELDS["11"]) == "NONE"
+    for box in ("4", "7_street", "11a_dob", "11c"):
+        assert printed_at(data, cms1500.FIELDS[box]) == "", box
+    for tick in ("11d_yes", "11d_no", "11a_f", "11a_m"):
+        assert printed_at(data, cms1500.TICKS[tick]) == "", tick
+    assert printed_at(data, cms1500.TICKS["1_medicare"]) == "X"
+
+
+def test_a_commercial_primary_still_fills_4_11c_and_11d(insured):
+    data = render_cms1500([build_one(insured)], mode="data")
+    assert printed_at(data, cms1500.FIELDS["4"]) == "RIVERA, ALEX"
+    assert printed_at(data, cms1500.FIELDS["11"]) == "GRP100"
+    assert printed_at(data, cms1500.TICKS["11d_no"]) == "X"
