@@ -9,6 +9,8 @@ admin.site.site_header = "SessionLedger administration"
 admin.site.site_title = "SessionLedger admin"
 admin.site.index_title = "Catalog, payers, fees and users"
 
+handler400 = "practice.views.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -19,6 +19,7 @@ from billing.outputs.superbill import draw_superbill, superbill_for
 from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
 from practice.models import Client, Practice, Session
+from practice.params import id_param, parse_id
 
 MAX_BATCH = 200  # claims in one batch PDF (about 20 ms a form page)
 MAX_OFFSET = 36  # points (half an inch) a printer may be off by
@@ -35,8 +36,7 @@ def _bad(message: str) -> HttpResponseBadRequest:
 def _pdf(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Claims and superbills carry health information: no shared caches.
-    response["Cache-Control"] = "private, no-store"
+    # No caching: practice.middleware.NoStoreMiddleware marks every response no-store.
     return response
 
 
@@ -81,10 +81,9 @@ def claim_cms1500(request, pk: int):
 def _batch_claims(request) -> tuple[list[Claim], str]:
     ids_param, status = request.GET.get("ids"), request.GET.get("status")
     if ids_param is not None:
-        try:
-            ids = [int(part) for part in ids_param.split(",") if part.strip()]
-        except ValueError:
-            raise BadRequest("ids must be claim numbers separated by commas.") from None
+        ids = [parse_id(part.strip()) for part in ids_param.split(",") if part.strip()]
+        if None in ids:
+            raise BadRequest("ids must be claim numbers separated by commas.")
         if not ids:
             raise BadRequest("ids must name at least one claim.")
         if len(ids) > MAX_BATCH:
@@ -138,13 +137,9 @@ def _date_param(request, name: str) -> datetime.date:
 
 
 def _client_for(request) -> Client:
-    raw = request.GET.get("client")
-    if not raw:
+    pk = id_param(request.GET, "client")
+    if pk is None:
         raise BadRequest("client is missing: give the client's number.")
-    try:
-        pk = int(raw)
-    except ValueError:
-        raise BadRequest("client must be the client's number.") from None
     # A clinician may only reach their own clients; anyone else's is a 404.
     return get_object_or_404(Client.objects.for_user(request.user), pk=pk)
 

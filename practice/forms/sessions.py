@@ -28,6 +28,7 @@ from billing.models import Modifier, PlaceOfService, ProcedureCode
 from practice import roles, services
 from practice.forms.widgets import DateInput, TimeInput
 from practice.models import Client, Clinician, Diagnosis, Location, Session
+from practice.params import parse_id
 from practice.services import (
     GROUP_SERVICES,
     MAX_DIAGNOSES,
@@ -218,9 +219,10 @@ class SessionForm(VersionedModelForm):
             raw = self.instance.client_id
         if isinstance(raw, Client):
             raw = raw.pk
-        if raw in (None, "") or not str(raw).isdigit():
+        pk = parse_id(raw)
+        if pk is None:
             return None
-        return self.fields["client"].queryset.filter(pk=raw).first()
+        return self.fields["client"].queryset.filter(pk=pk).first()
 
     def _reference_date(self) -> datetime.date:
         raw = self._raw("date") or self.instance.date
@@ -238,7 +240,7 @@ class SessionForm(VersionedModelForm):
             raw = [getattr(d, "pk", d) for d in self.initial["diagnoses"]]
         else:
             raw = []
-        return [int(v) for v in raw if str(v).isdigit()]
+        return [pk for pk in map(parse_id, raw) if pk is not None]
 
     def _diagnoses_for(self, client: Client | None):
         """The client's diagnoses still active on the date (plus any this session already

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 
 from practice import roles
+from practice.params import BadParameter
 
 
 def home(request):
@@ -14,3 +16,13 @@ def home(request):
     if roles.clinician_of(request.user) is not None:
         return redirect("practice:day")
     return render(request, "practice/no_role.html", status=403)
+
+
+def bad_request(request, exception=None):
+    """400 with the reason, when the view raised ``practice.params.BadParameter``.
+
+    Other 400s (a suspicious operation, a CSRF failure has its own page) keep Django's
+    generic text: their message is for the log, not for the user.
+    """
+    message = str(exception) if isinstance(exception, BadParameter) else "Bad request."
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

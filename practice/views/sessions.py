@@ -31,6 +31,7 @@ from practice.forms.sessions import (
     preview_of,
 )
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
+from practice.params import id_param
 from practice.versions import StaleEdit, read_version
 
 PAGE_SIZE = 50
@@ -184,9 +185,9 @@ def session_create(request: HttpRequest) -> HttpResponse:
     clients = Client.objects.for_user(request.user).active()
     client = None
     initial: dict = {}
-    repeat = request.GET.get("repeat", "")
-    chosen = repeat or request.GET.get("client", "")
-    if chosen.isdigit():
+    repeat = id_param(request.GET, "repeat")
+    chosen = repeat or id_param(request.GET, "client")
+    if chosen is not None:
         client = get_object_or_404(clients, pk=chosen)
     initial = initial_for_create(user=request.user, client=client)
     if repeat and client is not None:
@@ -284,8 +285,9 @@ def session_suggest(request: HttpRequest) -> HttpResponse:
     """
     _require_logger(request)
     session = None
-    if request.GET.get("session"):
-        session = get_object_or_404(_visible(request), pk=request.GET["session"])
+    session_id = id_param(request.GET, "session")
+    if session_id is not None:
+        session = get_object_or_404(_visible(request), pk=session_id)
         if not _may_change(request.user, session):
             raise PermissionDenied
         if session.is_billed:
