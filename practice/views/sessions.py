@@ -63,8 +63,10 @@ def _may_change(user, session: Session) -> bool:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
+    """Where to go back to: a path on this site only (``redirect()`` would read any other
+    word as a URL name and fail on it)."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
