@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run demo test test-e2e lint format bench clean screenshots backup
+.PHONY: install run demo test test-e2e lint format bench clean screenshots backup fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ run: demo
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ≥ 10,000 fuzzed requests (SL_FUZZ_EXAMPLES per role, four roles); prints the counts.
+SL_FUZZ_EXAMPLES ?= 2500
+fuzz: install
+	SL_FUZZ_EXAMPLES=$(SL_FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

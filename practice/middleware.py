@@ -6,9 +6,15 @@ keeps their long cache lifetimes.
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 from collections.abc import Callable
 
+from csp.constants import UNSAFE_HASHES, UNSAFE_INLINE
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 NUL = "\x00"
@@ -33,6 +39,48 @@ class NoStoreMiddleware:
         response["Pragma"] = "no-cache"
         response["Expires"] = "0"
         return response
+
+
+# The one inline handler in the admin add-ons' templates (django-import-export's export
+# form, "Select all"), allowed by its hash and nothing else (CSP Level 3 'unsafe-hashes').
+ADMIN_HANDLERS = ("onSelectToggleChange(event)",)
+
+
+def _hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+ADMIN_EXCEPTIONS = {
+    "style-src-attr": [UNSAFE_INLINE],
+    "script-src-attr": [UNSAFE_HASHES, *map(_hash, ADMIN_HANDLERS)],
+}
+
+
+class PolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (``CONTENT_SECURITY_POLICY`` in settings) with two exceptions,
+    for the admin only (owners), where third-party templates we do not fork need them:
+
+    - ``style-src-attr 'unsafe-inline'``: django-simple-history's history list and
+      django-import-export's export form put ``style=""`` on a few elements. A style
+      attribute cannot run script.
+    - ``script-src-attr`` by hash: the export form's one ``onchange=`` handler, that exact
+      text only (``ADMIN_HANDLERS``); any other inline handler is still blocked.
+
+    Script files, <style> elements and every page outside the admin keep the strict policy.
+    """
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponse, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if request.path_info.startswith(_admin_prefix()) and parts.update is None:
+            parts.update = ADMIN_EXCEPTIONS
+        return parts
+
+
+@functools.cache
+def _admin_prefix() -> str:
+    return reverse("admin:index")
 
 
 class RefuseNulMiddleware:

@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files keep their long cache; everything else is no-store.
     "practice.middleware.NoStoreMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "practice.middleware.PolicyMiddleware",  # django-csp's, with an admin exception
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
