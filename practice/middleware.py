@@ -23,10 +23,11 @@ NUL = "\x00"
 class NoStoreMiddleware:
     """``Cache-Control: no-store`` on every response the app renders.
 
-    Pages, CSV exports and PDFs carry health information, which must not sit in a
-    browser's disk cache or a proxy after the user logs off (HIPAA 45 CFR
-    164.312(a)(2)(iii) automatic log-off, 164.312(c)(1) integrity). ``Pragma`` and
-    ``Expires`` cover HTTP/1.0 caches. The login page gets the same headers: it costs
+    Pages, CSV exports and PDFs carry health information, which must not stay in a
+    browser's disk cache or a shared proxy for the next person at the machine to read
+    after the user logs off (HIPAA 45 CFR 164.312(a)(1) access control,
+    164.312(a)(2)(iii) automatic log-off). ``Pragma`` and ``Expires`` cover HTTP/1.0
+    caches. The login page gets the same headers: it costs
     nothing and keeps a stale CSRF token out of the back button.
     """
 
