@@ -15,17 +15,20 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_permission_codename
 from django.core import signing
 from django.db import models
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
 from import_export.tmp_storages import BaseStorage
+from simple_history.admin import SimpleHistoryAdmin
 
 from billing.models import (
     ClaimPosting,
@@ -41,6 +44,7 @@ from billing.models import (
 )
 from billing.resources import PayerRateResource, ProcedureCodeResource
 from practice.models import Clinician, ServiceLine
+from practice.params import BadParameter, parse_id
 
 # --- "in use" rows are retired, not deleted -------------------------------------------
 
@@ -81,6 +85,52 @@ def describe_usage(usage: dict[str, int]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# --- malformed input in the admin: 400/404 or a form error, never a 500 ------------------
+
+
+class KeysOnlyAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up to draw it again; a value
+    that cannot be a key ("③", "abc") makes that query raise. It draws only values that
+    can be keys; the form's own error ("Select a valid choice") says what was wrong."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(getattr(remote, "field_name", None) or "pk")
+        if isinstance(key, (models.AutoField, models.IntegerField)):
+            value = [v for v in value if parse_id(str(v)) is not None]
+        return super().optgroups(name, value, attr)
+
+
+class KeysOnlyAutocompleteMixin:
+    """For admins and inlines with ``autocomplete_fields`` (see KeysOnlyAutocompleteSelect)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KeysOnlyAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's pages, with an id in the URL that is no id answering 404
+    (the library passes it straight to a query, which raises)."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        _require_id(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _require_id(object_id)
+        _require_id(version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _require_id(raw: str) -> None:
+    if parse_id(unquote(raw)) is None:
+        raise Http404("No such record.")
 
 
 class RetireInsteadOfDeleteMixin:
@@ -249,6 +299,14 @@ class CsvImportExportMixin(ImportExportMixin):
     def has_export_permission(self, request):
         return self.has_view_permission(request)
 
+    def get_export_queryset(self, request):
+        # The export takes the change list's filters from the query string; the change
+        # list itself answers an unknown one by dropping it, the export must not 500.
+        try:
+            return super().get_export_queryset(request)
+        except IncorrectLookupParameters:
+            raise BadParameter("The export's filters are not ones the list offers.") from None
+
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, UnicodeDecodeError):
             form.add_error(
@@ -400,7 +458,7 @@ class DiagnosisCodeAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
 # --- payers and fee schedules -----------------------------------------------------------
 
 
-class PayerRateInline(admin.TabularInline):
+class PayerRateInline(KeysOnlyAutocompleteMixin, admin.TabularInline):
     model = PayerRate
     fields = ["procedure", "allowed_amount", "effective_from", "effective_to"]
     autocomplete_fields = ["procedure"]
@@ -471,7 +529,7 @@ class PayerAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(PayerRate)
-class PayerRateAdmin(CsvImportExportMixin, admin.ModelAdmin):
+class PayerRateAdmin(KeysOnlyAutocompleteMixin, CsvImportExportMixin, admin.ModelAdmin):
     resource_classes = [PayerRateResource]
     list_display = ["payer", "procedure_code", "allowed_amount", "effective_from", "effective_to"]
     list_filter = ["payer", "procedure__kind"]

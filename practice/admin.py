@@ -12,9 +12,8 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from simple_history.admin import SimpleHistoryAdmin
 
-from billing.admin import RetireInsteadOfDeleteMixin
+from billing.admin import HistoryAdmin, KeysOnlyAutocompleteMixin, RetireInsteadOfDeleteMixin
 from practice import mfa, roles
 from practice.audit import AccessKind, record_access
 from practice.models import (
@@ -165,7 +164,7 @@ class LocationAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Clinician)
-class ClinicianAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+class ClinicianAdmin(KeysOnlyAutocompleteMixin, RetireInsteadOfDeleteMixin, admin.ModelAdmin):
     list_display = [
         "last_name",
         "first_name",
@@ -208,7 +207,7 @@ class ClinicianAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
 # --- clients --------------------------------------------------------------------------
 
 
-class VersionedAdmin(SimpleHistoryAdmin):
+class VersionedAdmin(HistoryAdmin):
     """Change pages carry the row's version (docs/concurrent-edits.md): a save over a
     newer version is refused on the form with what changed. Reverting to a history
     record applies it over the version current when the revert page was opened."""
@@ -231,7 +230,7 @@ class VersionedAdmin(SimpleHistoryAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
 
-class DiagnosisInline(admin.TabularInline):
+class DiagnosisInline(KeysOnlyAutocompleteMixin, admin.TabularInline):
     model = Diagnosis
     form = VersionedAdminForm
     fields = ["code", "rank", "start_date", "end_date", "version"]
@@ -290,7 +289,9 @@ class CoverageInline(admin.StackedInline):
 
 
 @admin.register(Client)
-class ClientAdmin(AccessAuditedAdmin, RetireInsteadOfDeleteMixin, VersionedAdmin):
+class ClientAdmin(
+    AccessAuditedAdmin, KeysOnlyAutocompleteMixin, RetireInsteadOfDeleteMixin, VersionedAdmin
+):
     def audit_clients(self, obj) -> list[int]:
         return [obj.pk]
 
@@ -344,7 +345,7 @@ class ClientAdmin(AccessAuditedAdmin, RetireInsteadOfDeleteMixin, VersionedAdmin
 # --- sessions -------------------------------------------------------------------------
 
 
-class ServiceLineInline(admin.TabularInline):
+class ServiceLineInline(KeysOnlyAutocompleteMixin, admin.TabularInline):
     model = ServiceLine
     fields = [
         "position",
@@ -388,7 +389,7 @@ class SessionDiagnosisInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(AccessAuditedAdmin, VersionedAdmin):
+class SessionAdmin(AccessAuditedAdmin, KeysOnlyAutocompleteMixin, VersionedAdmin):
     """Sessions; once billed or closed a session is read-only and cannot be deleted."""
 
     def audit_clients(self, obj) -> list[int]:

@@ -314,3 +314,47 @@ def test_charts_draw_with_presentation_attributes_not_style(client, owner_user, 
     assert "<svg" in html
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert " style=" not in svg and "<style" not in svg
+
+
+# --- the admin: what the fuzzer found ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/admin/practice/client/%E2%91%A2/history/", 404),
+        ("/admin/practice/client/%E2%91%A2/history/1/", 404),
+        ("/admin/practice/client/{client}/history/x/", 404),
+        ("/admin/billing/procedurecode/export/?zz=1", 400),
+        ("/admin/billing/payerrate/export/?S=0", 400),
+    ],
+)
+def test_admin_urls_with_malformed_ids_or_filters_answer_4xx(
+    raw_client, owner_user, patient, url, status
+):
+    raw_client.force_login(owner_user)
+    assert raw_client.get(url.format(client=patient.pk)).status_code == status
+
+
+def test_an_admin_post_with_a_malformed_autocomplete_value_is_a_form_error(
+    raw_client, owner_user, patient
+):
+    session = factories.SessionFactory(client=patient)
+    raw_client.force_login(owner_user)
+    response = raw_client.post(
+        f"/admin/practice/session/{session.pk}/change/",
+        {
+            "client": patient.pk,
+            "clinician": ["③"],
+            "date": "2026-10-05",
+            "start_time": "10:00",
+            "end_time": "10:53",
+            "minutes": "53",
+            "service": "individual",
+            "status": "draft",
+        },
+    )
+    assert response.status_code == 200
+    assert "clinician" in response.context["adminform"].form.errors
+    session.refresh_from_db()
+    assert session.clinician == patient.primary_clinician
