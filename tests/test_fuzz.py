@@ -17,7 +17,7 @@ import dataclasses
 import os
 import re
 import traceback
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from django.db import transaction
@@ -154,7 +154,7 @@ def _send(client: Client, method: str, url: str, data: dict[str, list[str]] | No
 def _record_5xx(role: str, method: str, url: str, data, response) -> str | None:
     if response.status_code < 500:
         return None
-    where = f"{role} {method} {url} {dict(list((data or {}).items())[:8])!r}"[:600]
+    where = f"{role} {method} {url} {data!r}"[:4000]
     exc = getattr(response, "exc_info", None)
     cause = "".join(traceback.format_exception(*exc)[-3:]) if exc else ""
     message = f"{response.status_code} {where}\n{cause}"
@@ -163,7 +163,7 @@ def _record_5xx(role: str, method: str, url: str, data, response) -> str | None:
 
 
 def _with_id(path: str, pk: str) -> str:
-    return re.sub(r"/\d+/", f"/{pk}/", path, count=1)
+    return re.sub(r"/\d+/", lambda _: f"/{quote(pk, safe='')}/", path, count=1)
 
 
 @st.composite
@@ -171,7 +171,7 @@ def get_requests(draw, surface_: surface.Surface, ids: list[int]):
     name = draw(st.sampled_from(sorted(surface_.pages)))
     path = urlsplit(surface_.pages[name]).path
     if re.search(r"/\d+/", path) and draw(st.booleans()):
-        path = _with_id(path, draw(values(ids)).replace("/", "") or "0")
+        path = _with_id(path, draw(values(ids)) or "0")
     known = sorted(surface_.params.get(name, ()))
     names = draw(st.lists(st.sampled_from(known or ["q"]) | st.text(max_size=8), max_size=4))
     query = [(n, draw(values(ids))) for n in names]
@@ -255,7 +255,7 @@ def test_the_crawl_reaches_every_url_pattern_and_the_forms(explored, db):
     missing = {
         name
         for name, route in ROUTES
-        if name not in surface.NEVER and "(?P" not in route and name not in reached
+        if name not in surface.NEVER and "(" not in route and name not in reached
     }
     assert not missing
     actions = {urlsplit(form.action).path for form in surfaces["clinician"].forms}
