@@ -20,7 +20,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_permission_codename
 from django.core import signing
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -112,6 +112,24 @@ class KeysOnlyAutocompleteMixin:
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class RefuseClashingSaveMixin:
+    """For admins with inlines under unique rules: a save that breaks one only the database
+    sees (two inline rows trading values, a row taking the value of a row changed in the
+    same save) raises IntegrityError after the forms validated. The admin saves in one
+    transaction, so nothing was saved; say so and show the page again instead of a 500."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            messages.error(
+                request,
+                "Nothing was saved: two rows would clash on a rule that allows each value "
+                "once (for example the same diagnosis twice). Change them one save at a time.",
+            )
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -470,7 +488,7 @@ class PayerRateInline(KeysOnlyAutocompleteMixin, admin.TabularInline):
 
 
 @admin.register(Payer)
-class PayerAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+class PayerAdmin(RefuseClashingSaveMixin, RetireInsteadOfDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "payer_id", "filing_indicator", "timely_filing_days", "active"]
     list_filter = ["active", "filing_indicator", "supervision_billing"]
     search_fields = ["name", "payer_id"]

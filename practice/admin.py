@@ -13,7 +13,12 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from billing.admin import HistoryAdmin, KeysOnlyAutocompleteMixin, RetireInsteadOfDeleteMixin
+from billing.admin import (
+    HistoryAdmin,
+    KeysOnlyAutocompleteMixin,
+    RefuseClashingSaveMixin,
+    RetireInsteadOfDeleteMixin,
+)
 from practice import mfa, roles
 from practice.audit import AccessKind, record_access
 from practice.models import (
@@ -290,7 +295,11 @@ class CoverageInline(admin.StackedInline):
 
 @admin.register(Client)
 class ClientAdmin(
-    AccessAuditedAdmin, KeysOnlyAutocompleteMixin, RetireInsteadOfDeleteMixin, VersionedAdmin
+    RefuseClashingSaveMixin,
+    AccessAuditedAdmin,
+    KeysOnlyAutocompleteMixin,
+    RetireInsteadOfDeleteMixin,
+    VersionedAdmin,
 ):
     def audit_clients(self, obj) -> list[int]:
         return [obj.pk]
@@ -389,7 +398,9 @@ class SessionDiagnosisInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(AccessAuditedAdmin, KeysOnlyAutocompleteMixin, VersionedAdmin):
+class SessionAdmin(
+    RefuseClashingSaveMixin, AccessAuditedAdmin, KeysOnlyAutocompleteMixin, VersionedAdmin
+):
     """Sessions; once billed or closed a session is read-only and cannot be deleted."""
 
     def audit_clients(self, obj) -> list[int]:

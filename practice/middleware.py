@@ -13,9 +13,14 @@ from collections.abc import Callable
 
 from csp.constants import UNSAFE_HASHES, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+
+from practice.params import parse_id
 
 NUL = "\x00"
 
@@ -84,14 +89,16 @@ def _admin_prefix() -> str:
     return reverse("admin:index")
 
 
-class RefuseNulMiddleware:
-    """Answer 400 to a request whose parameters hold a NUL character.
+class RefuseMalformedMiddleware:
+    """Answer 400 to input no view can take, before any view sees it:
 
-    No field of this app can hold one: Django's form fields refuse it, and PostgreSQL
-    cannot store it in text (psycopg raises before the query runs, which would be a
-    500 wherever a raw parameter reaches a query, such as a search box). Checking the
-    query string and form fields once here covers every view and the admin.
-    Uploaded files are not checked: a CSV import may legitimately hold any byte.
+    - a NUL character in the query string or form fields. No field of this app can hold
+      one: Django's form fields refuse it, and PostgreSQL cannot store it in text
+      (psycopg raises before the query runs, a 500 wherever a raw parameter reaches a
+      query, such as a search box). Uploaded files are not checked: a CSV import may
+      hold any byte.
+    - an admin action posted for rows whose ids are not keys of the model
+      (``_selected_action=abc``): Django's admin filters by them as given, which raises.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -99,13 +106,20 @@ class RefuseNulMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _holds_nul(request.GET):
-            return _refuse()
+            return _refuse("The request holds a NUL character, which no field accepts.")
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         # POST is parsed after CSRF has looked at the request, as Django itself does.
-        if request.method == "POST" and _holds_nul(request.POST):
-            return _refuse()
+        if request.method != "POST":
+            return None
+        if _holds_nul(request.POST):
+            return _refuse("The request holds a NUL character, which no field accepts.")
+        model_admin = getattr(view_func, "model_admin", None)  # set by ModelAdmin.get_urls
+        if model_admin is not None and not _are_keys(
+            model_admin.model, request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        ):
+            return _refuse("The rows chosen for the action are not records of this list.")
         return None
 
 
@@ -113,8 +127,19 @@ def _holds_nul(query) -> bool:
     return any(NUL in key or any(NUL in value for value in values) for key, values in query.lists())
 
 
-def _refuse() -> HttpResponse:
-    return HttpResponseBadRequest(
-        "The request holds a NUL character, which no field accepts.",
-        content_type="text/plain; charset=utf-8",
-    )
+def _are_keys(model, values: list[str]) -> bool:
+    key = model._meta.pk
+    for value in values:
+        if isinstance(key, (models.AutoField, models.IntegerField)):
+            if parse_id(value) is None:
+                return False
+            continue
+        try:
+            key.to_python(value)
+        except ValidationError:
+            return False
+    return True
+
+
+def _refuse(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -19,6 +19,7 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 
+from billing.models import DiagnosisCode
 from billing.services import claims_build
 from practice.middleware import ADMIN_HANDLERS
 from practice.models import Client as Patient
@@ -358,3 +359,74 @@ def test_an_admin_post_with_a_malformed_autocomplete_value_is_a_form_error(
     assert "clinician" in response.context["adminform"].form.errors
     session.refresh_from_db()
     assert session.clinician == patient.primary_clinician
+
+
+def test_an_admin_action_for_ids_that_are_no_keys_is_a_400(raw_client, owner_user, clinician):
+    raw_client.force_login(owner_user)
+    response = raw_client.post(
+        "/admin/practice/clinician/",
+        {"action": "reactivate_selected", "_selected_action": [str(clinician.pk), "abc"]},
+    )
+    assert response.status_code == 400
+
+
+def test_an_admin_action_for_real_ids_still_runs(client, owner_user, clinician):
+    clinician.active = False
+    clinician.save()
+    client.force_login(owner_user)
+    response = client.post(
+        "/admin/practice/clinician/",
+        {"action": "reactivate_selected", "_selected_action": [str(clinician.pk)]},
+    )
+    assert response.status_code == 302
+    clinician.refresh_from_db()
+    assert clinician.active
+
+
+def test_swapping_two_diagnoses_in_the_session_admin_saves_nothing_and_says_so(
+    client, owner_user, patient
+):
+    """Each form is valid and the formset's final state is unique, but saving row by row
+    collides: the database refuses, and the admin must say so rather than 500."""
+    first = patient.diagnoses.get()
+    second = factories.DiagnosisFactory(
+        client=patient, code=DiagnosisCode.objects.get(code="F43.10"), rank=2
+    )
+    session = factories.SessionFactory(client=patient)
+    rows = [
+        factories.SessionDiagnosisFactory(session=session, diagnosis=d, position=n)
+        for n, d in ((1, first), (2, second))
+    ]
+    session.refresh_from_db()
+    data = {
+        "client": patient.pk,
+        "clinician": session.clinician_id,
+        "date": "2026-10-05",
+        "start_time": "10:00",
+        "end_time": "10:53",
+        "minutes": "53",
+        "service": "individual",
+        "status": "draft",
+        "place_of_service": session.place_of_service_id,
+        "lines-TOTAL_FORMS": "0",
+        "lines-INITIAL_FORMS": "0",
+        "session_diagnoses-TOTAL_FORMS": "2",
+        "session_diagnoses-INITIAL_FORMS": "2",
+    }
+    if hasattr(session, "version"):
+        data["version"] = session.version
+    for n, (row, diagnosis) in enumerate(zip(rows, (second, first), strict=True)):
+        data |= {
+            f"session_diagnoses-{n}-id": row.pk,
+            f"session_diagnoses-{n}-session": session.pk,
+            f"session_diagnoses-{n}-diagnosis": diagnosis.pk,
+            f"session_diagnoses-{n}-position": n + 1,
+        }
+    client.force_login(owner_user)
+    response = client.post(f"/admin/practice/session/{session.pk}/change/", data, follow=True)
+    assert response.status_code == 200
+    assert "Nothing was saved" in response.content.decode()
+    assert [r.diagnosis_id for r in session.session_diagnoses.order_by("position")] == [
+        first.pk,
+        second.pk,
+    ]
