@@ -139,9 +139,10 @@ def explored(django_db_setup, django_db_blocker, request):
         }
         yield world, clients, surfaces
         transaction.set_rollback(True)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and FUZZING:
-        reporter.write_line(f"\nfuzz: {STATS.requests} requests, {len(STATS.errors)} answered 5xx")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if FUZZING and capture is not None:
+        with capture.global_and_fixture_disabled():
+            print(f"\nfuzz: {STATS.requests} requests, {len(STATS.errors)} answered 5xx")
 
 
 def _send(client: Client, method: str, url: str, data: dict[str, list[str]] | None):
