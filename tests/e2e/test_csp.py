@@ -147,6 +147,8 @@ def test_htmx_brings_the_live_proposal_under_the_policy(page, live_server, pract
     page.get_by_label("End time").fill("10:45")
     page.get_by_label("End time").dispatch_event("change")
     expect(line).to_have_attribute("data-code", "90834")
+    # No proposal request still running when the test's database is flushed.
+    page.wait_for_load_state("networkidle")
     assert page.evaluate("window.__csp") == []
     assert not console
 
