@@ -69,6 +69,9 @@ PAGES = {
         "/practice/sessions/new/",
         "/practice/clients/",
         "/practice/clients/new/",
+        "/practice/day/",
+        "/practice/week/",
+        "/practice/appointments/new/",
         "/billing/reports/services/",
         "/billing/reports/mix/",
     ],
@@ -83,6 +86,7 @@ PAGES = {
     ],
     "owner": [
         "/billing/reports/services/",
+        "/practice/audit/",
         "/admin/",
         "/admin/practice/session/",
         "/admin/practice/client/",
