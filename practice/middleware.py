@@ -116,10 +116,14 @@ class RefuseMalformedMiddleware:
         if _holds_nul(request.POST):
             return _refuse("The request holds a NUL character, which no field accepts.")
         model_admin = getattr(view_func, "model_admin", None)  # set by ModelAdmin.get_urls
-        if model_admin is not None and not _are_keys(
-            model_admin.model, request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        ):
+        if model_admin is None:
+            return None
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not _are_keys(model_admin.model._meta.pk, selected):
             return _refuse("The rows chosen for the action are not records of this list.")
+        for name, key in _relations(model_admin).items():
+            if not _are_keys(key, request.POST.getlist(name), blank=True):
+                return _refuse(f"{name} must name records by their number.")
         return None
 
 
@@ -127,9 +131,27 @@ def _holds_nul(query) -> bool:
     return any(NUL in key or any(NUL in value for value in values) for key, values in query.lists())
 
 
-def _are_keys(model, values: list[str]) -> bool:
-    key = model._meta.pk
+def _relations(model_admin) -> dict[str, models.Field]:
+    """The admin form's choice fields that name rows of another model, with the key field
+    they name them by.
+
+    Django's choice fields try the posted value in a query; a number beyond 64 bits
+    makes SQLite raise OverflowError, which the field does not catch."""
+    keys = {}
+    for field in model_admin.model._meta.get_fields():
+        if not field.concrete or field.related_model is None:
+            continue
+        if field.many_to_one or field.one_to_one:
+            keys[field.name] = field.target_field
+        elif field.many_to_many:
+            keys[field.name] = field.related_model._meta.pk
+    return keys
+
+
+def _are_keys(key: models.Field, values: list[str], *, blank: bool = False) -> bool:
     for value in values:
+        if blank and value == "":
+            continue
         if isinstance(key, (models.AutoField, models.IntegerField)):
             if parse_id(value) is None:
                 return False

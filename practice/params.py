@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import BadRequest
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
+from django.utils.http import url_has_allowed_host_and_scheme
 
 ID_RE = re.compile(r"[0-9]{1,18}")
 
@@ -43,3 +44,13 @@ def id_param(query: QueryDict, name: str) -> int | None:
     if value is None:
         raise BadParameter(f"{name} must be a record number (digits 0–9), not {raw[:40]!r}.")
     return value
+
+
+def next_path(request: HttpRequest, raw: str, default: str) -> str:
+    """Where a ``next`` parameter may send the user: a path on this site, else ``default``.
+    Only a path: ``redirect()`` reads any other word as a URL name and fails on it."""
+    if raw.startswith("/") and url_has_allowed_host_and_scheme(
+        raw, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return raw
+    return default

@@ -156,6 +156,9 @@ AXES_CLIENT_IP_CALLABLE = "practice.signin.client_address"
 # when DEBUG is on, so the demo logins of `make run` keep working on a laptop.
 SL_REQUIRE_MFA = env.bool("SL_REQUIRE_MFA", default=not DEBUG)
 OTP_TOTP_ISSUER = "SessionLedger"
+# The admin must not show anyone's TOTP secret or QR code: a second factor the owner can
+# read is not the user's alone. (django-otp's config pages then answer 403.)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # HIPAA §164.312(a)(2)(iii): automatic log-off after inactivity.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)

@@ -19,7 +19,7 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 
-from billing.models import DiagnosisCode
+from billing.models import DiagnosisCode, ProcedureCode
 from billing.services import claims_build
 from practice.middleware import ADMIN_HANDLERS
 from practice.models import Client as Patient
@@ -337,28 +337,57 @@ def test_admin_urls_with_malformed_ids_or_filters_answer_4xx(
     assert raw_client.get(url.format(client=patient.pk)).status_code == status
 
 
-def test_an_admin_post_with_a_malformed_autocomplete_value_is_a_form_error(
+def _session_admin_post(session, **extra) -> dict:
+    data = {
+        "client": session.client_id,
+        "clinician": session.clinician_id,
+        "date": "2026-10-05",
+        "start_time": "10:00",
+        "end_time": "10:53",
+        "minutes": "53",
+        "service": "individual",
+        "status": "draft",
+        "place_of_service": session.place_of_service_id,
+        "lines-TOTAL_FORMS": "0",
+        "lines-INITIAL_FORMS": "0",
+        "session_diagnoses-TOTAL_FORMS": "0",
+        "session_diagnoses-INITIAL_FORMS": "0",
+    }
+    if hasattr(session, "version"):
+        data["version"] = session.version
+    return data | extra
+
+
+def test_an_admin_post_naming_a_related_row_by_no_number_is_a_400(raw_client, owner_user, patient):
+    session = factories.SessionFactory(client=patient)
+    session.refresh_from_db()
+    raw_client.force_login(owner_user)
+    url = f"/admin/practice/session/{session.pk}/change/"
+    response = raw_client.post(url, _session_admin_post(session, clinician="③"))
+    assert response.status_code == 400
+    session.refresh_from_db()
+    assert session.clinician == patient.primary_clinician
+
+
+def test_an_inline_autocomplete_value_that_is_no_key_is_a_form_error(
     raw_client, owner_user, patient
 ):
     session = factories.SessionFactory(client=patient)
-    raw_client.force_login(owner_user)
-    response = raw_client.post(
-        f"/admin/practice/session/{session.pk}/change/",
-        {
-            "client": patient.pk,
-            "clinician": ["③"],
-            "date": "2026-10-05",
-            "start_time": "10:00",
-            "end_time": "10:53",
-            "minutes": "53",
-            "service": "individual",
-            "status": "draft",
-        },
-    )
-    assert response.status_code == 200
-    assert "clinician" in response.context["adminform"].form.errors
     session.refresh_from_db()
-    assert session.clinician == patient.primary_clinician
+    raw_client.force_login(owner_user)
+    line = {
+        "lines-TOTAL_FORMS": "1",
+        "lines-0-session": session.pk,
+        "lines-0-position": "1",
+        "lines-0-procedure": "③",
+        "lines-0-units": "1",
+        "lines-0-charge": "160.00",
+        "lines-0-diagnosis_pointers": "A",
+    }
+    url = f"/admin/practice/session/{session.pk}/change/"
+    response = raw_client.post(url, _session_admin_post(session, **line))
+    assert response.status_code == 200
+    assert ServiceLine.objects.count() == 0
 
 
 def test_an_admin_action_for_ids_that_are_no_keys_is_a_400(raw_client, owner_user, clinician):
@@ -430,3 +459,40 @@ def test_swapping_two_diagnoses_in_the_session_admin_saves_nothing_and_says_so(
         first.pk,
         second.pk,
     ]
+
+
+@pytest.mark.parametrize("url", ["/account/two-step/?next=1", "/account/two-step/?next=on"])
+def test_a_next_parameter_that_is_no_path_sends_home_not_to_a_500(raw_client, biller_user, url):
+    raw_client.force_login(biller_user)
+    assert raw_client.get(url).status_code < 500
+
+
+def test_a_session_status_change_with_a_next_that_is_no_path_goes_to_the_session(
+    client, clinician_user, patient
+):
+    session = factories.SessionFactory(client=patient)
+    client.force_login(clinician_user)
+    response = client.post(
+        f"/practice/sessions/{session.pk}/status/", {"status": "cancelled", "next": "on"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/practice/sessions/{session.pk}/"
+
+
+def test_an_admin_choice_beyond_any_key_is_a_400_not_an_overflow(raw_client, owner_user):
+    raw_client.force_login(owner_user)
+    code = ProcedureCode.objects.get(code="90785")
+    response = raw_client.post(
+        f"/admin/billing/procedurecode/{code.pk}/change/",
+        {"code": "90785", "kind": code.kind, "add_on_to": ["-100000000000000000000"]},
+    )
+    assert response.status_code == 400
+
+
+def test_the_admin_shows_no_ones_totp_secret(raw_client, owner_user, biller_user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=biller_user, name="phone")
+    raw_client.force_login(owner_user)
+    assert raw_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert raw_client.get("/admin/otp_totp/totpdevice/0/config/").status_code == 403

@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import verify_token
@@ -27,17 +26,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practice import mfa, roles, signin
 from practice.forms.account import CodeForm
+from practice.params import next_path
 
 SIGNIN_EVENTS = 200
 
 
 def _next_url(request: HttpRequest) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return "/"
+    return next_path(request, request.POST.get("next") or request.GET.get("next") or "", "/")
 
 
 def account(request: HttpRequest) -> HttpResponse:

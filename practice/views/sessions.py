@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from practice import roles, services
@@ -31,7 +30,7 @@ from practice.forms.sessions import (
     preview_of,
 )
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
-from practice.params import id_param
+from practice.params import id_param, next_path
 from practice.versions import StaleEdit, read_version
 
 PAGE_SIZE = 50
@@ -63,14 +62,7 @@ def _may_change(user, session: Session) -> bool:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
-    """Where to go back to: a path on this site only (``redirect()`` would read any other
-    word as a URL name and fail on it)."""
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return next_path(request, request.POST.get("next", ""), default)
 
 
 @require_GET
