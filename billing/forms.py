@@ -292,3 +292,84 @@ class SendClaimsForm(forms.Form):
     include_drafts = forms.BooleanField(
         label="Also send draft claims that have no errors", required=False
     )
+
+
+PATIENT_REASONS = [("1", "1 Deductible"), ("2", "2 Coinsurance"), ("3", "3 Copay")]
+WRITE_OFF_REASONS = [
+    ("45", "45 Above the fee schedule"),
+    ("97", "97 Bundled"),
+    ("50", "50 Not medically necessary"),
+    ("96", "96 Not covered"),
+    ("16", "16 Missing information"),
+    ("18", "18 Duplicate"),
+    ("29", "29 Filed too late"),
+    ("197", "197 No prior authorization"),
+]
+
+
+class EobForm(forms.Form):
+    """A payer's paper EOB for one claim, one row of fields per claim line: allowed
+    (optional), paid, the amount written off (CO, with its reason) and the client's share
+    (PR, with its reason). The service checks that each line adds up."""
+
+    received_on = forms.DateField(
+        label="Received on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    check_number = forms.CharField(label="Check or EOB number", max_length=50, required=False)
+
+    def __init__(self, *args, lines, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.claim_lines = list(lines)
+        money = {"max_digits": 10, "decimal_places": 2, "min_value": 0}
+        for line in self.claim_lines:
+            key = f"line-{line.pk}"
+            self.fields[f"{key}-allowed"] = forms.DecimalField(
+                label="Allowed", required=False, **money
+            )
+            self.fields[f"{key}-paid"] = forms.DecimalField(label="Paid", **money)
+            self.fields[f"{key}-co"] = forms.DecimalField(
+                label="Written off", required=False, **money
+            )
+            self.fields[f"{key}-co_reason"] = forms.ChoiceField(
+                label="Reason", choices=WRITE_OFF_REASONS
+            )
+            self.fields[f"{key}-pr"] = forms.DecimalField(
+                label="Client's share", required=False, **money
+            )
+            self.fields[f"{key}-pr_reason"] = forms.ChoiceField(
+                label="Reason", choices=PATIENT_REASONS
+            )
+
+    def rows(self):
+        """Each claim line with its bound fields, for the template."""
+        for line in self.claim_lines:
+            key = f"line-{line.pk}"
+            yield (
+                line,
+                [
+                    self[f"{key}-{name}"]
+                    for name in ("allowed", "paid", "co", "co_reason", "pr", "pr_reason")
+                ],
+            )
+
+    def eob_lines(self):
+        from billing.posting import EobLine
+
+        found = []
+        for line in self.claim_lines:
+            key = f"line-{line.pk}"
+            data = self.cleaned_data
+            adjustments = []
+            if data.get(f"{key}-co"):
+                adjustments.append(("CO", data[f"{key}-co_reason"], data[f"{key}-co"]))
+            if data.get(f"{key}-pr"):
+                adjustments.append(("PR", data[f"{key}-pr_reason"], data[f"{key}-pr"]))
+            found.append(
+                EobLine(
+                    claim_line=line,
+                    paid=data[f"{key}-paid"],
+                    adjustments=tuple(adjustments),
+                    allowed=data.get(f"{key}-allowed"),
+                )
+            )
+        return found

@@ -21,6 +21,7 @@ urlpatterns = [
     path("claims/<int:pk>/correct/", claims.claim_correct, name="claim_correct"),
     path("claims/<int:pk>/payer-number/", claims.claim_payer_number, name="claim_payer_number"),
     path("claims/<int:pk>/replace/", claims.claim_replace, name="claim_replace"),
+    path("claims/<int:pk>/eob/", claims.claim_post_eob, name="claim_post_eob"),
     path("estimates/", estimates.estimate_list, name="estimate_list"),
     path("estimates/new/<int:client_pk>/", estimates.estimate_create, name="estimate_create"),
     path("estimates/<int:pk>/", estimates.estimate_detail, name="estimate_detail"),

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import services
@@ -24,10 +25,11 @@ from billing.forms import (
     ClaimDiscardForm,
     ClaimFilterForm,
     ClaimVoidForm,
+    EobForm,
     PayerClaimNumberForm,
 )
 from billing.models import Claim, ClaimLine, DiagnosisCode
-from billing.posting import claim_money
+from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
 from billing.scrubber import scrub
 from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
@@ -121,6 +123,10 @@ def _family(claim: Claim) -> list[Claim]:
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything a biller checks before sending a claim: parties, diagnoses, lines, totals,
     the scrubber's findings, the history of corrections, and the actions the state allows."""
+    return _claim_page(request, pk)
+
+
+def _claim_page(request: HttpRequest, pk: int, eob_form=None, status: int = 200) -> HttpResponse:
     claim = get_object_or_404(
         Claim.objects.select_related(
             "payer", "client", "coverage", "rendering", "original", "created_by"
@@ -195,7 +201,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_correct": sent and claim.is_live,
             "can_replace": correcting,
             "can_record_number": claim.status != Claim.Status.DISCARDED,
+            "eob_form": (
+                (eob_form or EobForm(lines=lines, initial={"received_on": timezone.localdate()}))
+                if claim.status in ANSWERABLE
+                else None
+            ),
         },
+        status=status,
     )
 
 
@@ -205,6 +217,41 @@ def _sessions_of(lines: list[ClaimLine]) -> list:
 
     ids = {line.service_line.session_id for line in lines if line.service_line_id}
     return list(Session.objects.filter(pk__in=ids).select_related("client").order_by("date"))
+
+
+@billing_staff_only
+@require_POST
+def claim_post_eob(request: HttpRequest, pk: int) -> HttpResponse:
+    """A payer's paper EOB for the claim, per line; errors beside the fields (400)."""
+    claim = _claim_or_404(pk, request)
+    form = EobForm(request.POST, lines=claim.lines.order_by("position"))
+    if form.is_valid():
+        try:
+            eob_post(
+                claim=claim,
+                received_on=form.cleaned_data["received_on"],
+                check_number=form.cleaned_data["check_number"],
+                lines=form.eob_lines(),
+                user=request.user,
+            )
+        except services.ClaimChanged as error:
+            messages.error(request, f"Claim {claim.control_number}: nothing was posted. {error}")
+            return redirect("billing:claim_detail", pk=claim.pk)
+        except EobError as error:
+            if error.field.endswith(("-paid", "-allowed")) and error.field in form.fields:
+                form.add_error(error.field, str(error))
+            elif "takes no payment" in str(error):
+                messages.error(request, f"Nothing was posted. {error}")
+                return redirect("billing:claim_detail", pk=claim.pk)
+            else:
+                form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Paper EOB posted on claim {claim.control_number}.")
+            return redirect("billing:claim_detail", pk=claim.pk)
+    if claim.status not in ANSWERABLE:
+        messages.error(request, "Nothing was posted: this claim is not waiting for its payer.")
+        return redirect("billing:claim_detail", pk=claim.pk)
+    return _claim_page(request, pk, eob_form=form, status=400)
 
 
 def _claim_or_404(pk: int, request: HttpRequest | None = None) -> Claim:

@@ -140,6 +140,7 @@ CLAIM_URLS = [
     ("post", "billing:claim_discard", True),
     ("post", "billing:claim_correct", True),
     ("post", "billing:claim_payer_number", True),
+    ("post", "billing:claim_post_eob", True),
     ("get", "billing:summary", False),
 ]
 
