@@ -254,7 +254,8 @@ class SignedUploadStorage(BaseStorage):
     """Carries an uploaded file from the preview to the confirm step inside the page.
 
     import-export's default keeps it in a temporary file on the server that took the
-    upload; with several app servers (DESIGN.md: all state lives in PostgreSQL) the
+    upload; with several app servers (README "Production notes": all state lives in
+    PostgreSQL) the
     confirm request may land on another one. Here the file rides, compressed and signed,
     in the confirm form's hidden ``import_file_name`` field: any server can finish the
     import, and an altered or stale payload is refused.

@@ -1,6 +1,6 @@
 """Admin site for the practice's own records, and who may enter the admin site at all.
 
-The admin site is the owner's (DESIGN.md, Roles): the Owner role (or a superuser) gets
+The admin site is the owner's (README "Who does what"): the Owner role (or a superuser) gets
 in, whether or not the account has Django's ``is_staff`` flag; clinicians and billers do
 their work in the app. Billed sessions are read-only here: a claim was built from them.
 Client and session changes keep an audit trail (simple_history) that owners can read.

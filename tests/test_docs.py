@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {".venv", ".git", "var", "__pycache__", ".pytest_cache", ".ruff_cache"}
 TEXT_SUFFIXES = {".py", ".md", ".html", ".txt", ".toml", ".cfg", ".ini", ".js", ".css", ""}
 # Spelled in pieces so this file does not match itself.
-OUTSIDE = ("DOMAIN" + ".md", ".." + "/shared")
+# The founders' private notes (DOMAIN, DESIGN and STYLE) are not in the repository either.
+OUTSIDE = ("DOMAIN" + ".md", "DESIGN" + ".md", "STYLE" + ".md", ".." + "/shared")
 
 # "docs/rules/coding.md §2.1", "`docs/rules/coding.md` §7–§9", "docs/rules/coding.md §3, §5",
 # and "docs/rules/claims.md "Coverage in force"" (a page whose headings are not numbered).
