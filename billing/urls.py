@@ -33,8 +33,9 @@ urlpatterns = [
     path("batches/<int:pk>/download/", submission.batch_download, name="batch_download"),
     path("summary/", summary.claim_summary, name="summary"),
     path("reports/", reports.index, name="reports"),
-    path("reports/services/", reports.services, name="report_services"),
-    path("reports/revenue/", reports.revenue, name="report_revenue"),
-    path("reports/mix/", reports.mix, name="report_mix"),
-    path("reports/health/", reports.health, name="report_health"),
+    # One URL and name per registered report (reports/services/ is billing:report_services).
+    *(
+        path(f"reports/{slug}/", reports.show, {"slug": slug}, name=f"report_{slug}")
+        for slug in reports.REPORTS
+    ),
 ]

@@ -1,0 +1,172 @@
+"""What every report shares: who may see what (``Filters``), the scoping querysets,
+the "paid" expressions, SQL helpers and percentages."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    DateField,
+    DecimalField,
+    Func,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from billing.models import Claim, ClaimLine, Payer
+from practice import roles
+from practice.models import Clinician, Coverage, ServiceLine, Session
+
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+ONE_DECIMAL = Decimal("0.1")
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+ATTENDED = sorted(Session.ATTENDED_STATUSES)
+UNBILLED = [Session.Status.DRAFT, Session.Status.READY]
+
+
+# --- Payments: the one place ---------------------------------------------------------
+
+
+def claim_line_paid() -> Cast:
+    """What the payer has paid on one claim line: NULL until payments exist.
+
+    When ``PaymentAllocation`` lands, return a correlated subquery here, e.g.
+    ``Subquery(PaymentAllocation.objects.filter(claim_line=OuterRef("pk")).values(
+    "claim_line").annotate(s=Sum("amount")).values("s"))`` — a subquery, not a join, so
+    summing charges beside it never counts a line twice. Every "paid" and "gap" column
+    reads this; nothing else changes.
+    """
+    return Cast(Value(None), output_field=MONEY)
+
+
+def service_line_paid() -> Cast:
+    """What a self-pay client has paid on one service line: NULL until payments exist."""
+    return Cast(Value(None), output_field=MONEY)
+
+
+# --- Filters and helpers -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a report. ``user`` limits to what that user may see (None: everything,
+    for benchmarks and commands); ``today`` anchors the "as of today" tables."""
+
+    user: object | None = None
+    clinician: Clinician | None = None
+    payer: Payer | None = None
+    today: datetime.date = field(default_factory=timezone.localdate)
+
+    @property
+    def limited(self) -> bool:
+        """True when sessions are narrowed, by role or by the clinician filter."""
+        return self.clinician is not None or (
+            self.user is not None and not roles.sees_all_clients(self.user)
+        )
+
+
+def _sessions(filters: Filters) -> QuerySet[Session]:
+    """The sessions a report may count: ``Session.objects.for_user`` and the clinician filter."""
+    sessions = Session.objects.all()
+    if filters.user is not None:
+        sessions = sessions.for_user(filters.user)
+    if filters.clinician is not None:
+        sessions = sessions.filter(clinician=filters.clinician)
+    return sessions
+
+
+def _limit_service_lines(lines: QuerySet[ServiceLine], filters: Filters) -> QuerySet:
+    return lines.filter(session__in=_sessions(filters)) if filters.limited else lines
+
+
+def _limit_claim_lines(lines: QuerySet[ClaimLine], filters: Filters) -> QuerySet:
+    """Claim lines made from the sessions the user may see (a clinician: the sessions they
+    saw, whoever the claim names as rendering provider)."""
+    if filters.limited:
+        lines = lines.filter(service_line__session__in=_sessions(filters))
+    if filters.payer is not None:
+        lines = lines.filter(claim__payer=filters.payer)
+    return lines
+
+
+def _live_claim_lines(start: datetime.date, end: datetime.date, filters: Filters) -> QuerySet:
+    lines = ClaimLine.objects.filter(live=True, date_of_service__range=(start, end)).exclude(
+        claim__status__in=Claim.DEAD_STATUSES
+    )
+    return _limit_claim_lines(lines, filters)
+
+
+def _self_pay_lines(start: datetime.date, end: datetime.date, filters: Filters) -> QuerySet:
+    lines = ServiceLine.objects.filter(
+        session__client__self_pay=True,
+        session__status__in=ATTENDED,
+        session__date__range=(start, end),
+    )
+    return _limit_service_lines(lines, filters)
+
+
+def _coverage_on_date(value: str) -> Subquery:
+    """``value`` of the client's first-priority coverage in force on the session's date."""
+    coverages = (
+        Coverage.objects.filter(client=OuterRef("client_id"))
+        .in_force(OuterRef("date"))
+        .responsible_first()
+    )
+    return Subquery(coverages.values(value)[:1])
+
+
+class AddDays(Func):
+    """``date + days`` as a date in SQL; Django has no portable date-plus-integer."""
+
+    arity = 2
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL: date + integer is a date.
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return f"({date_sql} + ({days_sql}))", (*date_params, *days_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return f"date({date_sql}, '+' || ({days_sql}) || ' days')", (*date_params, *days_params)
+
+    def as_mysql(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return f"DATE_ADD({date_sql}, INTERVAL ({days_sql}) DAY)", (*date_params, *days_params)
+
+
+def _name(row: dict, prefix: str) -> str:
+    first, last = row[f"{prefix}first_name"], row[f"{prefix}last_name"]
+    credentials = row.get(f"{prefix}credentials")
+    return f"{first} {last}, {credentials}" if credentials else f"{first} {last}"
+
+
+def share(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` to one decimal; None when ``whole`` is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+
+
+def change(current: int | Decimal, base: int | Decimal | None) -> Decimal | None:
+    """Percentage change from ``base`` to ``current``; None ("—") when the base is 0."""
+    if not base:
+        return None
+    return ((Decimal(current) - Decimal(base)) * HUNDRED / Decimal(base)).quantize(
+        ONE_DECIMAL, ROUND_HALF_UP
+    )
+
+
+def _minus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a - b
