@@ -16,7 +16,7 @@ chapter 1, section 30.3.13).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,14 +27,13 @@ from django.utils import timezone
 
 from billing import rules
 from billing.models import Payer, PlaceOfService
-from practice import services
+from practice import services, session_plan
 from practice.models import (
     Appointment,
     AppointmentSeries,
     Client,
     ClientCharge,
     Clinician,
-    Diagnosis,
     Location,
     Practice,
     Session,
@@ -490,15 +489,13 @@ def appointment_reopen(*, appointment: Appointment, user) -> Appointment:
 
 
 def appointment_attend(
-    *,
-    appointment: Appointment,
-    session: Session,
-    diagnoses: Sequence[Diagnosis],
-    lines: Sequence[services.PlannedLine],
-    user,
-) -> Session:
-    """Save the session logged for an appointment and mark the appointment attended,
-    linked to it, in one transaction (``services.session_save`` does the session)."""
+    *, appointment: Appointment, plan: session_plan.SessionPlan, user, ready: bool = False
+) -> tuple[Session, str]:
+    """Save the session logged for an appointment (as ``session_plan.session_plan`` decided
+    it) and mark the appointment attended, linked to it, in one transaction; then, when
+    asked, mark the session ready to bill: ``(session, why_not_ready)`` as
+    ``services.session_log`` answers."""
+    session = plan.session
     if session.client_id != appointment.client_id:
         raise ValidationError(
             {"client": f"This appointment is with {appointment.client.full_name}."}
@@ -511,7 +508,7 @@ def appointment_attend(
     try:
         with transaction.atomic():
             current = _lock_planned(appointment, allow_relog=True)
-            services.session_save(session=session, diagnoses=diagnoses, lines=lines, user=user)
+            services.session_log(plan=plan, user=user)
             current.status = Appointment.Status.ATTENDED
             current.session = session
             current.save(update_fields=["status", "session", "updated_at"])
@@ -521,4 +518,4 @@ def appointment_attend(
             session._state.adding = True
         raise
     appointment.status, appointment.session = current.status, session
-    return session
+    return session, services.session_mark_ready(session=session, user=user) if ready else ""

@@ -1,8 +1,10 @@
 """Session workflows: what a session will bill, what to warn about, and saving it.
 
-Views stay thin: the form validates what a person typed (``practice/forms/sessions.py``),
-these functions decide and write. Coding rules come from ``billing/coding.py`` and payer
-rules from ``billing/rules.py``; nothing here repeats them.
+Views stay thin: the forms read what a person typed (``practice/forms/``),
+``practice/session_plan.py`` decides what a logged session bills with the functions
+here, and these functions write (``session_log``). Coding rules come from
+``billing/coding.py`` and payer rules from ``billing/rules.py``; nothing here repeats
+them.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from practice.models import (
     Session,
     SessionDiagnosis,
 )
-from practice.versions import ensure_all_current, ensure_current, refuse_stale
+from practice.versions import StaleEdit, ensure_all_current, ensure_current, refuse_stale
 
 if TYPE_CHECKING:
     from django.forms import BaseModelFormSet, ModelForm
+
+    from practice import session_plan
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -39,6 +43,12 @@ GROUP_SERVICES = frozenset({Session.Service.GROUP, Session.Service.MULTI_FAMILY_
 NOT_SEEN_STATUSES = frozenset(
     {Session.Status.NO_SHOW, Session.Status.LATE_CANCEL, Session.Status.CANCELLED}
 )
+
+EM_MINUTES_MESSAGE = (
+    "With an E/M visit, enter the psychotherapy minutes (not counting the E/M "
+    "service): the add-on code comes from them."
+)
+NO_DIAGNOSIS_MESSAGE = "Choose at least one diagnosis: every service line points at one."
 
 # Who may move a session where: billed and closed sessions belong to the claim process.
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -130,10 +140,7 @@ def session_proposal(
         if problems:
             raise ValueError(problems[0])
         if psychotherapy_minutes is None:
-            raise ValueError(
-                "With an E/M visit, enter the psychotherapy minutes (not counting the E/M "
-                "service): the add-on code comes from them."
-            )
+            raise ValueError(EM_MINUTES_MESSAGE)
     proposal = rules.propose(
         service=service,
         minutes=psychotherapy_minutes if em_code else minutes,
@@ -218,6 +225,34 @@ def session_code_problems(
 def line_charge(*, fees: Mapping[str, Decimal], code: str, units: int) -> Decimal:
     """The charge stored on a line: the unit fee on the date of service × units."""
     return (fees.get(code, ZERO) * units).quantize(CENT)
+
+
+def session_log(
+    *, plan: session_plan.SessionPlan, user, ready: bool = False
+) -> tuple[Session, str]:
+    """Save a session as ``session_plan`` decided it (``plan.ok``) and, when asked, mark
+    it ready to bill: ``(session, why_not_ready)``, the second "" unless marking ready
+    was asked for and refused.
+
+    Raises what ``session_save`` raises (SessionLocked, StaleEdit, ValidationError): the
+    save is whole or nothing. Marking ready is a second step that may be refused alone
+    (``session_mark_ready``): the session stays saved.
+    """
+    if not plan.ok:
+        raise ValueError("This session has problems to fix before it can be saved.")
+    session = plan.session
+    session.place_of_service = plan.place_of_service
+    session_save(session=session, diagnoses=plan.diagnoses, lines=plan.lines, user=user)
+    return session, session_mark_ready(session=session, user=user) if ready else ""
+
+
+def session_mark_ready(*, session: Session, user) -> str:
+    """Mark a just-saved session ready to bill: "" when done, else why not."""
+    try:
+        session_set_status(session=session, status=Session.Status.READY, user=user)
+    except (StaleEdit, ValueError) as error:
+        return str(error)
+    return ""
 
 
 def session_warnings(

@@ -22,10 +22,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from practice import appointments as plan
-from practice import calendar, roles, services
+from practice import calendar, roles
 from practice.audit import AccessKind, record_access
 from practice.forms.appointments import AppointmentForm, ClinicianPickForm, session_initial
-from practice.forms.sessions import SessionEntry, preview_of
+from practice.forms.session_entry import SessionEntry, preview_of
 from practice.models import Appointment, Clinician, Session
 from practice.views.sessions import _render_form
 
@@ -308,15 +308,12 @@ def appointment_attend(request: HttpRequest, pk: int) -> HttpResponse:
     entry = SessionEntry(user=request.user, data=request.POST)
     if not entry.is_valid():
         return _render_form(request, entry=entry, preview=entry, extra=extra)
-    saved = entry.session
-    saved.place_of_service = entry.place_of_service
     try:
-        plan.appointment_attend(
+        saved, not_ready = plan.appointment_attend(
             appointment=appointment,
-            session=saved,
-            diagnoses=entry.diagnoses,
-            lines=entry.lines,
+            plan=entry.plan,
             user=request.user,
+            ready=bool(request.POST.get("ready")),
         )
     except plan.AppointmentClosed as error:
         messages.error(request, str(error))
@@ -328,13 +325,8 @@ def appointment_attend(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, f"Session saved: {saved}.")
     for warning in entry.warnings:
         messages.warning(request, warning)
-    if request.POST.get("ready"):
-        try:
-            services.session_set_status(
-                session=saved, status=Session.Status.READY, user=request.user
-            )
-        except ValueError as error:
-            messages.error(request, str(error))
+    if not_ready:
+        messages.error(request, not_ready)
     return redirect(back)
 
 

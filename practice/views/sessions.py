@@ -1,9 +1,9 @@
 """Session pages: list, log, edit, status, delete, and the live line proposal.
 
 Every view reads sessions through ``Session.objects.for_user``: a clinician reaches only
-their own (anyone else's is a 404), billing staff reach all. Rules live in
-``practice/forms/sessions.py`` and ``practice/services.py``; views check access, validate,
-call one service and redirect.
+their own (anyone else's is a 404), billing staff reach all. Forms read what was typed
+(``practice/forms/``); ``practice/services.py`` decides (``session_plan``) and writes
+(``session_log``); views check access, validate, call one service and redirect.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from practice import roles, services
 from practice.audit import AccessKind, record_access
+from practice.forms.session_entry import SessionEntry, entries_for_edit, preview_of
 from practice.forms.sessions import (
-    SessionEntry,
     SessionFilterForm,
-    entries_for_edit,
     initial_for_create,
     initial_from_session,
     last_session,
-    preview_of,
 )
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
 from practice.params import id_param, next_path
@@ -136,16 +134,15 @@ def _render_form(
 
 
 def _save(request: HttpRequest, entry: SessionEntry, *, session: Session | None = None):
-    """Save a valid entry; on a rule the models catch, show the form again."""
-    saved = entry.session
-    saved.place_of_service = entry.place_of_service
+    """Save a valid entry (and mark it ready when asked); on a rule the models catch,
+    show the form again."""
     try:
-        services.session_save(
-            session=saved, diagnoses=entry.diagnoses, lines=entry.lines, user=request.user
+        saved, not_ready = services.session_log(
+            plan=entry.plan, user=request.user, ready=bool(request.POST.get("ready"))
         )
     except services.SessionLocked as locked:
         messages.error(request, str(locked))
-        return redirect("practice:session_detail", pk=saved.pk)
+        return redirect("practice:session_detail", pk=entry.session.pk)
     except ValidationError as error:
         for message in error.messages:
             entry.form.add_error(None, message)
@@ -156,13 +153,8 @@ def _save(request: HttpRequest, entry: SessionEntry, *, session: Session | None 
     messages.success(request, f"Session saved: {saved}.")
     for warning in entry.warnings:
         messages.warning(request, warning)
-    if request.POST.get("ready"):
-        try:
-            services.session_set_status(
-                session=saved, status=Session.Status.READY, user=request.user
-            )
-        except (StaleEdit, ValueError) as error:
-            messages.error(request, str(error))
+    if not_ready:
+        messages.error(request, not_ready)
     return redirect("practice:session_detail", pk=saved.pk)
 
 

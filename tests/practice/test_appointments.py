@@ -16,7 +16,8 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from billing.models import ClaimLine
 from billing.services import claims_build
 from practice import appointments as plan
-from practice.forms.sessions import SessionEntry
+from practice import session_plan
+from practice.forms.session_entry import SessionEntry
 from practice.models import Appointment, ClientCharge, Session
 from tests import factories
 
@@ -278,7 +279,7 @@ def test_cancelling_all_future_keeps_earlier_ones(patient, office):
 
 def _entry(appointment, user):
     from practice.forms.appointments import session_initial
-    from practice.forms.sessions import session_data
+    from practice.forms.session_entry import session_data
 
     form_entry = SessionEntry(
         user=user, initial=session_initial(appointment=appointment, user=user)
@@ -291,14 +292,8 @@ def test_attending_saves_the_session_and_links_it(patient, office, clinician_use
     with time_machine.travel(at(MONDAY, 11), tick=False):
         entry = _entry(appointment, clinician_user)
         assert entry.is_valid(), entry.form.errors
-        session = entry.session
-        session.place_of_service = entry.place_of_service
-        plan.appointment_attend(
-            appointment=appointment,
-            session=session,
-            diagnoses=entry.diagnoses,
-            lines=entry.lines,
-            user=clinician_user,
+        session, _ = plan.appointment_attend(
+            appointment=appointment, plan=entry.plan, user=clinician_user
         )
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.ATTENDED
@@ -316,13 +311,7 @@ def test_attending_an_appointment_already_marked_no_show_is_refused(
         entry.is_valid()
         plan.appointment_no_show(appointment=Appointment.objects.get(pk=appointment.pk), user=None)
         with pytest.raises(plan.AppointmentClosed):
-            plan.appointment_attend(
-                appointment=appointment,
-                session=entry.session,
-                diagnoses=entry.diagnoses,
-                lines=entry.lines,
-                user=clinician_user,
-            )
+            plan.appointment_attend(appointment=appointment, plan=entry.plan, user=clinician_user)
     assert Session.objects.filter(status=Session.Status.DRAFT).count() == 0
 
 
@@ -331,7 +320,9 @@ def test_a_session_for_another_client_is_not_linked(patient, office, clinician):
     stranger = factories.SessionFactory(client=factories.ClientFactory(primary_clinician=clinician))
     with pytest.raises(ValidationError):
         plan.appointment_attend(
-            appointment=appointment, session=stranger, diagnoses=[], lines=[], user=None
+            appointment=appointment,
+            plan=session_plan.SessionPlan(session=stranger, diagnoses=[], complete=True),
+            user=None,
         )
 
 

@@ -239,7 +239,7 @@ def test_attended_then_save_links_the_session_and_returns_to_the_day(
     client, clinician_user, patient, office
 ):
     from practice.forms.appointments import session_initial
-    from practice.forms.sessions import SessionEntry, session_data
+    from practice.forms.session_entry import SessionEntry, session_data
 
     (appointment,) = book(patient, office)
     client.force_login(clinician_user)

@@ -6,8 +6,9 @@ practice of that size (``--clinicians 400 --clients 40000 --months 24`` is about
 million sessions, used by the benchmarks), refusing a database that already holds
 practice data unless ``--reset`` is given.
 
-Service lines come from ``billing.rules.propose`` with the client's payer, exactly as the
-session form would propose them, so the demo shows every payer rule at work. Rows are
+Service lines come from ``practice.services.session_proposal`` with the client's payer,
+the service the session form's plan (``session_plan``) codes with, E/M visits included,
+so the demo shows every payer rule at work. Rows are
 written with ``bulk_create`` or COPY per batch of clients (no ``save()`` in the loop);
 their creation records in the change history are written afterwards, one
 ``INSERT … SELECT`` per table (``practice.history.snapshot_history``).
@@ -1501,49 +1502,6 @@ class DemoBuilder:
                 line.charge,
             )
             for line in proposal.lines
-        )
-        found = self.line_memo[key] = (self.pos_ids[pos], lines)
-        return found
-        doctor = self.clinicians[clinician]
-        payer_row = None if payer == _NO_PAYER else self.payers[payer]
-        fees = self.self_pay_fees if payer == _NO_PAYER else self.fees[payer]
-        proposal = rules.propose(
-            service=service,
-            minutes=minutes,
-            clinician=doctor.model,
-            payer=payer_row,
-            fees=fees,
-            in_person_pos=doctor.pos,
-            telehealth=tele,
-            client_at_home=at_home,
-            interactive_complexity=ic,
-            with_em=em is not None,
-        )
-        pos = rules.place_of_service(
-            telehealth=tele, client_at_home=at_home, in_person_pos=doctor.pos, payer=payer_row
-        )
-        proposed = list(proposal.lines)
-        if em is not None and proposed:
-            # The E/M visit is the prescriber's choice (coding.suggest leaves it out).
-            first = proposed[0]
-            proposed.insert(
-                0,
-                rules.ProposedLine(
-                    code=em,
-                    units=1,
-                    modifiers=first.modifiers,
-                    place_of_service=first.place_of_service,
-                    charge=fees.get(em, Decimal("0.00")),
-                ),
-            )
-        lines = tuple(
-            (
-                self.procedure_ids[line.code],
-                (*line.modifiers, "", "", "", "")[:4],
-                line.units,
-                line.charge,
-            )
-            for line in proposed
         )
         found = self.line_memo[key] = (self.pos_ids[pos], lines)
         return found
