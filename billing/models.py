@@ -223,6 +223,13 @@ class Payer(models.Model):
         SUPERVISOR_DQ = "supervising_slot", "Associate renders; supervisor as supervising provider"
         ASSOCIATE = "associate", "Bill the associate directly"
 
+    class AmountPaidBox(models.TextChoices):
+        # CMS-1500 box 29 (NUCC 1500 instructions, item 29: what the patient and/or
+        # other payers paid on the covered services; docs/rules/claim-forms.md).
+        OTHER_PAYERS = "payers", "What earlier payers paid (on secondary claims)"
+        CLIENT_AND_PAYERS = "all", "What the client and earlier payers paid"
+        NONE = "none", "Leave it empty"
+
     class ChargeBasis(models.TextChoices):
         STANDARD = "standard", "The practice's standard charge"
         CONTRACT_RATE = "rate", "This payer's contracted rate, where one is on file"
@@ -287,6 +294,14 @@ class Payer(models.Model):
     )
     charge_basis = models.CharField(
         "charge on claims", max_length=10, choices=ChargeBasis, default=ChargeBasis.STANDARD
+    )
+    box_29 = models.CharField(
+        "CMS-1500 box 29 (amount paid)",
+        max_length=6,
+        choices=AmountPaidBox,
+        default=AmountPaidBox.OTHER_PAYERS,
+        help_text="Some payers want the client's copay there too; many take it off "
+        "their payment when it is.",
     )
     active = models.BooleanField(default=True)
 
@@ -1022,6 +1037,15 @@ class Payment(models.Model):
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     received_on = models.DateField()
     reference = models.CharField("check or trace number", max_length=50, blank=True)
+    # A client's refund names the payment it gives money back from (docs/getting-paid.md
+    # "Client payments"); the payment itself is never edited.
+    refund_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
+    # The session a client paid at (the copay), when taken there.
+    session = models.ForeignKey(
+        "practice.Session", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -1029,8 +1053,15 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-received_on", "-pk"]
+        indexes = [models.Index(fields=["client", "received_on"])]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind="payment", refund_of__isnull=True)
+                | Q(kind="refund", source="payer")
+                | Q(kind="refund", refund_of__isnull=False),
+                name="client_refund_names_its_payment",
+            ),
             models.CheckConstraint(
                 condition=(Q(source="payer") & Q(payer__isnull=False))
                 | (Q(source="client") & Q(client__isnull=False)),
@@ -1153,3 +1184,106 @@ class ProviderAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"PLB {self.reason_code} {self.amount}"
+
+
+class ClientAllocation(models.Model):
+    """What part of a client's payment went to which of their charges: a self-pay
+    service line, the client's share of a claim line (patient responsibility from the
+    payer's posting) or a missed-appointment fee. Made oldest charge first when the
+    payment is recorded (``billing.ledger.client_payment_record``); what is not applied
+    is the client's credit. A refund adds negative rows taking back what its payment had
+    applied. Append-only; a charge that disappears (a fee undone, a service line
+    removed from a session) leaves its rows without a target: that money is credit again.
+    """
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    service_line = models.ForeignKey(
+        "practice.ServiceLine",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="client_allocations",
+    )
+    claim_line = models.ForeignKey(
+        ClaimLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="client_allocations",
+    )
+    client_charge = models.ForeignKey(
+        "practice.ClientCharge",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="allocations",
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="client_allocation_not_zero"),
+            models.CheckConstraint(
+                condition=Q(service_line__isnull=True, claim_line__isnull=True)
+                | Q(service_line__isnull=True, client_charge__isnull=True)
+                | Q(claim_line__isnull=True, client_charge__isnull=True),
+                name="client_allocation_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.amount}"
+
+
+class Statement(models.Model):
+    """A client's statement as it was sent: its date, balance, aging and lines, kept
+    exactly (``data`` holds everything the PDF prints, ``billing.outputs.statement``
+    renders it the same way every time). Never edited or deleted; a later statement is
+    a new row. One per client and month: the monthly batch run twice sends nothing new.
+    """
+
+    client = models.ForeignKey("practice.Client", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day of the month of a monthly statement; empty for one printed on demand.",
+    )
+    statement_date = models.DateField()
+    period_start = models.DateField(
+        null=True, blank=True, help_text="The day after the previous statement; empty for a first."
+    )
+    previous_balance = models.DecimalField(max_digits=10, decimal_places=2)
+    balance = models.DecimalField(max_digits=10, decimal_places=2)
+    data = models.JSONField(help_text="Everything the statement printed.")
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-statement_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "month"],
+                name="one_statement_per_client_month",
+                violation_error_message="This client already has a statement for that month.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.number}"
+
+    def save(self, *args, **kwargs):
+        # What a client was sent is evidence: refuse rewrites (like Batch).
+        if not self._state.adding:
+            raise ValueError("A statement is kept as it was sent; it cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A statement is kept as it was sent; it cannot be deleted.")
+
+    @property
+    def number(self) -> str:
+        return f"ST-{self.pk:06d}" if self.pk else "ST (new)"

@@ -1,0 +1,394 @@
+"""What each client owes the practice: one rule for the client page, receipts,
+statements and the aging report (docs/getting-paid.md "Client ledger").
+
+A client's charges are
+- the service lines of a self-pay client's attended sessions (ready, billed, closed),
+  dated by the session;
+- their share of an insured service: the patient responsibility a payer's posting set
+  on a claim line (835 or paper EOB; a reversal takes it back), dated by the payment;
+- missed-appointment fees (``ClientCharge``), dated by the appointment.
+Their credits are their payments less refunds. Balance = charges − credits.
+
+Aging applies the credits to the charges oldest first and ages what is left open by the
+day it became the client's (0–30, 31–60, 61–90, 91–120, over 120 days). Every function
+reads a fixed number of queries whatever the number of clients, so a batch of 1,000
+statements or an aging report costs the same few queries as one client page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from billing.models import Adjustment, ClaimLine, Payment, PaymentAllocation
+from practice.models import Client, ClientCharge, ServiceLine, Session
+
+ZERO = Decimal("0.00")
+# A self-pay client owes an attended session once it is logged for billing.
+SELF_PAY_STATUSES = (Session.Status.READY, Session.Status.BILLED, Session.Status.CLOSED)
+# Claims whose lines are with a payer: sent and neither taken back nor replaced.
+INSURANCE_STATUSES = ("submitted", "paid", "partially_paid", "denied")
+# (label, first day, last day): days since the charge became the client's.
+BUCKETS = (
+    ("0–30", 0, 30),
+    ("31–60", 31, 60),
+    ("61–90", 61, 90),
+    ("91–120", 91, 120),
+    ("120+", 121, None),
+)
+# Charges of one day: sessions, then the client's share, then fees (a stable order).
+KIND_ORDER = {"session": 0, "share": 1, "fee": 2}
+
+Clients = QuerySet | Iterable[Client] | Iterable[int] | None
+
+
+@dataclass(frozen=True)
+class Charge:
+    """Something the client owes: ``kind`` "session" (a self-pay service line), "share"
+    (their part of a claim line) or "fee"; ``target`` is that row's id."""
+
+    kind: str
+    target: int
+    client_id: int
+    date: datetime.date  # the day it became the client's to pay
+    service_date: datetime.date
+    code: str
+    amount: Decimal
+    payer: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.kind, self.target)
+
+    @property
+    def order(self) -> tuple:
+        return (self.date, KIND_ORDER[self.kind], self.target)
+
+    @property
+    def description(self) -> str:
+        when = f"{self.service_date:%m/%d/%Y}"
+        if self.kind == "session":
+            return f"Session {when}: {self.code}"
+        if self.kind == "share":
+            return f"Your share after {self.payer}, {self.code} on {when}"
+        return f"{self.code} {when}"
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A client's payment (amount > 0) or refund (amount < 0)."""
+
+    payment_id: int
+    client_id: int
+    date: datetime.date
+    amount: Decimal
+    method: str
+    reference: str
+    refund_of: int | None
+
+
+@dataclass
+class Balance:
+    """A client's balance on a date, with its open charges aged."""
+
+    client_id: int
+    charged: Decimal = ZERO
+    paid: Decimal = ZERO  # payments less refunds
+    buckets: dict[str, Decimal] = field(default_factory=lambda: {b[0]: ZERO for b in BUCKETS})
+    credit: Decimal = ZERO  # paid beyond every charge
+
+    @property
+    def balance(self) -> Decimal:
+        return self.charged - self.paid
+
+
+def _ids(clients: Clients) -> list[int] | QuerySet | None:
+    if clients is None or isinstance(clients, QuerySet):
+        return clients.values("pk") if isinstance(clients, QuerySet) else None
+    return [c if isinstance(c, int) else c.pk for c in clients]
+
+
+def charges_of(clients: Clients = None, *, through: datetime.date | None = None) -> list[Charge]:
+    """Every charge of these clients (all clients when None) dated on or before
+    ``through``, oldest first. Three queries: sessions, shares, fees."""
+    ids = _ids(clients)
+    lines = ServiceLine.objects.filter(
+        session__client__self_pay=True, session__status__in=SELF_PAY_STATUSES
+    )
+    shares = PaymentAllocation.objects.filter(claim_line__isnull=False).exclude(
+        patient_responsibility=0
+    )
+    fees = ClientCharge.objects.all()
+    if ids is not None:
+        lines = lines.filter(session__client__in=ids)
+        shares = shares.filter(claim_line__claim__client__in=ids)
+        fees = fees.filter(client__in=ids)
+    if through is not None:
+        lines = lines.filter(session__date__lte=through)
+        shares = shares.filter(posting__payment__received_on__lte=through)
+        fees = fees.filter(date__lte=through)
+    charges = [
+        Charge("session", pk, client_id, day, day, code, amount)
+        for pk, client_id, day, code, amount in lines.values_list(
+            "pk", "session__client_id", "session__date", "procedure__code", "charge"
+        ).order_by()
+    ]
+    by_line: dict[int, list] = {}
+    for line_id, client_id, paid_on, served_on, code, share, payer in shares.values_list(
+        "claim_line_id",
+        "claim_line__claim__client_id",
+        "posting__payment__received_on",
+        "claim_line__date_of_service",
+        "claim_line__procedure_code",
+        "patient_responsibility",
+        "posting__payment__payer__name",
+    ).order_by():
+        row = by_line.setdefault(line_id, [client_id, paid_on, served_on, code, ZERO, payer])
+        row[1] = min(row[1], paid_on)
+        row[4] += share
+    charges += [
+        Charge("share", line_id, client_id, paid_on, served_on, code, total, payer or "")
+        for line_id, (client_id, paid_on, served_on, code, total, payer) in by_line.items()
+        if total
+    ]
+    labels = dict(ClientCharge.Kind.choices)
+    charges += [
+        Charge("fee", pk, client_id, day, day, labels.get(kind, kind), amount)
+        for pk, client_id, day, kind, amount in fees.values_list(
+            "pk", "client_id", "date", "kind", "amount"
+        ).order_by()
+    ]
+    charges.sort(key=lambda c: c.order)
+    return charges
+
+
+def credits_of(clients: Clients = None, *, through: datetime.date | None = None) -> list[Credit]:
+    """The clients' payments (positive) and refunds (negative), oldest first; one query."""
+    ids = _ids(clients)
+    rows = Payment.objects.filter(source=Payment.Source.CLIENT)
+    if ids is not None:
+        rows = rows.filter(client__in=ids)
+    if through is not None:
+        rows = rows.filter(received_on__lte=through)
+    return [
+        Credit(
+            pk,
+            client_id,
+            day,
+            amount if kind == Payment.Kind.PAYMENT else -amount,
+            method,
+            reference,
+            refund_of,
+        )
+        for pk, client_id, day, kind, amount, method, reference, refund_of in rows.values_list(
+            "pk", "client_id", "received_on", "kind", "amount", "method", "reference", "refund_of"
+        ).order_by("received_on", "pk")
+    ]
+
+
+def bucket_of(age_days: int) -> str:
+    for label, first, last in BUCKETS:
+        if age_days >= first and (last is None or age_days <= last):
+            return label
+    return BUCKETS[0][0]  # a charge dated after the day asked about: not yet due
+
+
+def age(charges: list[Charge], credits: list[Credit], *, on: datetime.date) -> dict[int, Balance]:
+    """Balances per client from rows already read: credits (and any negative charge)
+    pay the oldest charges first; what stays open is aged by ``on``."""
+    balances: dict[int, Balance] = {}
+    pools: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for credit in credits:
+        balance = balances.setdefault(credit.client_id, Balance(credit.client_id))
+        balance.paid += credit.amount
+        pools[credit.client_id] += credit.amount
+    for charge in charges:
+        balance = balances.setdefault(charge.client_id, Balance(charge.client_id))
+        balance.charged += charge.amount
+        if charge.amount < 0:
+            pools[charge.client_id] -= charge.amount
+    for charge in charges:  # oldest first
+        if charge.amount <= 0:
+            continue
+        taken = min(max(pools[charge.client_id], ZERO), charge.amount)
+        pools[charge.client_id] -= taken
+        if charge.amount > taken:
+            label = bucket_of((on - charge.date).days)
+            balances[charge.client_id].buckets[label] += charge.amount - taken
+    for client_id, pool in pools.items():
+        balances[client_id].credit = max(pool, ZERO)
+    return balances
+
+
+def client_balances(clients: Clients = None, *, on: datetime.date) -> dict[int, Balance]:
+    """Each client's balance and aging on a date (four queries, whatever the number of
+    clients). A client with no charge and no payment is absent: their balance is 0."""
+    return age(charges_of(clients, through=on), credits_of(clients, through=on), on=on)
+
+
+def client_balance(client: Client, *, on: datetime.date) -> Balance:
+    return client_balances([client], on=on).get(client.pk) or Balance(client.pk)
+
+
+# The ledger: every line of a client's account in date order.
+
+
+@dataclass
+class LedgerRow:
+    date: datetime.date
+    description: str
+    charge: Decimal = ZERO  # what the client now owes more (a negative share: less)
+    billed: Decimal = ZERO  # sent to a payer
+    insurance_paid: Decimal = ZERO
+    adjusted: Decimal = ZERO  # written off by the payer's contract or other reasons
+    client_paid: Decimal = ZERO  # a payment (positive) or a refund (negative)
+    balance: Decimal = ZERO  # the client's running balance after this row
+    payment_id: int | None = None
+    kind: str = ""  # session, fee, payment, refund, claim, insurance
+    order: tuple = ()
+
+
+@dataclass
+class Ledger:
+    client_id: int
+    rows: list[LedgerRow] = field(default_factory=list)
+
+    @property
+    def balance(self) -> Decimal:
+        return self.rows[-1].balance if self.rows else ZERO
+
+    @property
+    def insurance_pending(self) -> Decimal:
+        """Billed to payers and not yet answered: billed − paid − adjusted − the
+        client's shares the payers named."""
+        billed = sum((r.billed for r in self.rows), ZERO)
+        answered = sum(
+            (r.insurance_paid + r.adjusted + r.charge for r in self.rows if r.kind == "insurance"),
+            ZERO,
+        )
+        return billed - answered
+
+
+METHODS = dict(Payment.Method.choices)
+
+
+def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[int, Ledger]:
+    """Each client's ledger (one query per section: sessions, shares, fees, payments,
+    claims billed, insurance postings, adjustments), rows in date order with the running
+    balance. Its last balance is ``client_balances``'s: both add the same charges and
+    credits."""
+    ids = _ids(clients)
+    charges = charges_of(clients, through=through)
+    credits = credits_of(clients, through=through)
+    rows: dict[int, list[LedgerRow]] = defaultdict(list)
+    for charge in charges:
+        if charge.kind == "share":
+            continue  # on the payer's posting rows below
+        rows[charge.client_id].append(
+            LedgerRow(
+                charge.date,
+                charge.description,
+                charge=charge.amount,
+                kind=charge.kind,
+                order=(charge.date, 0, KIND_ORDER[charge.kind], charge.target),
+            )
+        )
+    for credit in credits:
+        how = METHODS.get(credit.method, credit.method).lower()
+        if credit.reference:
+            how += f" {credit.reference}"
+        text = (
+            f"Payment, {how}"
+            if credit.amount > 0
+            else f"Refund of payment R-{credit.refund_of:06d}, {how}"
+        )
+        rows[credit.client_id].append(
+            LedgerRow(
+                credit.date,
+                text,
+                client_paid=credit.amount,
+                payment_id=credit.payment_id,
+                kind="payment" if credit.amount > 0 else "refund",
+                order=(credit.date, 3, 0, credit.payment_id),
+            )
+        )
+    billed = ClaimLine.objects.filter(claim__status__in=INSURANCE_STATUSES)
+    postings = PaymentAllocation.objects.filter(claim_line__isnull=False)
+    adjustments = Adjustment.objects.filter(allocation__claim_line__isnull=False).exclude(
+        group="PR"
+    )
+    if ids is not None:
+        billed = billed.filter(claim__client__in=ids)
+        postings = postings.filter(claim_line__claim__client__in=ids)
+        adjustments = adjustments.filter(allocation__claim_line__claim__client__in=ids)
+    if through is not None:
+        postings = postings.filter(posting__payment__received_on__lte=through)
+        adjustments = adjustments.filter(posting__payment__received_on__lte=through)
+    claims: dict[int, LedgerRow] = {}
+    for claim_id, client_id, number, payer, sent, served_on, code, charge in billed.values_list(
+        "claim_id",
+        "claim__client_id",
+        "claim__control_number",
+        "claim__payer__name",
+        "claim__submitted_at",
+        "date_of_service",
+        "procedure_code",
+        "charge",
+    ).order_by("claim_id", "position"):
+        day = sent.date() if sent else served_on
+        if through is not None and day > through:
+            continue
+        row = claims.get(claim_id)
+        if row is None:
+            row = claims[claim_id] = LedgerRow(
+                day, f"Claim {number} to {payer}:", kind="claim", order=(day, 1, 0, claim_id)
+            )
+            rows[client_id].append(row)
+        row.description += f" {code} {served_on:%m/%d/%Y},"
+        row.billed += charge
+    for row in claims.values():
+        row.description = row.description.rstrip(",")
+    written_off: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for allocation_id, amount in adjustments.values_list("allocation_id", "amount").order_by():
+        written_off[allocation_id] += amount
+    for pk, client_id, day, payer, code, served_on, paid, share, reverses in postings.values_list(
+        "pk",
+        "claim_line__claim__client_id",
+        "posting__payment__received_on",
+        "posting__payment__payer__name",
+        "claim_line__procedure_code",
+        "claim_line__date_of_service",
+        "paid",
+        "patient_responsibility",
+        "reverses",
+    ).order_by("pk"):
+        what = "took back its payment" if reverses else "answered"
+        rows[client_id].append(
+            LedgerRow(
+                day,
+                f"{payer} {what}: {code} {served_on:%m/%d/%Y}",
+                charge=share,
+                insurance_paid=paid,
+                adjusted=written_off.get(pk, ZERO),
+                kind="insurance",
+                order=(day, 2, 0, pk),
+            )
+        )
+    result: dict[int, Ledger] = {}
+    for client_id, client_rows in rows.items():
+        client_rows.sort(key=lambda r: r.order)
+        running = ZERO
+        for row in client_rows:
+            running += row.charge - row.client_paid
+            row.balance = running
+        result[client_id] = Ledger(client_id, client_rows)
+    return result
+
+
+def client_ledger(client: Client, *, through: datetime.date | None = None) -> Ledger:
+    return ledgers([client], through=through).get(client.pk) or Ledger(client.pk)

@@ -1,0 +1,242 @@
+"""Client payments and refunds (docs/getting-paid.md "Client payments").
+
+A payment is recorded once and never edited: card, cash or check (with its number),
+at the session (the copay) or later. It is applied to the client's open charges oldest
+first (``billing.ledger.charges_of``); what is left is the client's credit, applied to
+the next charges when the next payment is recorded. A refund is a new row naming the
+payment it gives money back from: it takes back that payment's unapplied credit first,
+then what it had applied, newest charge first, so the balance is what it was before.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing.ledger import ZERO, Charge, charges_of
+from billing.models import ClientAllocation, Payment
+from practice.history import acting_user
+from practice.models import Client, Session
+
+CLIENT_METHODS = (Payment.Method.CARD, Payment.Method.CASH, Payment.Method.CHECK)
+TARGET_FIELDS = {"session": "service_line_id", "share": "claim_line_id", "fee": "client_charge_id"}
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+class PaymentError(ValueError):
+    """A payment or refund that cannot be recorded; ``field`` names the form field."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _key(allocation: ClientAllocation) -> tuple[str, int] | None:
+    for kind, name in TARGET_FIELDS.items():
+        target = getattr(allocation, name)
+        if target is not None:
+            return (kind, target)
+    return None  # its charge is gone: the money is credit again
+
+
+def _check(amount: Decimal, method: str, reference: str, received_on: datetime.date) -> None:
+    if amount is None or amount <= 0:
+        raise PaymentError("Enter an amount above zero.", field="amount")
+    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise PaymentError("Enter dollars and cents, e.g. 25.00.", field="amount")
+    if method not in CLIENT_METHODS:
+        raise PaymentError("Choose card, cash or check.", field="method")
+    if method == Payment.Method.CHECK and not reference.strip():
+        raise PaymentError("Enter the check number.", field="reference")
+    if received_on > timezone.localdate():
+        raise PaymentError("A payment cannot be dated in the future.", field="received_on")
+
+
+def _lock(client_id: int) -> None:
+    """One client's payments are applied one at a time (a row lock on PostgreSQL)."""
+    Client.objects.select_for_update().filter(pk=client_id).values_list("pk", flat=True).get()
+
+
+@dataclass
+class _State:
+    """A client's allocations so far: applied per charge, unapplied per payment."""
+
+    applied: dict[tuple[str, int], Decimal]
+    unapplied: dict[int, Decimal]  # original payment id → credit left
+    by_payment: dict[int, dict[tuple[str, int], Decimal]]  # original payment → per charge
+
+
+def _state(client_id: int) -> _State:
+    """Two queries: the client's payments and their allocations."""
+    payments = list(
+        Payment.objects.filter(client_id=client_id, source=Payment.Source.CLIENT)
+        .order_by("received_on", "pk")
+        .values_list("pk", "kind", "amount", "refund_of")
+    )
+    unapplied: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    original: dict[int, int] = {}
+    for pk, kind, amount, refund_of in payments:
+        if kind == Payment.Kind.PAYMENT:
+            unapplied[pk] = amount
+            original[pk] = pk
+        else:
+            unapplied[refund_of] -= amount
+            original[pk] = refund_of
+    applied: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    by_payment: dict[int, dict[tuple[str, int], Decimal]] = defaultdict(
+        lambda: defaultdict(lambda: ZERO)
+    )
+    for allocation in ClientAllocation.objects.filter(payment__client_id=client_id).order_by("pk"):
+        owner = original[allocation.payment_id]
+        unapplied[owner] -= allocation.amount
+        key = _key(allocation)
+        if key is not None:
+            applied[key] += allocation.amount
+            by_payment[owner][key] += allocation.amount
+        else:
+            # The charge is gone: what was applied to it is credit again.
+            unapplied[owner] += allocation.amount
+    return _State(applied, unapplied, by_payment)
+
+
+def _allocation(payment_id: int, key: tuple[str, int], amount: Decimal, now) -> ClientAllocation:
+    return ClientAllocation(
+        payment_id=payment_id, amount=amount, created_at=now, **{TARGET_FIELDS[key[0]]: key[1]}
+    )
+
+
+def credit_apply(*, client: Client, now=None) -> list[ClientAllocation]:
+    """Apply the client's unapplied payments (oldest first) to their open charges (oldest
+    first). Never more than a charge's open amount, never more than a payment's credit.
+    Call inside a transaction that holds the client's lock."""
+    now = now or timezone.now()
+    state = _state(client.pk)
+    open_charges: list[tuple[Charge, Decimal]] = []
+    for charge in charges_of([client.pk]):
+        left = charge.amount - state.applied.get(charge.key, ZERO)
+        if left > 0:
+            open_charges.append((charge, left))
+    made: list[ClientAllocation] = []
+    index = 0
+    for payment_id, credit in state.unapplied.items():  # oldest payment first
+        while credit > 0 and index < len(open_charges):
+            charge, left = open_charges[index]
+            taken = min(credit, left)
+            made.append(_allocation(payment_id, charge.key, taken, now))
+            credit -= taken
+            left -= taken
+            if left == 0:
+                index += 1
+            else:
+                open_charges[index] = (charge, left)
+    return ClientAllocation.objects.bulk_create(made)
+
+
+def client_payment_record(
+    *,
+    client: Client,
+    amount: Decimal,
+    method: str,
+    received_on: datetime.date,
+    reference: str = "",
+    session: Session | None = None,
+    user=None,
+) -> Payment:
+    """Record a client's payment and apply it (with any earlier credit) to their open
+    charges, oldest first. Raises PaymentError (nothing saved) for a bad amount, method,
+    date or a check without its number."""
+    _check(amount, method, reference, received_on)
+    if session is not None and session.client_id != client.pk:
+        raise PaymentError("That session is another client's.", field="session")
+    with transaction.atomic():
+        _lock(client.pk)
+        now = timezone.now()
+        payment = Payment(
+            source=Payment.Source.CLIENT,
+            client=client,
+            method=method,
+            kind=Payment.Kind.PAYMENT,
+            amount=amount,
+            received_on=received_on,
+            reference=reference.strip()[:50],
+            session=session,
+            created_at=now,
+            created_by=acting_user(user),
+        )
+        payment.full_clean()
+        payment.save()
+        credit_apply(client=client, now=now)
+    return payment
+
+
+def refundable(payment: Payment) -> Decimal:
+    """What is left to give back from a payment: its amount less earlier refunds."""
+    refunded = payment.refunds.aggregate(total=Sum("amount"))["total"] or ZERO
+    return payment.amount - refunded
+
+
+def client_refund_record(
+    *,
+    payment: Payment,
+    amount: Decimal,
+    method: str,
+    refunded_on: datetime.date,
+    reference: str = "",
+    user=None,
+) -> Payment:
+    """Give back part or all of a client's payment: a new refund row (the payment is
+    never edited). It takes back the payment's credit first, then what the payment had
+    applied, newest charge first, so those charges are open again. Raises PaymentError
+    for more than is left of the payment."""
+    if payment.source != Payment.Source.CLIENT or payment.kind != Payment.Kind.PAYMENT:
+        raise PaymentError("Only a client's payment can be refunded here.")
+    _check(amount, method, reference, refunded_on)
+    if refunded_on < payment.received_on:
+        raise PaymentError("A refund cannot be dated before its payment.", field="received_on")
+    with transaction.atomic():
+        _lock(payment.client_id)
+        left = refundable(payment)
+        if amount > left:
+            raise PaymentError(
+                f"Only {left:.2f} of this payment is left to refund.", field="amount"
+            )
+        now = timezone.now()
+        refund = Payment(
+            source=Payment.Source.CLIENT,
+            client_id=payment.client_id,
+            method=method,
+            kind=Payment.Kind.REFUND,
+            refund_of=payment,
+            amount=amount,
+            received_on=refunded_on,
+            reference=reference.strip()[:50],
+            created_at=now,
+            created_by=acting_user(user),
+        )
+        refund.full_clean()
+        refund.save()
+        state = _state(payment.client_id)
+        # _state already counts this refund against the payment's credit; what went
+        # below zero must come back from the charges the payment paid.
+        owed = -min(state.unapplied.get(payment.pk, ZERO), ZERO)
+        taken_back = []
+        applied = state.by_payment.get(payment.pk, {})
+        order = {c.key: c.order for c in charges_of([payment.client_id])}
+        newest_first = sorted(
+            applied, key=lambda k: order.get(k, (datetime.date.max,)), reverse=True
+        )
+        for key in newest_first:
+            if owed <= 0:
+                break
+            take = min(owed, applied[key])
+            if take > 0:
+                taken_back.append(_allocation(refund.pk, key, -take, now))
+                owed -= take
+        ClientAllocation.objects.bulk_create(taken_back)
+    return refund

@@ -1,0 +1,235 @@
+"""Client balances, payments and refunds (billing/ledger.py, billing/payments.py): what a
+client owes, oldest charges paid first, refunds that restore the balance exactly."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing import ledger
+from billing.models import ClientAllocation, Payment
+from billing.payments import PaymentError, client_payment_record, client_refund_record
+from billing.posting import EobLine, eob_post
+from practice.models import Appointment, ClientCharge, Session
+from tests import factories
+from tests.billing.test_claim_views import make_claim
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+TODAY = datetime.date(2026, 11, 20)
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 17, 0, tzinfo=datetime.UTC)):
+        yield
+
+
+def self_pay_session(client, day: datetime.date, charge: str = "150.00") -> Session:
+    session = factories.SessionFactory(client=client, date=day, status=Session.Status.READY)
+    factories.ServiceLineFactory(session=session, position=1, charge=D(charge))
+    return session
+
+
+def fee(client, day: datetime.date, amount: str = "75.00") -> ClientCharge:
+    appointment = Appointment.objects.create(
+        clinician=client.primary_clinician,
+        client=client,
+        date=day,
+        start_time=datetime.time(9, 0),
+        end_time=datetime.time(9, 53),
+        minutes=53,
+        telehealth="video",
+        status=Appointment.Status.NO_SHOW,
+    )
+    return ClientCharge.objects.create(
+        client=client, appointment=appointment, kind="no_show", date=day, amount=D(amount)
+    )
+
+
+def pay(client, amount: str, *, on=TODAY, method="card", reference="", session=None) -> Payment:
+    return client_payment_record(
+        client=client,
+        amount=D(amount),
+        method=method,
+        received_on=on,
+        reference=reference,
+        session=session,
+    )
+
+
+def test_a_self_pay_session_and_a_fee_are_charges_paid_oldest_first(practice_row):
+    client = factories.ClientFactory(self_pay=True)
+    session = self_pay_session(client, datetime.date(2026, 8, 1))
+    missed = fee(client, datetime.date(2026, 10, 1))
+    payment = pay(client, "100.00")
+    allocation = ClientAllocation.objects.get(payment=payment)
+    assert (allocation.service_line, allocation.amount) == (session.lines.get(), D("100.00"))
+    balance = ledger.client_balance(client, on=TODAY)
+    assert (balance.charged, balance.paid, balance.balance) == (
+        D("225.00"),
+        D("100.00"),
+        D("125.00"),
+    )
+    # The session (111 days old) keeps 50.00 open; the fee (50 days) all 75.00.
+    assert balance.buckets == {
+        "0–30": D("0.00"),
+        "31–60": D("75.00"),
+        "61–90": D("0.00"),
+        "91–120": D("50.00"),
+        "120+": D("0.00"),
+    }
+    assert missed.allocations.count() == 0
+
+
+def test_aging_bucket_edges_are_30_60_90_120_days():
+    assert [ledger.bucket_of(d) for d in (0, 30, 31, 60, 61, 90, 91, 120, 121, 400)] == [
+        "0–30",
+        "0–30",
+        "31–60",
+        "31–60",
+        "61–90",
+        "61–90",
+        "91–120",
+        "91–120",
+        "120+",
+        "120+",
+    ]
+
+
+def test_a_copay_before_the_payer_answers_is_credit_then_pays_the_clients_share(practice_row):
+    coverage = factories.CoverageFactory(copay=D("30.00"))
+    claim = make_claim(coverage)
+    client = coverage.client
+    copay = pay(client, "30.00", on=datetime.date(2026, 10, 5))
+    assert not copay.allocations.exists()
+    assert ledger.client_balance(client, on=TODAY).balance == D("-30.00")
+    line = claim.lines.get()
+    eob_post(
+        claim=claim,
+        received_on=datetime.date(2026, 11, 3),
+        check_number="4411",
+        lines=[EobLine(line, D("100.00"), (("CO", "45", D("30.00")), ("PR", "3", D("30.00"))))],
+    )
+    balance = ledger.client_balance(client, on=TODAY)
+    assert (balance.charged, balance.balance, sum(balance.buckets.values())) == (
+        D("30.00"),
+        D("0.00"),
+        D("0.00"),
+    )
+    # The next payment applies the old credit to the share first.
+    later = pay(client, "10.00")
+    assert ClientAllocation.objects.get(payment=copay).claim_line == line
+    assert not later.allocations.exists()
+    rows = ledger.client_ledger(client).rows
+    assert [r.kind for r in rows] == ["claim", "payment", "insurance", "payment"]
+    assert rows[-1].balance == D("-10.00")
+    assert ledger.client_ledger(client).insurance_pending == D("0.00")
+
+
+def test_a_refund_takes_back_credit_first_then_reopens_the_newest_charge(practice_row):
+    client = factories.ClientFactory(self_pay=True)
+    old = self_pay_session(client, datetime.date(2026, 9, 1), "100.00")
+    new = self_pay_session(client, datetime.date(2026, 10, 1), "100.00")
+    payment = pay(client, "250.00")
+    refund = client_refund_record(
+        payment=payment, amount=D("80.00"), method="cash", refunded_on=TODAY
+    )
+    taken = ClientAllocation.objects.get(payment=refund)
+    assert (taken.service_line, taken.amount) == (new.lines.get(), D("-30.00"))
+    assert ledger.client_balance(client, on=TODAY).balance == D("30.00")
+    assert old.lines.get().client_allocations.get().amount == D("100.00")
+    with pytest.raises(PaymentError, match="Only 170.00"):
+        client_refund_record(payment=payment, amount=D("170.01"), method="cash", refunded_on=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("amount", "method", "reference", "on", "field"),
+    [
+        ("0", "card", "", TODAY, "amount"),
+        ("-5", "card", "", TODAY, "amount"),
+        ("1.005", "card", "", TODAY, "amount"),
+        ("5", "eft", "", TODAY, "method"),
+        ("5", "check", " ", TODAY, "reference"),
+        ("5", "cash", "", TODAY + datetime.timedelta(days=1), "received_on"),
+    ],
+)
+def test_a_bad_payment_is_refused_beside_its_field_and_nothing_is_saved(
+    practice_row, amount, method, reference, on, field
+):
+    client = factories.ClientFactory(self_pay=True)
+    with pytest.raises(PaymentError) as error:
+        pay(client, amount, method=method, reference=reference, on=on)
+    assert error.value.field == field
+    assert not Payment.objects.exists()
+
+
+amounts = st.decimals(min_value=D("0.01"), max_value=D("400.00"), places=2)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    charges=st.lists(st.tuples(st.integers(0, 200), amounts), min_size=0, max_size=4),
+    payments=st.lists(amounts, min_size=1, max_size=4),
+    refund_share=st.fractions(min_value=0, max_value=1),
+)
+def test_allocations_never_over_apply_and_a_refund_restores_the_balance_exactly(
+    practice_row, charges, payments, refund_share
+):
+    client = factories.ClientFactory(self_pay=True)
+    for days, amount in charges:
+        self_pay_session(client, TODAY - datetime.timedelta(days=days), str(amount))
+    made = [pay(client, str(amount)) for amount in payments[:-1]]
+    before = ledger.client_balance(client, on=TODAY)
+    applied_before = _applied(client)
+    last = pay(client, str(payments[-1]))
+    made.append(last)
+
+    def check_never_over_applied():
+        per_charge = _applied(client)
+        for charge in ledger.charges_of([client]):
+            assert per_charge.get(charge.key, D("0")) <= charge.amount
+        for payment in made:
+            net = payment.amount - sum((r.amount for r in payment.refunds.all()), D("0"))
+            given_out = sum(
+                (
+                    a.amount
+                    for a in ClientAllocation.objects.filter(
+                        payment__in=[payment, *payment.refunds.all()]
+                    )
+                ),
+                D("0"),
+            )
+            assert D("0") <= given_out <= net
+
+    check_never_over_applied()
+    part = (payments[-1] * D(refund_share.numerator) / D(refund_share.denominator)).quantize(
+        D("0.01")
+    )
+    if part > 0:
+        client_refund_record(payment=last, amount=part, method="cash", refunded_on=TODAY)
+        check_never_over_applied()
+    rest = payments[-1] - part
+    if rest > 0:
+        client_refund_record(payment=last, amount=rest, method="card", refunded_on=TODAY)
+    after = ledger.client_balance(client, on=TODAY)
+    assert (after.balance, after.buckets, after.credit) == (
+        before.balance,
+        before.buckets,
+        before.credit,
+    )
+    assert _applied(client) == applied_before
+    check_never_over_applied()
+
+
+def _applied(client) -> dict:
+    totals: dict = {}
+    for allocation in ClientAllocation.objects.filter(payment__client=client):
+        key = ("session", allocation.service_line_id)
+        totals[key] = totals.get(key, D("0")) + allocation.amount
+    return {k: v for k, v in totals.items() if v}
