@@ -516,6 +516,7 @@ class PayerAdmin(RefuseClashingSaveMixin, RetireInsteadOfDeleteMixin, admin.Mode
                     "filing_indicator",
                     "timely_filing_days",
                     "charge_basis",
+                    "box_29",
                     "requires_prior_authorization",
                 ]
             },

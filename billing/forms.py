@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from billing.models import Claim, ClaimLine, GoodFaithEstimate, Payer, ProcedureCode
+from billing.models import Claim, ClaimLine, GoodFaithEstimate, Payer, Payment, ProcedureCode
 from billing.validators import validate_icd10_format
 from practice.forms.widgets import DateInput
 from practice.models import Clinician, Location
@@ -373,3 +374,49 @@ class EobForm(forms.Form):
                 )
             )
         return found
+
+
+class ClientPaymentForm(forms.Form):
+    """A client's payment: amount, method, check number, date (billing/payments.py
+    checks the rules and says which field is wrong)."""
+
+    amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    method = forms.ChoiceField(
+        choices=[
+            (m.value, m.label)
+            for m in (Payment.Method.CARD, Payment.Method.CASH, Payment.Method.CHECK)
+        ]
+    )
+    reference = forms.CharField(
+        label="Check number", max_length=50, required=False, help_text="For a check."
+    )
+    received_on = forms.DateField(label="Date", widget=DateInput())
+    session = forms.IntegerField(widget=forms.HiddenInput(), required=False)
+
+
+class ClientRefundForm(forms.Form):
+    amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    method = forms.ChoiceField(
+        choices=[
+            (m.value, m.label)
+            for m in (Payment.Method.CARD, Payment.Method.CASH, Payment.Method.CHECK)
+        ]
+    )
+    reference = forms.CharField(label="Check number", max_length=50, required=False)
+    received_on = forms.DateField(label="Refunded on", widget=DateInput())
+
+
+class StatementMonthForm(forms.Form):
+    month = forms.RegexField(
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        max_length=7,
+        error_messages={"invalid": "Enter a month as YYYY-MM."},
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric"}),
+    )
+
+    def clean_month(self) -> datetime.date:
+        year, month = self.cleaned_data["month"].split("-")
+        first = datetime.date(int(year), int(month), 1)
+        if first > timezone.localdate():
+            raise forms.ValidationError("That month has not started yet.")
+        return first

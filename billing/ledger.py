@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from billing.models import Adjustment, ClaimLine, Payment, PaymentAllocation
 from practice.models import Client, ClientCharge, ServiceLine, Session
@@ -257,6 +258,7 @@ class LedgerRow:
 class Ledger:
     client_id: int
     rows: list[LedgerRow] = field(default_factory=list)
+    aging: Balance | None = None  # on ``through`` (today when not given)
 
     @property
     def balance(self) -> Decimal:
@@ -379,6 +381,7 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
                 order=(day, 2, 0, pk),
             )
         )
+    aged = age(charges, credits, on=through or timezone.localdate())
     result: dict[int, Ledger] = {}
     for client_id, client_rows in rows.items():
         client_rows.sort(key=lambda r: r.order)
@@ -386,9 +389,11 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
         for row in client_rows:
             running += row.charge - row.client_paid
             row.balance = running
-        result[client_id] = Ledger(client_id, client_rows)
+        result[client_id] = Ledger(client_id, client_rows, aged.get(client_id))
     return result
 
 
 def client_ledger(client: Client, *, through: datetime.date | None = None) -> Ledger:
-    return ledgers([client], through=through).get(client.pk) or Ledger(client.pk)
+    return ledgers([client], through=through).get(client.pk) or Ledger(
+        client.pk, aging=Balance(client.pk)
+    )

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from billing import views
-from billing.views import claims, estimates, outputs, reports, submission, summary
+from billing.views import claims, estimates, outputs, payments, reports, submission, summary
 
 app_name = "billing"
 
@@ -22,6 +22,17 @@ urlpatterns = [
     path("claims/<int:pk>/payer-number/", claims.claim_payer_number, name="claim_payer_number"),
     path("claims/<int:pk>/replace/", claims.claim_replace, name="claim_replace"),
     path("claims/<int:pk>/eob/", claims.claim_post_eob, name="claim_post_eob"),
+    path("clients/<int:client_pk>/payments/new/", payments.payment_create, name="payment_create"),
+    path("clients/<int:client_pk>/statement/", payments.statement_create, name="statement_create"),
+    path("payments/<int:pk>/receipt.pdf", payments.payment_receipt, name="payment_receipt"),
+    path("payments/<int:pk>/refund/", payments.payment_refund, name="payment_refund"),
+    path("statements/", payments.statement_list, name="statement_list"),
+    path("statements/<int:pk>/statement.pdf", payments.statement_pdf, name="statement_pdf"),
+    path(
+        "statements/month/<str:month>/statements.pdf",
+        payments.statements_month_pdf,
+        name="statements_month_pdf",
+    ),
     path("estimates/", estimates.estimate_list, name="estimate_list"),
     path("estimates/new/<int:client_pk>/", estimates.estimate_create, name="estimate_create"),
     path("estimates/<int:pk>/", estimates.estimate_detail, name="estimate_detail"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing import estimates
 from billing.models import DiagnosisCode
+from billing.views.payments import client_account
 from practice import roles
 from practice.audit import AccessKind, record_access
 from practice.forms.clients import APOSTROPHES, UNDOTTED_ICD10_RE, client_forms
@@ -131,6 +132,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "coverages": coverages,
             "sessions": sessions,
             "show_clinician": roles.sees_all_clients(request.user),
+            "account": client_account(request.user, client),
             "gfe": {
                 "standing": estimates.current_estimate(client=client, on=today),
                 # Self-pay, or no coverage in force today (the rows above, by the same
