@@ -757,6 +757,7 @@ def test_payer_rates_are_edited_inline_on_the_payer(owner_client):
         "timely_filing_days": "90",
         "supervision_billing": "supervisor",
         "charge_basis": payer.charge_basis,
+        "box_29": payer.box_29,
         "active": "on",
         f"{prefix}-TOTAL_FORMS": "1",
         f"{prefix}-INITIAL_FORMS": "0",
