@@ -17,6 +17,7 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -80,6 +81,33 @@ SQL = {
         LEFT JOIN billing_procedurecode pc ON pc.id = l.procedure_id
         WHERE s.date BETWEEN %(start)s AND %(end)s
         GROUP BY s.clinician_id""",
+    # The aging report's table as one would write it by hand: each claim's money summed
+    # once in derived tables, then bucketed by the local date the claim was sent.
+    "A/R aging by payer": """
+        SELECT x.payer_id, p.name,
+               CASE WHEN x.sent >= %(today)s::date - 30 THEN '0-30'
+                    WHEN x.sent >= %(today)s::date - 60 THEN '31-60'
+                    WHEN x.sent >= %(today)s::date - 90 THEN '61-90'
+                    WHEN x.sent >= %(today)s::date - 120 THEN '91-120'
+                    ELSE '120+' END AS bucket,
+               SUM(x.owed), COUNT(*)
+        FROM (
+            SELECT c.payer_id,
+                   (COALESCE(c.submitted_at, c.created_at) AT TIME ZONE %(tz)s)::date AS sent,
+                   c.total_charge - COALESCE(cp.paid, 0) - COALESCE(cp.pr, 0)
+                       - COALESCE(adj.amount, 0) AS owed
+            FROM billing_claim c
+            LEFT JOIN (SELECT claim_id, SUM(paid) AS paid, SUM(patient_responsibility) AS pr
+                       FROM billing_claimposting GROUP BY claim_id) cp ON cp.claim_id = c.id
+            LEFT JOIN (SELECT cp.claim_id, SUM(a.amount) AS amount
+                       FROM billing_adjustment a
+                       JOIN billing_claimposting cp ON cp.id = a.posting_id
+                       WHERE a."group" <> 'PR' GROUP BY cp.claim_id) adj ON adj.claim_id = c.id
+            WHERE c.status IN ('submitted', 'paid', 'partially_paid', 'denied')
+        ) x
+        JOIN billing_payer p ON p.id = x.payer_id
+        WHERE x.owed <> 0
+        GROUP BY 1, 2, 3""",
 }
 
 
@@ -119,7 +147,14 @@ def main() -> None:
     end = latest.replace(day=1) - datetime.timedelta(days=1)  # last full month of data
     start = end.replace(day=1)
     year_start = (start - datetime.timedelta(days=335)).replace(day=1)
-    params = {"start": start, "end": end, "year_start": year_start}
+    filters = reports.Filters()
+    params = {
+        "start": start,
+        "end": end,
+        "year_start": year_start,
+        "today": filters.today,
+        "tz": settings.TIME_ZONE,
+    }
 
     biller = User.objects.get(username="biller")
     browser = Client()
@@ -143,7 +178,6 @@ def main() -> None:
         return run
 
     month = f"start={start}&end={end}"
-    filters = reports.Filters()
     measurements = {
         "billing dashboard": page("/billing/"),
         "session list page (biller, all sessions)": page("/practice/sessions/"),
@@ -156,12 +190,14 @@ def main() -> None:
         "services by code, one month": lambda: reports.services_by_code(start, end, filters),
         "revenue by payer, one month": lambda: reports.revenue_by_payer(start, end, filters),
         "session mix, one month": lambda: reports.session_mix(start, end, filters),
+        "A/R aging by payer": lambda: reports.ar_by_payer(start, end, filters),
         "services report page, 12 months": page(
             f"/billing/reports/services/?start={year_start}&end={end}"
         ),
         "revenue report page, one month": page(f"/billing/reports/revenue/?{month}"),
         "mix report page, one month": page(f"/billing/reports/mix/?{month}"),
         "health report page": page(f"/billing/reports/health/?{month}"),
+        "A/R aging report page": page("/billing/reports/aging/"),
     }
     # The 837P export of 1,000 claims: load them (three statements whatever the number),
     # write the file and run our own file checks. The scrubber's pass before an export runs

@@ -4,15 +4,18 @@
     periods.py  whole months, the previous period, the same period last year
     codes.py    services by CPT code          revenue.py  revenue by payer and clinician
     mix.py      session mix per clinician     health.py   billing health
+    aging.py    A/R aging by payer and client denials.py  denials by reason and payer
+    collections.py  money received by payer and clinician
 
 Every table is one function ``(start, end, filters) -> rows`` and one SQL statement: the
 database groups and sums (``values()/annotate()``, ``TruncMonth``, ``Count(filter=…)``),
 Python only fills gaps (months with no sessions) and divides for percentages. The number
 of queries never depends on the number of sessions, so ``bench/`` can call these directly.
 
-Money stays ``Decimal`` end to end. Every "paid" amount comes from ``claim_line_paid()`` /
-``service_line_paid()`` in ``common.py``, the one place to plug payments in; until then
-they are NULL and the pages show "—".
+Money stays ``Decimal`` end to end. The revenue report's "paid" amounts come from
+``claim_line_paid()`` / ``service_line_paid()`` in ``common.py``, the one place to plug
+payments in there; until then they are NULL and the pages show "—". Aging, denials and
+collections read the postings (``billing/posting.py``) directly.
 
 Who sees what: ``Filters.user`` limits every query to what that user may see
 (``Session.objects.for_user``: a clinician's own sessions, and the claim lines made from
@@ -22,7 +25,14 @@ A new report adds a module here and its name below; callers import from
 ``billing.reports`` (this package) so the modules can move without touching them.
 """
 
+from billing.reports.aging import AGING_LABELS, AgingRow, ar_by_payer, payer_owes
 from billing.reports.codes import CodeRow, MonthCodeRow, services_by_code, services_by_month
+from billing.reports.collections import (
+    ClinicianCollectionRow,
+    CollectionRow,
+    collections_by_clinician,
+    collections_by_payer,
+)
 from billing.reports.common import (
     ATTENDED,
     MONEY,
@@ -35,6 +45,12 @@ from billing.reports.common import (
     claim_line_paid,
     service_line_paid,
     share,
+)
+from billing.reports.denials import (
+    PayerDenialRow,
+    ReasonRow,
+    denials_by_payer,
+    denials_by_reason,
 )
 from billing.reports.health import (
     AGE_BUCKETS,
@@ -77,6 +93,7 @@ from billing.reports.revenue import (
 
 __all__ = [
     "AGE_BUCKETS",
+    "AGING_LABELS",
     "ATTENDED",
     "AUTH_VISITS_MARGIN",
     "INDIVIDUAL_CODES",
@@ -90,9 +107,12 @@ __all__ = [
     "ZERO",
     "AddDays",
     "AgeRow",
+    "AgingRow",
     "AuthRow",
+    "ClinicianCollectionRow",
     "ClinicianRevenueRow",
     "CodeRow",
+    "CollectionRow",
     "DaysToClaim",
     "FilingRow",
     "Filters",
@@ -100,20 +120,28 @@ __all__ = [
     "LagRow",
     "MixRow",
     "MonthCodeRow",
+    "PayerDenialRow",
     "PayerRevenueRow",
+    "ReasonRow",
     "StatusRow",
     "_coverage_on_date",
     "_median",
     "add_months",
+    "ar_by_payer",
     "change",
     "claim_line_paid",
     "claims_by_status",
+    "collections_by_clinician",
+    "collections_by_payer",
     "days_to_claim",
+    "denials_by_payer",
+    "denials_by_reason",
     "expected_vs_paid",
     "last_full_months",
     "mix_total",
     "month_end",
     "months_in",
+    "payer_owes",
     "previous_period",
     "prior_auths_running_out",
     "revenue_by_clinician",

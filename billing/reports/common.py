@@ -97,6 +97,20 @@ def _limit_claim_lines(lines: QuerySet[ClaimLine], filters: Filters) -> QuerySet
     return lines
 
 
+def _limit_claims(claims: QuerySet[Claim], filters: Filters) -> QuerySet[Claim]:
+    """Claims with a line made from a session the user may see (a clinician: a claim for
+    the sessions they saw), narrowed to ``filters.payer``."""
+    if filters.limited:
+        claims = claims.filter(
+            pk__in=ClaimLine.objects.filter(service_line__session__in=_sessions(filters)).values(
+                "claim_id"
+            )
+        )
+    if filters.payer is not None:
+        claims = claims.filter(payer=filters.payer)
+    return claims
+
+
 def _live_claim_lines(start: datetime.date, end: datetime.date, filters: Filters) -> QuerySet:
     lines = ClaimLine.objects.filter(live=True, date_of_service__range=(start, end)).exclude(
         claim__status__in=Claim.DEAD_STATUSES

@@ -33,6 +33,7 @@ from billing.reports.common import (
     Filters,
     _coverage_on_date,
     _limit_claim_lines,
+    _limit_claims,
     _sessions,
 )
 from practice import roles
@@ -132,15 +133,7 @@ def claims_by_status(start: datetime.date, end: datetime.date, filters: Filters)
     SQL: SELECT status, COUNT(*), SUM(total_charge) FROM claim WHERE created_at::date
     BETWEEN … GROUP BY status
     """
-    claims = Claim.objects.filter(created_at__date__range=(start, end))
-    if filters.limited:
-        claims = claims.filter(
-            pk__in=ClaimLine.objects.filter(service_line__session__in=_sessions(filters)).values(
-                "claim_id"
-            )
-        )
-    if filters.payer is not None:
-        claims = claims.filter(payer=filters.payer)
+    claims = _limit_claims(Claim.objects.filter(created_at__date__range=(start, end)), filters)
     found = {
         row["status"]: row
         for row in claims.values("status")

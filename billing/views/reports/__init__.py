@@ -10,7 +10,8 @@ Here: who may open reports, the filter form, the registry and the one view that 
 registered report (``show``; ``billing/urls.py`` gives each slug its own URL and name).
 ``tables.py`` is the table framework; each report's page (its tables, chart and
 ``REPORT`` entry) is a module named after its query module: ``codes``, ``revenue``,
-``mix``, ``health``. A new report adds a module and its ``REPORT`` to ``REPORTS``.
+``mix``, ``health``, ``aging``, ``denials``, ``collections``. A new report adds a module
+and its ``REPORT`` to ``REPORTS``.
 
 Owners and billers see the whole practice; a clinician sees the same reports limited to
 their own sessions and the claim lines made from them; anyone else gets 403. Bad input
@@ -33,7 +34,7 @@ from django.views.decorators.http import require_GET
 
 from billing import reports as q
 from billing.models import Payer
-from billing.views.reports import codes, health, mix, revenue
+from billing.views.reports import aging, codes, collections, denials, health, mix, revenue
 from billing.views.reports.tables import Report, csv_response, period_label
 from practice import roles
 from practice.audit import AccessKind, record_access
@@ -120,7 +121,16 @@ class ReportForm(forms.Form):
 # --- The registry: one entry per report page, in the index's order -----------------
 
 REPORTS: dict[str, Report] = {
-    report.slug: report for report in (codes.REPORT, revenue.REPORT, mix.REPORT, health.REPORT)
+    report.slug: report
+    for report in (
+        codes.REPORT,
+        revenue.REPORT,
+        mix.REPORT,
+        health.REPORT,
+        aging.REPORT,
+        denials.REPORT,
+        collections.REPORT,
+    )
 }
 
 

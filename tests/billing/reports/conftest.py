@@ -66,3 +66,116 @@ def practice_data(clinician, other_clinician):
     session(b, D(2026, 1, 21), status=CANCELLED)
     session(b, D(2026, 1, 28), status=Session.Status.LATE_CANCEL)
     return a, b
+
+
+# --- The money data set: aging, denials, collections ----------------------------------
+#
+# Ana Zoë Ångström-O'Brien (clinician A, Acme) and Ben Nguyễn (clinician B, Beta). Today is
+# 2026-02-15. Claims (charge; sent; what the payers answered, dated in January 2026):
+#
+#   c1  Ana  Acme  160        sent 2026-02-01 (14 days)   no answer      owes 160 (0–30)
+#   c5  Ana  Acme  160        sent 2026-01-16 (30 days)   no answer      owes 160 (0–30)
+#   c6  Ana  Acme  160        sent 2026-01-15 (31 days)   no answer      owes 160 (31–60)
+#   c2  Ana  Acme  160        sent 2025-12-01             01-10: paid 100, CO-45 20, PR-3 40
+#   c3  Ana  Acme  160 + 160  sent 2025-10-01             01-20: line 1 paid 120, CO-45 40;
+#                                                         line 2 denied CO-197 160
+#   c4  Ben  Beta  140        sent 2025-11-10             01-25: denied CO-50 140
+#   c7  Ben  Beta  150        sent 2025-09-01 (167 days)  no answer      owes 150 (over 120)
+#   c8  Ana  Acme  999        a draft: not sent, owes the payer nothing yet
+#   client payment: Ana paid $40 by card on 2026-01-12.
+
+
+def _sent(claim, day):
+    from billing.models import Claim
+
+    when = datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=NEW_YORK)
+    Claim.objects.filter(pk=claim.pk).update(submitted_at=when)
+    claim.refresh_from_db()
+    return claim
+
+
+@pytest.fixture
+def money_data(practice_row, clinician, other_clinician):
+    from decimal import Decimal
+
+    from billing.models import Claim, Payment
+    from billing.posting import EobLine, eob_post
+    from tests.billing.test_claim_views import Line, make_claim
+
+    M = Decimal
+    acme = factories.PayerFactory(name="Acme Health")
+    beta = factories.PayerFactory(name="Beta Care")
+    ana = factories.CoverageFactory(
+        payer=acme,
+        client__first_name="Zoë",
+        client__last_name="Ångström-O'Brien",
+        client__primary_clinician=clinician,
+    )
+    ben = factories.CoverageFactory(
+        payer=beta,
+        client__first_name="Ben",
+        client__last_name="Nguyễn",
+        client__primary_clinician=other_clinician,
+    )
+    c1 = _sent(make_claim(ana), D(2026, 2, 1))
+    c5 = _sent(make_claim(ana), D(2026, 1, 16))
+    c6 = _sent(make_claim(ana), D(2026, 1, 15))
+    c2 = _sent(make_claim(ana), D(2025, 12, 1))
+    c3 = _sent(make_claim(ana, [Line(), Line(code="90834")]), D(2025, 10, 1))
+    c4 = _sent(make_claim(ben, [Line(charge=M("140.00"))]), D(2025, 11, 10))
+    c7 = _sent(make_claim(ben, [Line(charge=M("150.00"))]), D(2025, 9, 1))
+    make_claim(ana, [Line(charge=M("999.00"))], status=Claim.Status.DRAFT)
+    (line,) = c2.lines.all()
+    eob_post(
+        claim=c2,
+        received_on=D(2026, 1, 10),
+        check_number="A1",
+        lines=[EobLine(line, M("100.00"), (("CO", "45", M("20.00")), ("PR", "3", M("40.00"))))],
+    )
+    first, second = c3.lines.order_by("position")
+    eob_post(
+        claim=c3,
+        received_on=D(2026, 1, 20),
+        check_number="A2",
+        lines=[
+            EobLine(first, M("120.00"), (("CO", "45", M("40.00")),)),
+            EobLine(second, M("0.00"), (("CO", "197", M("160.00")),)),
+        ],
+    )
+    (line,) = c4.lines.all()
+    eob_post(
+        claim=c4,
+        received_on=D(2026, 1, 25),
+        check_number="B1",
+        lines=[EobLine(line, M("0.00"), (("CO", "50", M("140.00")),))],
+    )
+    Payment.objects.create(
+        source=Payment.Source.CLIENT,
+        client=ana.client,
+        method=Payment.Method.CARD,
+        amount=M("40.00"),
+        received_on=D(2026, 1, 12),
+        created_at=datetime.datetime(2026, 1, 12, 15, 0, tzinfo=NEW_YORK),
+    )
+    return {
+        "acme": acme,
+        "beta": beta,
+        "ana": ana.client,
+        "ben": ben.client,
+        "claims": {"c1": c1, "c2": c2, "c3": c3, "c4": c4, "c5": c5, "c6": c6, "c7": c7},
+    }
+
+
+@pytest.fixture
+def ascii_claim(money_data, clinician):
+    """A sent Acme claim (160, sent 2026-02-01) for a client whose name an 835 can carry:
+    X12's basic character set has no Å, ë or ễ."""
+    from tests.billing.test_claim_views import make_claim
+
+    coverage = factories.CoverageFactory(
+        payer=money_data["acme"],
+        client__first_name="Ann",
+        client__last_name="Lee",
+        client__primary_clinician=clinician,
+    )
+    return _sent(make_claim(coverage), D(2026, 2, 1))

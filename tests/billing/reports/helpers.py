@@ -22,6 +22,9 @@ REPORT_URLS = [
     "billing:report_revenue",
     "billing:report_mix",
     "billing:report_health",
+    "billing:report_aging",
+    "billing:report_denials",
+    "billing:report_collections",
 ]
 
 

@@ -60,13 +60,18 @@ def busy_practice(practice_row, clinician, other_clinician):
 # choices (1); the idle-logout session save (savepoint, update, release: 3). That is 10,
 # or 11 with a payer filter. Then one query per table: services 2 (months, codes) ·
 # revenue 3 (payers, clinicians, expected vs paid) · mix 1 · health 5 (age buckets, timely
-# filing, prior authorizations, claims by status, days to claim).
+# filing, prior authorizations, claims by status, days to claim) · aging 1 (payers) ·
+# denials 2 (reasons, payers) · collections 2 (payers, clinicians).
 QUERY_BOUNDS = {
     "billing:report_services": 10 + 2,
     "billing:report_revenue": 11 + 3,
     "billing:report_mix": 10 + 1,
     "billing:report_health": 11 + 5 + 2,  # + the read audit: access, clients shown
+    "billing:report_aging": 10 + 1,
+    "billing:report_denials": 11 + 2,
+    "billing:report_collections": 11 + 2,
 }
+MONEY_REPORTS = ["billing:report_aging", "billing:report_denials", "billing:report_collections"]
 
 
 @pytest.mark.parametrize("sessions", [3, 40])
@@ -90,6 +95,21 @@ def test_a_clinicians_report_takes_the_same_few_queries(
     client.force_login(clinician_user)
     with django_assert_max_num_queries(QUERY_BOUNDS[name]):
         response = client.get(reverse(name), {"format": "csv"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", MONEY_REPORTS)
+@pytest.mark.parametrize("who", ["owner_user", "clinician_user"])
+def test_the_money_reports_take_the_same_few_queries_with_postings(
+    client, request, money_data, ascii_claim, django_assert_max_num_queries, name, who
+):
+    client.force_login(request.getfixturevalue(who))
+    query = {"date_from": "2025-01-01", "date_to": "2026-01-31"}
+    with django_assert_max_num_queries(QUERY_BOUNDS[name]):
+        response = client.get(reverse(name), query)
+    assert response.status_code == 200
+    with django_assert_max_num_queries(QUERY_BOUNDS[name]):
+        response = client.get(reverse(name), {**query, "format": "csv"})
     assert response.status_code == 200
 
 
@@ -123,6 +143,7 @@ def test_a_clinician_form_has_no_clinician_filter(client, clinician_user, owner_
     assert 'name="clinician"' in client.get(reverse("billing:report_mix")).content.decode()
 
 
+NO_PAYER_FILTER = {"billing:report_services", "billing:report_mix", "billing:report_aging"}
 BAD_QUERIES = [
     {"date_from": "2026-13-01"},
     {"date_from": "yesterday"},
@@ -143,7 +164,7 @@ def test_bad_input_is_a_message_on_the_page_and_a_400_for_csv(client, owner_user
     client.force_login(owner_user)
     page = client.get(reverse(name), query)
     download = client.get(reverse(name), {**query, "format": "csv"})
-    if "payer" in query and name in {"billing:report_services", "billing:report_mix"}:
+    if "payer" in query and name in NO_PAYER_FILTER:
         # These reports have no payer filter: the parameter is ignored.
         assert (page.status_code, download.status_code) == (200, 200)
         return

@@ -1,0 +1,149 @@
+"""Accounts receivable aging: what payers and clients still owe, by age, as of today.
+
+Each amount ages from the day it became that party's to pay (docs/getting-paid.md
+"Reports"): a payer's part from the day the claim was sent (``submitted_at``, the
+practice's local date), because that is when the payer's clock starts (a corrected claim
+is a new claim to the payer and starts again); a client's part from the day
+``billing/ledger.py`` dates it (their session for self-pay, the payer's answer for
+their share after insurance). How long the practice took to send a claim is the billing
+health report's "days to claim"; the filing deadline counts from the date of service
+there too.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+
+from billing.models import Adjustment, Claim, ClaimPosting
+from billing.reports.common import MONEY, ZERO, Filters, _limit_claims
+
+# (label, first day, last day) of age; anything older is OVER_120.
+AGING_BUCKETS = (
+    ("0–30 days", 0, 30),
+    ("31–60 days", 31, 60),
+    ("61–90 days", 61, 90),
+    ("91–120 days", 91, 120),
+)
+OVER_120 = "Over 120 days"
+AGING_LABELS = (*(label for label, _, _ in AGING_BUCKETS), OVER_120)
+# Claims a payer still has to answer or has answered: sent and neither voided, replaced,
+# being corrected nor discarded (billing/ledger.py counts the same claims as billed).
+WITH_PAYER = (
+    Claim.Status.SUBMITTED,
+    Claim.Status.PAID,
+    Claim.Status.PARTIALLY_PAID,
+    Claim.Status.DENIED,
+)
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    key: int  # the payer's or the client's id
+    name: str
+    buckets: tuple[Decimal, ...]  # one amount per AGING_LABELS, in that order
+    count: int  # claims (payer table)
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets, ZERO)
+
+
+def _claim_sum(model, field: str, *, claim: str, exclude: dict | None = None) -> Coalesce:
+    """SUM(``field``) of ``model`` rows of the outer claim, 0 when none: a correlated
+    subquery, so summing several of them beside the claim's charge never counts a row
+    twice."""
+    rows = model.objects.filter(**{claim: OuterRef("pk")})
+    if exclude:
+        rows = rows.exclude(**exclude)
+    total = rows.values(claim).annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def payer_owes() -> Coalesce:
+    """What the payer still owes on a claim: its charge less what its postings paid, wrote
+    off (CO, OA, PI) and moved to the client (PR). ``billing.posting.claim_money`` splits
+    a claim's money the same way (its ``balance − patient_responsibility``); this is that
+    rule as SQL so a report sums it over every claim in one statement."""
+    return (
+        F("total_charge")
+        - _claim_sum(ClaimPosting, "paid", claim="claim")
+        - _claim_sum(ClaimPosting, "patient_responsibility", claim="claim")
+        - _claim_sum(Adjustment, "amount", claim="posting__claim", exclude={"group": "PR"})
+    )
+
+
+def _age_bucket(day_field: str, today: datetime.date) -> Case:
+    """The AGING_LABELS label of a date field's age on ``today`` (a future date: 0–30)."""
+    return Case(
+        *(
+            When(**{f"{day_field}__gte": today - datetime.timedelta(days=last)}, then=Value(label))
+            for label, _, last in AGING_BUCKETS
+        ),
+        default=Value(OVER_120),
+        output_field=CharField(),
+    )
+
+
+def claims_with_payer(filters: Filters) -> QuerySet[Claim]:
+    """Sent claims the user may see, with ``owed`` (the payer's part still open) and
+    ``sent_on`` (the local date the claim went out; its build date if it has none)."""
+    claims = _limit_claims(Claim.objects.filter(status__in=WITH_PAYER), filters)
+    return claims.annotate(
+        owed=payer_owes(), sent_on=TruncDate(Coalesce("submitted_at", "created_at"))
+    )
+
+
+def ar_by_payer(start: datetime.date, end: datetime.date, filters: Filters) -> list[AgingRow]:
+    """Per payer: what it still owes on the claims sent to it, by the claim's age on
+    ``filters.today`` (0–30, 31–60, 61–90, 91–120, over 120 days since it was sent), and
+    how many claims are open. As of today: ``start``/``end`` do not apply. A claim paid
+    in full, written off or moved to the client owes 0 and is left out; an overpaid
+    claim owes less than 0 and lowers its bucket.
+
+    SQL: SELECT c.payer_id, p.name, CASE WHEN sent_on >= :today-30 THEN '0–30' … END,
+    SUM(c.total_charge - (SELECT SUM(paid) …) - (SELECT SUM(patient_responsibility) …)
+    - (SELECT SUM(amount) FROM adjustment … WHERE grp <> 'PR')), COUNT(*) FROM claim c
+    JOIN payer p WHERE c.status IN (sent) AND owed <> 0 GROUP BY 1, 2, 3
+    """
+    found = (
+        claims_with_payer(filters)
+        .exclude(owed=0)
+        .values(
+            "payer_id", payer_name=F("payer__name"), bucket=_age_bucket("sent_on", filters.today)
+        )
+        .annotate(amount=Sum("owed"), claims=Count("pk"))
+        .order_by()
+    )
+    payers: dict[int, dict] = {}
+    for row in found:
+        entry = payers.setdefault(
+            row["payer_id"], {"name": row["payer_name"], "amounts": {}, "claims": 0}
+        )
+        entry["amounts"][row["bucket"]] = row["amount"]
+        entry["claims"] += row["claims"]
+    rows = [
+        AgingRow(
+            key=pk,
+            name=entry["name"],
+            buckets=tuple(entry["amounts"].get(label, ZERO) for label in AGING_LABELS),
+            count=entry["claims"],
+        )
+        for pk, entry in payers.items()
+    ]
+    return sorted(rows, key=lambda r: (r.name.lower(), r.key))

@@ -1,0 +1,86 @@
+"""The A/R aging report page: what each payer (chart and table) and each client still
+owes, by age, as of today."""
+
+from __future__ import annotations
+
+import datetime
+
+from billing import charts
+from billing import reports as q
+from billing.views.reports.tables import (
+    INT,
+    MONEY,
+    Column,
+    Report,
+    Section,
+    Table,
+    last_full_month,
+)
+
+
+def _bucket_columns() -> list[Column]:
+    return [Column(f"{label} ($)", MONEY) for label in q.AGING_LABELS]
+
+
+def _total(rows: list[q.AgingRow]) -> list:
+    return [sum((r.buckets[i] for r in rows), q.ZERO) for i in range(len(q.AGING_LABELS))]
+
+
+def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[Section]:
+    today = filters.today
+    payers = q.ar_by_payer(start, end, filters)
+    payer_table = Table(
+        name="payers",
+        caption=f"Owed by payers on sent claims, by days since the claim was sent, on "
+        f"{today:%m/%d/%Y}",
+        columns=[
+            Column("Payer"),
+            *_bucket_columns(),
+            Column("Total owed ($)", MONEY),
+            Column("Open claims", INT),
+        ],
+        rows=[(r.name, *r.buckets, r.total, r.count) for r in payers],
+        footer=(
+            (
+                "Total",
+                *_total(payers),
+                sum((r.total for r in payers), q.ZERO),
+                sum(r.count for r in payers),
+            )
+            if payers
+            else None
+        ),
+        empty="No payer owes anything on a sent claim.",
+    )
+    chart = charts.bar_chart(
+        chart_id="chart-aging",
+        title=f"Owed by payers by age of the claim on {today:%m/%d/%Y}",
+        desc=(
+            "One bar per payer split into what it owes on claims sent 0–30, 31–60, 61–90, "
+            "91–120 and over 120 days ago, in dollars, with the payer's total at the end "
+            f"of its bar. {len(payers)} payers; the table below lists every value."
+        ),
+        categories=[r.name for r in payers],
+        series=[
+            charts.Series(label, [max(r.buckets[i], q.ZERO) for r in payers])
+            for i, label in enumerate(q.AGING_LABELS)
+        ],
+        x_label="Amount owed ($)",
+        unit=charts.MONEY,
+        stacked=True,
+    )
+    as_of = (
+        f"As of today ({today:%m/%d/%Y}), whatever the dates chosen. A payer's part ages "
+        "from the day its claim was sent."
+    )
+    return [Section("Owed by payers", [payer_table], chart=chart, note=as_of)]
+
+
+REPORT = Report(
+    slug="aging",
+    title="A/R aging",
+    summary="What payers still owe on sent claims, by age of the claim: 0–30, 31–60, "
+    "61–90, 91–120 and over 120 days.",
+    default=last_full_month,
+    build=build,
+)

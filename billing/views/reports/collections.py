@@ -1,0 +1,100 @@
+"""The collections report page: money received in the period by payer (chart and table)
+and by clinician."""
+
+from __future__ import annotations
+
+import datetime
+
+from billing import charts
+from billing import reports as q
+from billing.views.reports.tables import (
+    INT,
+    MONEY,
+    Column,
+    Report,
+    Section,
+    Table,
+    last_full_month,
+    period_label,
+)
+
+
+def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[Section]:
+    payers = q.collections_by_payer(start, end, filters)
+    clinicians = q.collections_by_clinician(start, end, filters)
+    payer_table = Table(
+        name="payers",
+        caption="Received in the period, by payer, and from clients",
+        columns=[
+            Column("From"),
+            Column("Payments", INT),
+            Column("Claims paid", INT),
+            Column("Received ($)", MONEY),
+        ],
+        rows=[(r.payer, r.payments, r.claims, r.amount) for r in payers],
+        footer=(
+            (
+                "Total",
+                sum(r.payments for r in payers),
+                sum(r.claims or 0 for r in payers),
+                sum((r.amount for r in payers), q.ZERO),
+            )
+            if payers
+            else None
+        ),
+        empty="Nothing received in this period.",
+    )
+    clinician_table = Table(
+        name="clinicians",
+        caption="Paid by payers in the period on the services of each clinician who saw the client",
+        columns=[
+            Column("Clinician"),
+            Column("Service lines paid", INT),
+            Column("Paid by payers ($)", MONEY),
+        ],
+        rows=[(r.clinician, r.lines, r.insurance) for r in clinicians],
+        footer=(
+            (
+                "Total",
+                sum(r.lines for r in clinicians),
+                sum((r.insurance for r in clinicians), q.ZERO),
+            )
+            if clinicians
+            else None
+        ),
+        empty="No payer paid a service in this period.",
+    )
+    chart = charts.bar_chart(
+        chart_id="chart-collections",
+        title=f"Received by payer, {period_label(start, end)}",
+        desc=(
+            "One bar per payer, and one for clients, with the amount received in the "
+            f"period in dollars at its end. {len(payers)} rows; the table below lists "
+            "every value."
+        ),
+        categories=[r.payer for r in payers],
+        series=[charts.Series("Received", [max(r.amount, q.ZERO) for r in payers])],
+        x_label="Amount received ($)",
+        unit=charts.MONEY,
+    )
+    return [
+        Section(
+            "By payer",
+            [payer_table],
+            chart=chart,
+            note="Money dated in the period, whatever the date of service; a reversal or "
+            "a refund counts against the period it happens in.",
+        ),
+        Section("By clinician", [clinician_table]),
+    ]
+
+
+REPORT = Report(
+    slug="collections",
+    title="Collections",
+    summary="Money received in the period: per payer and from clients, and what payers "
+    "paid for each clinician's services.",
+    default=last_full_month,
+    build=build,
+    with_payer=True,
+)
