@@ -12,7 +12,7 @@ from django.utils import timezone
 from billing.models import Claim, ClaimLine, GoodFaithEstimate, Payer, Payment, ProcedureCode
 from billing.validators import validate_icd10_format
 from practice.forms.widgets import DateInput
-from practice.models import Clinician, Location
+from practice.models import Client, Clinician, Location
 
 # What the summary shows unless asked otherwise: every claim that still counts.
 LIVE_STATUSES = [value for value, _ in Claim.Status.choices if value not in Claim.DEAD_STATUSES]
@@ -293,6 +293,47 @@ class SendClaimsForm(forms.Form):
     include_drafts = forms.BooleanField(
         label="Also send draft claims that have no errors", required=False
     )
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Client) -> str:
+        return f"{obj} (account {obj.account_number})"
+
+
+class SuperbillForm(forms.Form):
+    """Whose superbill, for which dates (GET). The client is one the user may see: a
+    number outside that set reads like one that does not exist, so nothing leaks."""
+
+    client = ClientChoiceField(
+        queryset=Client.objects.none(),
+        empty_label="Choose a client",
+        error_messages={
+            "required": "Choose the client the superbill is for.",
+            "invalid_choice": "Choose a client from the list: that one is not among the "
+            "clients you can see.",
+        },
+    )
+    start = forms.DateField(
+        label="From",
+        widget=DateInput(),
+        error_messages={"required": "Give the first date of service.", "invalid": "Give a date."},
+    )
+    end = forms.DateField(
+        label="To",
+        widget=DateInput(),
+        error_messages={"required": "Give the last date of service.", "invalid": "Give a date."},
+    )
+
+    def __init__(self, data=None, *, user, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["client"].queryset = Client.objects.for_user(user)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The last date is before the first.")
+        return data
 
 
 PATIENT_REASONS = [("1", "1 Deductible"), ("2", "2 Coinsurance"), ("3", "3 Copay")]

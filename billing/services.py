@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from billing import coding
@@ -181,6 +181,14 @@ def _rate_on(rates: list[PayerRate], on: datetime.date) -> Decimal | None:
     return None
 
 
+def billing_lines() -> QuerySet[ClaimLine]:
+    """Claim lines that bill their service to a payer: on a live claim, or sent on an
+    original claim that was not voided (being corrected or replaced: the payer has it).
+    A service with such a line must not be billed again on a new original claim, nor
+    put on a client's superbill (docs/rules/claims.md "Corrections")."""
+    return ClaimLine.objects.filter(Q(live=True) | Q(original_billing=True))
+
+
 def billable_sessions(*, through: datetime.date | None = None):
     """Sessions ready to go on a new original claim: status ready, not self-pay, not on a
     live claim, and not already sent on an original claim (a session being corrected goes
@@ -191,9 +199,7 @@ def billable_sessions(*, through: datetime.date | None = None):
     # NOT EXISTS, an anti-join on the claim lines' index; Django's exclude() across the
     # relation writes NOT IN (subquery), which PostgreSQL re-runs per row once the
     # claimed lines outgrow work_mem (minutes per build after a year of claims).
-    claimed = ClaimLine.objects.filter(service_line__session=OuterRef("pk")).filter(
-        Q(live=True) | Q(original_billing=True)
-    )
+    claimed = billing_lines().filter(service_line__session=OuterRef("pk"))
     return sessions.filter(~Exists(claimed))
 
 

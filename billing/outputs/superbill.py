@@ -10,6 +10,11 @@ balance; totals; the clinician's signature. Code descriptions are our own words
 (``ProcedureCode.description`` / ``billing.coding.DESCRIPTIONS``), never the AMA's
 (docs/rules/identifiers.md §9). An invoice without diagnosis codes is not a superbill, so the
 diagnoses always print.
+
+Only services the practice has not billed to an insurer appear: a session on a claim that
+still bills it (``billing.services.billing_lines``) is the payer's to pay, and listing it
+would let the client claim it a second time (docs/rules/superbills.md §1). Names print as
+written (Thảo Nguyễn) in a Unicode font (``pdf.unicode_font``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -40,7 +45,8 @@ from reportlab.platypus import (
 )
 
 from billing.coding import DESCRIPTIONS
-from billing.outputs.pdf import money, printable, us_date, us_phone
+from billing.outputs.pdf import UNICODE_FONT, money, unicode_font, us_date, us_phone
+from billing.services import billing_lines
 from practice.models import (
     Client,
     Clinician,
@@ -118,8 +124,10 @@ def superbill_for(
     """Collect a client's superbill for ``start``–``end`` (both included), in a fixed
     number of queries. ``sessions`` narrows what may appear (a clinician's own)."""
     sessions = Session.objects.all() if sessions is None else sessions
+    on_claim = billing_lines().filter(service_line__session=OuterRef("pk"))
     chosen = list(
         sessions.filter(client=client, date__range=(start, end), status__in=SUPERBILL_STATUSES)
+        .filter(~Exists(on_claim))
         .select_related("clinician__supervisor", "place_of_service")
         .prefetch_related(
             Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
@@ -207,16 +215,19 @@ def render_superbill(
 # Drawing
 # ---------------------------------------------------------------------------------------
 _styles = getSampleStyleSheet()
-BODY = ParagraphStyle("sb-body", parent=_styles["Normal"], fontSize=8.5, leading=10.5)
+# Names, addresses and descriptions print in the Unicode font, as written (Nguyễn);
+# fixed headings and labels, which are ours and plain ASCII, in Helvetica Bold.
+BOLD = "Helvetica-Bold"
+BODY = ParagraphStyle(
+    "sb-body", parent=_styles["Normal"], fontName=UNICODE_FONT, fontSize=8.5, leading=10.5
+)
 SMALL = ParagraphStyle("sb-small", parent=BODY, fontSize=7, leading=8.5, textColor=colors.gray)
 CELL = ParagraphStyle("sb-cell", parent=BODY, fontSize=7.5, leading=9)
-HEAD = ParagraphStyle("sb-head", parent=BODY, fontName="Helvetica-Bold", fontSize=9.5)
+HEAD = ParagraphStyle("sb-head", parent=BODY, fontName=BOLD, fontSize=9.5)
 TITLE = ParagraphStyle(
-    "sb-title", parent=BODY, fontName="Helvetica-Bold", fontSize=16, leading=19, alignment=TA_RIGHT
+    "sb-title", parent=BODY, fontName=BOLD, fontSize=16, leading=19, alignment=TA_RIGHT
 )
-PRACTICE = ParagraphStyle(
-    "sb-practice", parent=BODY, fontName="Helvetica-Bold", fontSize=13, leading=17
-)
+PRACTICE = ParagraphStyle("sb-practice", parent=BODY, fontSize=13, leading=17)
 RIGHT = ParagraphStyle("sb-right", parent=BODY, alignment=TA_RIGHT)
 CELL_RIGHT = ParagraphStyle("sb-cell-right", parent=CELL, alignment=TA_RIGHT)
 GRID = colors.Color(0.55, 0.55, 0.55)
@@ -226,20 +237,24 @@ FRAME_PADDING = 6  # SimpleDocTemplate's frame padding, each side
 WIDTH = letter[0] - 2 * MARGIN - 2 * FRAME_PADDING
 
 
+def _text(value: object) -> str:
+    return escape(str(value or ""))
+
+
 def _p(text: object, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(escape(printable(text)), style)
+    return Paragraph(_text(text), style)
 
 
 def _lines(*parts: object, style: ParagraphStyle = BODY) -> Paragraph:
-    """Several lines in one paragraph; parts already marked up (bold) pass as tuples."""
+    """Several lines in one paragraph; (label, value) tuples print the label in bold."""
     out = []
     for part in parts:
         if not part:
             continue
         if isinstance(part, tuple):  # (label, value)
-            out.append(f"<b>{escape(printable(part[0]))}</b> {escape(printable(part[1]))}")
+            out.append(f'<font name="{BOLD}">{_text(part[0])}</font> {_text(part[1])}')
         else:
-            out.append(escape(printable(part)))
+            out.append(_text(part))
     return Paragraph("<br/>".join(out), style)
 
 
@@ -351,7 +366,7 @@ def _diagnoses(bill: Superbill) -> list[object]:
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+                ("FONTNAME", (0, 0), (0, -1), BOLD),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
@@ -379,7 +394,26 @@ SERVICE_COLUMNS = (
 MONEY_COLUMNS = (7, 8, 9)
 
 
+def _column_widths() -> list[float]:
+    scale = WIDTH / sum(width for _, width in SERVICE_COLUMNS)
+    return [width * scale for _, width in SERVICE_COLUMNS]
+
+
+CELL_PADDING = [
+    ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
+    ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("ALIGN", (MONEY_COLUMNS[0], 0), (-1, -1), "RIGHT"),
+    ("TOPPADDING", (0, 0), (-1, -1), 2),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+]
+
+
 def _services(bill: Superbill) -> list[object]:
+    """The services table, its header repeated on each page (the totals row is part of
+    the closing block, ``_closing``)."""
     header = [
         _p(name, CELL_RIGHT if n in MONEY_COLUMNS or name == "Units" else CELL)
         for n, (name, _) in enumerate(SERVICE_COLUMNS)
@@ -400,86 +434,94 @@ def _services(bill: Superbill) -> list[object]:
                 money(row.balance),
             ]
         )
-    rows.append(
-        [
-            "Totals",
-            "",
-            "",
-            "",
-            str(sum(row.units for row in bill.rows)),
-            "",
-            "",
-            money(bill.total_fee),
-            money(bill.total_paid),
-            money(bill.total_balance),
-        ]
+    table = Table(rows, colWidths=_column_widths(), repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                *CELL_PADDING,
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -2), 0.25, GRID),
+                ("ALIGN", (4, 1), (4, -1), "RIGHT"),
+            ]
+        )
     )
-    scale = WIDTH / sum(width for _, width in SERVICE_COLUMNS)
+    return [Spacer(1, 10), _p("Services", HEAD), Spacer(1, 3), table]
+
+
+def _totals(bill: Superbill) -> Table:
     table = Table(
-        rows,
-        colWidths=[width * scale for _, width in SERVICE_COLUMNS],
-        repeatRows=1,  # the header again on every page
+        [
+            [
+                "Totals",
+                "",
+                "",
+                "",
+                str(sum(row.units for row in bill.rows)),
+                "",
+                "",
+                money(bill.total_fee),
+                money(bill.total_paid),
+                money(bill.total_balance),
+            ]
+        ],
+        colWidths=_column_widths(),
     )
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), "Helvetica"),
-                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
-                ("LINEBELOW", (0, 1), (-1, -2), 0.25, GRID),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.75, colors.black),
-                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
-                ("ALIGN", (MONEY_COLUMNS[0], 0), (-1, -1), "RIGHT"),
-                ("ALIGN", (4, 1), (4, -1), "RIGHT"),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                *CELL_PADDING,
+                ("FONTNAME", (0, 0), (-1, -1), BOLD),
+                ("LINEABOVE", (0, 0), (-1, 0), 0.75, colors.black),
+                ("ALIGN", (4, 0), (4, 0), "RIGHT"),
             ]
         )
     )
+    return table
+
+
+def _signature(clinician: Clinician) -> Table:
+    table = Table(
+        [
+            ["", "", ""],
+            [
+                _p(
+                    f"Signature of {clinician.full_name}, {clinician.credentials} "
+                    f"(NPI {clinician.npi})",
+                    SMALL,
+                ),
+                "",
+                _p("Date", SMALL),
+            ],
+        ],
+        colWidths=[WIDTH * 0.6, WIDTH * 0.1, WIDTH * 0.3],
+        rowHeights=[24, None],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (0, 0), 0.75, colors.black),
+                ("LINEBELOW", (2, 0), (2, 0), 0.75, colors.black),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _closing(bill: Superbill) -> KeepTogether:
+    """Totals, places of service, signatures and the notices, kept on one page: when they
+    do not fit under the last services they move over together, so no page ends up
+    holding only a notice."""
     places = "; ".join(f"{code} {name}" for code, name in sorted(bill.places.items()))
-    return [
-        Spacer(1, 10),
-        _p("Services", HEAD),
-        Spacer(1, 3),
-        table,
+    story: list[object] = [
+        _totals(bill),
         Spacer(1, 3),
         _p(f"Places of service (POS): {places}.", SMALL),
+        Spacer(1, 6),
     ]
-
-
-def _signatures(bill: Superbill) -> list[object]:
-    story: list[object] = [Spacer(1, 6)]
     for clinician in bill.clinicians:
-        table = Table(
-            [
-                ["", "", ""],
-                [
-                    _p(
-                        f"Signature of {clinician.full_name}, {clinician.credentials} "
-                        f"(NPI {clinician.npi})",
-                        SMALL,
-                    ),
-                    "",
-                    _p("Date", SMALL),
-                ],
-            ],
-            colWidths=[WIDTH * 0.6, WIDTH * 0.1, WIDTH * 0.3],
-            rowHeights=[24, None],
-        )
-        table.setStyle(
-            TableStyle(
-                [
-                    ("LINEBELOW", (0, 0), (0, 0), 0.75, colors.black),
-                    ("LINEBELOW", (2, 0), (2, 0), 0.75, colors.black),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ]
-            )
-        )
-        story.append(KeepTogether([Spacer(1, 10), table]))
+        story += [Spacer(1, 10), _signature(clinician)]
     story += [
         Spacer(1, 10),
         _p(
@@ -493,7 +535,7 @@ def _signatures(bill: Superbill) -> list[object]:
             SMALL,
         ),
     ]
-    return story
+    return KeepTogether(story)
 
 
 class _NumberedCanvas(Canvas):
@@ -512,7 +554,7 @@ class _NumberedCanvas(Canvas):
         total = len(self._pages)
         for state in self._pages:
             self.__dict__.update(state)
-            self.setFont("Helvetica", 7)
+            self.setFont(UNICODE_FONT, 7)
             self.setFillColor(colors.gray)
             self.drawString(MARGIN, 0.45 * inch, self._footer)
             self.drawRightString(
@@ -525,6 +567,7 @@ class _NumberedCanvas(Canvas):
 def draw_superbill(bill: Superbill) -> bytes:
     """The PDF of a collected superbill, US Letter, as many pages as the sessions need
     (the services table repeats its header on each)."""
+    unicode_font()  # registered before the first paragraph is measured
     buffer = io.BytesIO()
     practice_name = bill.practice.name if bill.practice else ""
     doc = SimpleDocTemplate(
@@ -535,14 +578,14 @@ def draw_superbill(bill: Superbill) -> bytes:
         topMargin=MARGIN,
         bottomMargin=0.75 * inch,
         title="Superbill",
-        author=printable(practice_name),
+        author=practice_name,
         creator="SessionLedger",
     )
     story: list[object] = [_header(bill), _parties(bill)]
     story += _diagnoses(bill)
     story += _services(bill)
-    story += _signatures(bill)
-    footer = printable(
+    story.append(_closing(bill))
+    footer = (
         f"Superbill for {bill.client.full_name} ({us_date(bill.client.date_of_birth)}), "
         f"{us_date(bill.start)} to {us_date(bill.end)} - {practice_name}"
     )

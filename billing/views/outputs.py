@@ -1,24 +1,23 @@
 """PDF downloads: CMS-1500 forms (billing staff) and superbills (billing staff, and a
 clinician for their own clients).
 
-Bad or missing parameters answer 400 with a plain sentence, never a 500; an unknown
-claim or client answers 404.
+Bad or missing parameters answer 400 with a plain sentence (the superbill: its form with
+the reason beside the field), never a 500; an unknown claim answers 404.
 """
 
 from __future__ import annotations
-
-import datetime
 
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from billing.forms import SuperbillForm
 from billing.models import Claim
 from billing.outputs.cms1500 import MODES, claims_for_print, render_cms1500
 from billing.outputs.superbill import draw_superbill, superbill_for
 from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
-from practice.models import Client, Practice, Session
+from practice.models import Practice, Session
 from practice.params import id_param, parse_id
 
 MAX_BATCH = 200  # claims in one batch PDF (about 20 ms a form page)
@@ -126,46 +125,50 @@ def claims_cms1500_batch(request):
     return _pdf(data, f"claims-{label}-{timezone.localdate():%Y%m%d}.pdf")
 
 
-def _date_param(request, name: str) -> datetime.date:
-    raw = request.GET.get(name)
-    if not raw:
-        raise BadRequest(f"{name} is missing: give a date as YYYY-MM-DD.")
-    try:
-        return datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a date as YYYY-MM-DD, not {raw!r}.") from None
-
-
-def _client_for(request) -> Client:
-    pk = id_param(request.GET, "client")
-    if pk is None:
-        raise BadRequest("client is missing: give the client's number.")
-    # A clinician may only reach their own clients; anyone else's is a 404.
-    return get_object_or_404(Client.objects.for_user(request.user), pk=pk)
+def _superbill_page(request, form: SuperbillForm, *, status: int = 200) -> HttpResponse:
+    """The superbill form: the chosen client (audited: the page names them), the dates, and
+    any error beside its field. Refused requests answer 400 with the form, never a bare
+    message."""
+    chosen = form.cleaned_data.get("client") if form.is_bound else form.initial.get("client")
+    if chosen is not None:
+        record_access(request, kind=AccessKind.VIEW, what="Superbill form", clients=[chosen])
+    practice = Practice.current()
+    return render(
+        request,
+        "billing/superbill_form.html",
+        {
+            "form": form,
+            "client": chosen,
+            "prints_ssn": practice is not None and practice.tax_id_type == Practice.TaxIdType.SSN,
+        },
+        status=status,
+    )
 
 
 def superbill(request):
     """A superbill PDF for ``?client=<id>&start=YYYY-MM-DD&end=YYYY-MM-DD``
-    (docs/rules/superbills.md §1).
+    (docs/rules/superbills.md §1); a missing or unknown client, bad dates or a period
+    with nothing to list show the form again with the reason beside the field (400).
 
     Billing staff see every client and session; a clinician their own clients, and on
     the superbill only the sessions they gave.
     """
-    try:
-        client = _client_for(request)
-        start, end = _date_param(request, "start"), _date_param(request, "end")
-    except BadRequest as error:
-        return _bad(str(error))
-    if end < start:
-        return _bad("end must be on or after start.")
+    id_param(request.GET, "client")  # a malformed id is a 400 like everywhere else
+    form = SuperbillForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return _superbill_page(request, form, status=400)
+    client, start, end = (form.cleaned_data[name] for name in ("client", "start", "end"))
     bill = superbill_for(
         client=client, start=start, end=end, sessions=Session.objects.for_user(request.user)
     )
     if not bill.rows:
-        return _bad(
-            f"No attended sessions for {client.full_name} from {start:%m/%d/%Y} to "
-            f"{end:%m/%d/%Y}: there is nothing to put on a superbill."
+        form.add_error(
+            None,
+            f"No attended session of {client.full_name} from {start:%m/%d/%Y} to "
+            f"{end:%m/%d/%Y} is left to put on a superbill: sessions billed to an insurer on "
+            "a claim are left off.",
         )
+        return _superbill_page(request, form, status=400)
     record_access(request, kind=AccessKind.PRINT, what="Superbill PDF", clients=[client])
     return _pdf(
         draw_superbill(bill),
@@ -174,22 +177,21 @@ def superbill(request):
 
 
 def superbill_form(request):
-    """Choose the dates of a client's superbill; warns when the practice bills under an
-    SSN, which then prints on it (docs/rules/superbills.md §2)."""
-    try:
-        client = _client_for(request)
-    except BadRequest as error:
-        return _bad(str(error))
-    record_access(request, kind=AccessKind.VIEW, what="Superbill form", clients=[client])
+    """Choose the client and dates of a superbill (this year so far by default); warns
+    when the practice bills under an SSN, which then prints on it
+    (docs/rules/superbills.md §2). ``?client=<id>`` (the client page's link) picks the
+    client; one the user cannot see is refused beside the field."""
+    pk = id_param(request.GET, "client")
     today = timezone.localdate()
-    practice = Practice.current()
-    return render(
-        request,
-        "billing/superbill_form.html",
-        {
-            "client": client,
-            "start": today.replace(month=1, day=1),
-            "end": today,
-            "prints_ssn": practice is not None and practice.tax_id_type == Practice.TaxIdType.SSN,
-        },
-    )
+    dates = {"start": today.replace(month=1, day=1), "end": today}
+    form = SuperbillForm(user=request.user, initial=dates)
+    if pk is None:
+        return _superbill_page(request, form)
+    client = form.fields["client"].queryset.filter(pk=pk).first()
+    if client is None:
+        data = {"client": str(pk), **{name: value.isoformat() for name, value in dates.items()}}
+        form = SuperbillForm(data, user=request.user)
+        form.is_valid()
+        return _superbill_page(request, form, status=400)
+    form.initial["client"] = client
+    return _superbill_page(request, form)

@@ -10,9 +10,17 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from billing.models import DiagnosisCode, ProcedureCode
-from billing.outputs.superbill import amount_paid_for, render_superbill, superbill_for
-from practice.models import Session
+from billing import services
+from billing.models import Claim, DiagnosisCode, ProcedureCode
+from billing.outputs.superbill import (
+    Superbill,
+    SuperbillRow,
+    amount_paid_for,
+    draw_superbill,
+    render_superbill,
+    superbill_for,
+)
+from practice.models import Client, Practice, Session
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +76,7 @@ def test_a_superbill_has_what_an_insurer_needs(self_pay, clinician):
         clinician.npi,
         f"{clinician.license_number} IL",
         "LCSW",
-        "Zoë Nguyen",  # Latin-1 kept, the rest transliterated
+        "Zoë Nguyễn",  # as written: a Unicode font, nothing transliterated
         "Date of birth: 07/14/1990",
         "03/02/2026",
         "03/09/2026",
@@ -160,31 +168,77 @@ def test_a_biller_downloads_a_superbill(client, biller_user, self_pay):
     assert "90837" in text_of(response.content)[0]
 
 
-def test_an_empty_range_is_a_400_with_a_message(client, biller_user, self_pay):
+def test_an_empty_range_shows_the_form_with_a_message(client, biller_user, self_pay):
     attended(self_pay)
     client.force_login(biller_user)
     response = client.get(url(self_pay.pk, datetime.date(2025, 1, 1), datetime.date(2025, 1, 31)))
     assert response.status_code == 400
-    assert b"nothing to put on a superbill" in response.content
+    assert "is left to put on a superbill" in response.content.decode()
+    assert response.context["form"]["client"].value() == str(self_pay.pk)  # kept as chosen
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["", "client=x&start=2026-03-01&end=2026-03-31", "client={pk}&start=2026-03-01",
-     "client={pk}&start=2026-02-30&end=2026-03-31", "client={pk}&start=03/01/2026&end=2026-03-31",
-     "client={pk}&start=2026-03-31&end=2026-03-01"],
+    ("query", "field", "message"),
+    [
+        ("", "client", "Choose the client the superbill is for."),
+        ("start=2026-03-01&end=2026-03-31", "client", "Choose the client the superbill is for."),
+        ("client={pk}&start=2026-03-01", "end", "Give the last date of service."),
+        ("client={pk}&start=2026-02-30&end=2026-03-31", "start", "Give a date."),
+        ("client={pk}&start=soon&end=2026-03-31", "start", "Give a date."),
+        ("client={pk}&start=2026-03-31&end=2026-03-01", "end", "The last date is before"),
+        ("client={other}&start=2026-03-01&end=2026-03-31", "client", "Choose a client from"),
+    ],
 )  # fmt: skip
-def test_bad_parameters_are_a_400_never_a_500(client, biller_user, self_pay, query):
+def test_bad_parameters_show_the_form_with_the_reason_beside_the_field(
+    client, biller_user, self_pay, query, field, message
+):
     attended(self_pay)
     client.force_login(biller_user)
-    response = client.get(f"{reverse('billing:superbill')}?{query.format(pk=self_pay.pk)}")
+    query = query.format(pk=self_pay.pk, other=self_pay.pk + 99)
+    response = client.get(f"{reverse('billing:superbill')}?{query}")
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Type"].startswith("text/html")
+    assert beside(response, field).startswith(message)
 
 
-def test_an_unknown_client_is_a_404(client, biller_user, self_pay):
+def beside(response, field: str) -> str:
+    """The error text crispy forms prints under a field (its ``invalid-feedback``)."""
+    html = response.content.decode()
+    marker = f'id="error_1_id_{field}"'
+    assert marker in html, html
+    text = html.split(marker, 1)[1].split(">", 1)[1].split("</", 1)[0]
+    return " ".join(text.replace("<strong>", "").split())
+
+
+def test_a_malformed_client_number_is_a_plain_400_like_every_other_id(
+    client, biller_user, self_pay
+):
     client.force_login(biller_user)
-    assert client.get(url(self_pay.pk + 99)).status_code == 404
+    response = client.get(f"{reverse('billing:superbill')}?client=x&start=2026-03-01")
+    assert response.status_code == 400
+    assert response.content.decode() == "client must be a record number (digits 0–9), not 'x'."
+
+
+def test_an_unknown_client_shows_the_form_with_the_reason(client, biller_user, self_pay):
+    client.force_login(biller_user)
+    response = client.get(url(self_pay.pk + 99))
+    assert response.status_code == 400
+    assert beside(response, "client").startswith("Choose a client from the list")
+    form = client.get(reverse("billing:superbill_form") + f"?client={self_pay.pk + 99}")
+    assert form.status_code == 400
+    assert beside(form, "client").startswith("Choose a client from the list")
+
+
+def test_the_form_without_a_client_offers_the_clients_to_choose_from(
+    client, clinician_user, self_pay, other_clinician
+):
+    someone_elses = factories.ClientFactory(primary_clinician=other_clinician, last_name="Okafor")
+    client.force_login(clinician_user)
+    response = client.get(reverse("billing:superbill_form"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Choose a client" in html and f'value="{self_pay.pk}"' in html
+    assert someone_elses.last_name not in html
 
 
 def test_a_clinician_downloads_superbills_for_their_own_clients_only(
@@ -194,10 +248,14 @@ def test_a_clinician_downloads_superbills_for_their_own_clients_only(
     client.force_login(clinician_user)
     assert client.get(url(self_pay.pk)).status_code == 200
     client.force_login(other_clinician_user)
-    assert client.get(url(self_pay.pk)).status_code == 404
-    assert client.get(reverse("billing:superbill_form") + f"?client={self_pay.pk}").status_code == (
-        404
-    )
+    for response in (
+        client.get(url(self_pay.pk)),
+        client.get(reverse("billing:superbill_form") + f"?client={self_pay.pk}"),
+    ):
+        # Refused exactly like a number that does not exist: nothing about the client.
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/html")
+        assert self_pay.last_name not in response.content.decode()
 
 
 def test_a_clinician_sees_only_their_own_sessions_on_a_shared_client(
@@ -247,3 +305,129 @@ def test_the_licensed_cpt_descriptor_never_prints(self_pay):
     (page,) = text_of(render_superbill(self_pay, START, END))
     assert "LICENSED TEXT XYZ" not in page
     assert ProcedureCode.objects.get(code="90837").description in page
+
+
+# --- Issue 9, finding 10 ------------------------------------------------------------------
+
+
+@pytest.fixture
+def insured(clinician):
+    return factories.CoverageFactory(
+        client__primary_clinician=clinician, client__first_name="Thảo", client__last_name="Nguyễn"
+    ).client
+
+
+def on_claim(session: Session) -> Claim:
+    (claim,) = services.claims_build(session_ids=[session.pk]).claims
+    return claim
+
+
+def sent(claim: Claim) -> Claim:
+    """The claim as if it went out (the submit service would scrub it first)."""
+    Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.SUBMITTED)
+    claim.refresh_from_db()
+    return claim
+
+
+def test_services_billed_to_an_insurer_stay_off_the_superbill(insured):
+    days = [DAY + datetime.timedelta(days=n) for n in range(6)]
+    drafted, paid, correcting, discarded, voided, unbilled = (
+        attended(insured, date=day) for day in days
+    )
+    on_claim(drafted)
+    Claim.objects.filter(pk=on_claim(paid).pk).update(status=Claim.Status.PAID)
+    services.claim_correct(
+        claim=sent(on_claim(correcting)), reason="Wrong code", payer_claim_number="PCN-1"
+    )
+    services.claim_discard(claim=on_claim(discarded))
+    services.claim_void(claim=sent(on_claim(voided)), reason="Billed the wrong payer")
+    bill = superbill_for(client=insured, start=START, end=END)
+    # Drafted, paid and being-corrected services are the payer's; a discarded claim never
+    # left and a voided one was taken back, so those the client may claim themselves.
+    assert [row.date for row in bill.rows] == [discarded.date, voided.date, unbilled.date]
+
+
+def test_a_name_prints_with_its_accents(insured):
+    attended(insured)
+    (page,) = text_of(render_superbill(insured, START, END))
+    assert "Thảo Nguyễn" in page
+    assert "Superbill for Thảo Nguyễn" in page  # the footer too
+
+
+def bill_of(rows: int) -> Superbill:
+    """A superbill of ``rows`` services, drawn without the database."""
+    client = Client(
+        pk=42, first_name="Thảo", last_name="Nguyễn", date_of_birth=datetime.date(1990, 1, 2)
+    )
+    clinician = factories.ClinicianFactory.build(first_name="Ana", last_name="Ruiz")
+    return Superbill(
+        client=client,
+        start=START,
+        end=END,
+        practice=Practice(name="Riverbend Counseling Group PLLC", tax_id="12-3456789"),
+        clinicians=[clinician],
+        diagnoses=[("F41.1", "Generalized anxiety disorder")],
+        rows=[
+            SuperbillRow(
+                date=START,
+                place_of_service="11",
+                code="90837",
+                modifiers=(),
+                units=1,
+                description="Psychotherapy, 60 minutes",
+                diagnoses=("F41.1",),
+                fee=Decimal("160.00"),
+                paid=Decimal("0.00"),
+            )
+        ]
+        * rows,
+        places={"11": "Office"},
+    )
+
+
+def test_no_page_holds_only_the_closing_notices():
+    """Wherever the services end, the last page carries the totals and the signature with
+    the notices (before, 25 services left the certification and trademark lines alone on
+    a second page): the closing block moves over whole or not at all."""
+    boundary = None
+    for rows in range(10, 60):
+        pages = text_of(draw_superbill(bill_of(rows)))
+        last = pages[-1]
+        assert "Totals" in last and "Signature of Ana Ruiz" in last, rows
+        assert "CPT is a registered trademark" in last, rows
+        if len(pages) == 2 and boundary is None:
+            boundary = rows
+            # The first row count that needs a second page: every service fits the
+            # first, and the closing block opens the second.
+            assert pages[0].count("90837") == rows and last.startswith("Totals"), last
+        if boundary is not None and rows >= boundary + 2:
+            break
+    assert boundary is not None
+
+
+def test_the_client_page_links_to_the_superbill(client, clinician_user, biller_user, self_pay):
+    link = f'href="{reverse("billing:superbill_form")}?client={self_pay.pk}"'
+    for user in (clinician_user, biller_user):
+        client.force_login(user)
+        page = client.get(reverse("practice:client_detail", args=[self_pay.pk]))
+        assert link in page.content.decode()
+    form = client.get(reverse("billing:superbill_form") + f"?client={self_pay.pk}")
+    assert form.status_code == 200
+    assert f'<option value="{self_pay.pk}" selected>' in form.content.decode()
+
+
+def test_the_form_lists_any_number_of_clients_in_one_query(
+    client, biller_user, self_pay, django_assert_max_num_queries
+):
+    client.force_login(biller_user)
+    form = reverse("billing:superbill_form") + f"?client={self_pay.pk}"
+    # Login session, user, role groups; the chosen client; the read audit's access and
+    # client; the practice; the user's clinician row (menu); the clients for the select
+    # (one query, however many); the session's activity stamp; two savepoint pairs
+    # (atomic requests).
+    with django_assert_max_num_queries(14) as first:
+        assert client.get(form).status_code == 200
+    factories.ClientFactory.create_batch(15)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        response = client.get(form)
+    assert response.content.decode().count("<option") == 17  # the empty choice and 16

@@ -153,11 +153,16 @@ def test_a_superbill_and_its_form_record_the_client(client, biller_user, practic
     assert all(_clients(e) == {someone.pk} for e in events)
 
 
-def test_a_superbill_refused_for_bad_dates_records_nothing(client, biller_user, practice_row):
+def test_a_superbill_refused_for_bad_dates_records_the_form_not_a_print(
+    client, biller_user, practice_row
+):
     someone = factories.ClientFactory(self_pay=True)
     params = {"client": someone.pk, "start": "2026-13-01", "end": "2026-01-01"}
     assert _get(client, biller_user, reverse("billing:superbill"), params).status_code == 400
-    assert not AccessEvent.objects.exists()
+    # The form shown again names the client; no PDF was made.
+    event = _only_event()
+    assert (event.kind, event.what) == ("view", "Superbill form")
+    assert _clients(event) == {someone.pk}
 
 
 @pytest.mark.parametrize(
