@@ -9,6 +9,7 @@ written for a biller, and name the line when a line is at fault. Coding rules co
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -33,12 +34,34 @@ TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT", "FQ"})
 LICENSE_MODIFIERS = frozenset(Clinician.LicenseLevel.values)
 
 
+# Where a problem is fixed (``Fix.page``); billing/templatetags/fixes.py links each page.
+SESSION = "session"  # the session behind the line: its codes, minutes, modifiers
+CLIENT = "client"  # the client page: name, address, diagnoses
+COVERAGE = "coverage"  # the client's coverages: member, subscriber, dates, authorization
+PRACTICE = "practice"  # the practice settings: billing provider, tax id, address
+PAYER = "payer"  # the payer settings
+CLINICIAN = "clinician"  # a clinician's settings: NPI, license
+LOCATION = "location"  # the service locations
+CLEARINGHOUSE = "clearinghouse"
+CLAIM = "claim"  # another claim
+PAYER_NUMBER = "payer_number"  # this claim's payer's claim number
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to open to fix a problem: a kind of page and, when known, its row."""
+
+    page: str
+    pk: int | None = None
+
+
 @dataclass(frozen=True)
 class Problem:
     rule: str
     severity: str
     message: str
     line: int | None = None  # claim line position, when one line is at fault
+    fix: Fix | None = None  # where it is fixed; a rule's default when the rule names none
 
     @property
     def is_error(self) -> bool:
@@ -107,6 +130,29 @@ class ClaimContext:
             days[day].append(coding.DayLine(code, clinician_id or npi, units))
         return days
 
+    def fix_on(self, page: str, position: int | None = None) -> Fix | None:
+        """A fix page with this claim's row on it: the session of the line at
+        ``position``, the client, the payer, this claim."""
+        if page == SESSION:
+            line = next((line for line in self.lines if line.position == position), None)
+            return self.fix_session(line) if line is not None else None
+        if page in {CLIENT, COVERAGE}:
+            return Fix(page, self.claim.client_id)
+        if page == PAYER:
+            return Fix(page, self.claim.payer_id)
+        if page == PAYER_NUMBER:
+            return Fix(page, self.claim.pk)
+        return Fix(page)
+
+    def fix_session(self, line: ClaimLine) -> Fix | None:
+        session = self.session(line)
+        return Fix(SESSION, session.pk) if session is not None else None
+
+    def fix_session_on(self, day: datetime.date) -> Fix | None:
+        """The first session of this claim on ``day`` (a day's rules name no line)."""
+        line = next((line for line in self.lines if line.date_of_service == day), None)
+        return self.fix_session(line) if line is not None else None
+
     def day_lines(self) -> dict[datetime.date, list[coding.DayLine]]:
         """This claim's lines per date of service, as the same-day rules read them."""
         days: dict[datetime.date, list[coding.DayLine]] = defaultdict(list)
@@ -119,20 +165,31 @@ class ClaimContext:
 
 Rule = Callable[[ClaimContext], Iterable[Problem]]
 RULES: list[tuple[str, Rule]] = []
+# The page that fixes a rule's problems when a problem names none (``Fix.page``).
+RULE_FIXES: dict[str, str] = {}
 
 
-def rule(name: str) -> Callable[[Rule], Rule]:
+def rule(name: str, *, fix: str | None = None) -> Callable[[Rule], Rule]:
     def register(function: Rule) -> Rule:
         RULES.append((name, function))
+        if fix is not None:
+            RULE_FIXES[name] = fix
         return function
 
     return register
 
 
 def scrub(claim: Claim, *, today: datetime.date | None = None) -> list[Problem]:
-    """Run every rule over a claim; errors first, then warnings, in line order."""
+    """Run every rule over a claim; errors first, then warnings, in line order. Each
+    problem names where it is fixed when its rule knows (``Problem.fix``)."""
     context = ClaimContext(claim, today)
-    problems = [problem for _, check in RULES for problem in check(context)]
+    problems = []
+    for name, check in RULES:
+        for problem in check(context):
+            if problem.fix is None and name in RULE_FIXES:
+                fix = context.fix_on(RULE_FIXES[name], problem.line)
+                problem = dataclasses.replace(problem, fix=fix)
+            problems.append(problem)
     return sorted(problems, key=lambda p: (not p.is_error, p.line or 0))
 
 
@@ -145,21 +202,27 @@ def check_npis(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/identifiers.md §1: every NPI on the claim has a valid check digit."""
     parties = ctx.claim.parties
     named = [
-        ("billing provider", (parties.get("billing") or {}).get("npi")),
-        ("rendering provider", (parties.get("rendering") or {}).get("npi")),
-        ("supervising provider", (parties.get("supervising") or {}).get("npi")),
-        ("service facility", (parties.get("facility") or {}).get("npi")),
+        ("billing provider", (parties.get("billing") or {}).get("npi"), Fix(PRACTICE)),
+        (
+            "rendering provider",
+            (parties.get("rendering") or {}).get("npi"),
+            Fix(CLINICIAN, ctx.claim.rendering_id),
+        ),
+        ("supervising provider", (parties.get("supervising") or {}).get("npi"), Fix(CLINICIAN)),
+        ("service facility", (parties.get("facility") or {}).get("npi"), Fix(LOCATION)),
     ]
-    for role, npi in named:
+    for role, npi, fix in named:
         if role in {"supervising provider", "service facility"} and not npi:
             continue
         try:
             validate_npi(npi or "")
         except ValidationError as error:
-            yield Problem("npi", ERROR, f"The {role} NPI {npi or '(missing)'}: {error.messages[0]}")
+            yield Problem(
+                "npi", ERROR, f"The {role} NPI {npi or '(missing)'}: {error.messages[0]}", fix=fix
+            )
 
 
-@rule("tax_id")
+@rule("tax_id", fix=PRACTICE)
 def check_tax_id(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/identifiers.md §2: the billing provider's EIN or SSN is well formed (box 25,
     REF*EI)."""
@@ -170,7 +233,7 @@ def check_tax_id(ctx: ClaimContext) -> Iterator[Problem]:
         yield Problem("tax_id", ERROR, f"Billing provider tax id: {error.messages[0]}")
 
 
-@rule("diagnoses")
+@rule("diagnoses", fix=CLIENT)
 def check_diagnoses(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/identifiers.md §5: at least one diagnosis; each is a billable ICD-10-CM code."""
     if not ctx.diagnoses:
@@ -189,7 +252,7 @@ def check_diagnoses(ctx: ClaimContext) -> Iterator[Problem]:
             yield Problem("diagnoses", ERROR, f"Diagnosis {code} is no longer valid.")
 
 
-@rule("pointers")
+@rule("pointers", fix=SESSION)
 def check_pointers(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/identifiers.md §6: each line points at 1–4 of the claim's diagnoses (box 24E)."""
     letters = "ABCDEFGHIJKL"[: len(ctx.diagnoses)]
@@ -219,10 +282,11 @@ def check_add_ons(ctx: ClaimContext) -> Iterator[Problem]:
     claim, for the same date and clinician; individual time codes are never summed."""
     for (date, _), visit in ctx.visits.items():
         for message in coding.add_on_problems([line.procedure_code for _, line in visit]):
-            yield Problem("add_ons", ERROR, f"{date:%m/%d/%Y}: {message}")
+            fix = ctx.fix_session(visit[0][1])
+            yield Problem("add_ons", ERROR, f"{date:%m/%d/%Y}: {message}", fix=fix)
 
 
-@rule("time_rule")
+@rule("time_rule", fix=SESSION)
 def check_time_rule(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §2: a time-based code must match the minutes recorded for
     it (``coding.time_problems``, which also holds the crisis exception)."""
@@ -233,7 +297,7 @@ def check_time_rule(ctx: ClaimContext) -> Iterator[Problem]:
             yield Problem("time_rule", ERROR, f"{_line_label(line)}: {message}", line.position)
 
 
-@rule("add_on_units")
+@rule("add_on_units", fix=SESSION)
 def check_add_on_units(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §3.2: units of 90840, 96131, 96137 and 96139 follow the
     minutes (an 80-minute crisis allows one 90840)."""
@@ -260,7 +324,7 @@ def check_same_day(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §4.1: code pairs never billed for one client on one date
     (``coding.SAME_DAY_PAIRS``), on this claim or beside another live claim's lines."""
     for day, message in _new_day_problems(ctx, coding.same_day_pair_problems):
-        yield Problem("same_day", ERROR, f"{day:%m/%d/%Y}: {message}")
+        yield Problem("same_day", ERROR, f"{day:%m/%d/%Y}: {message}", fix=ctx.fix_session_on(day))
 
 
 @rule("daily_limit")
@@ -268,10 +332,11 @@ def check_daily_limit(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §4.2: codes billed at most once a day (``coding.DAILY_LIMITS``:
     90839, 90791, 90792, 90785)."""
     for day, message in _new_day_problems(ctx, coding.daily_limit_problems):
-        yield Problem("daily_limit", ERROR, f"{day:%m/%d/%Y}: {message}")
+        fix = ctx.fix_session_on(day)
+        yield Problem("daily_limit", ERROR, f"{day:%m/%d/%Y}: {message}", fix=fix)
 
 
-@rule("prescriber_codes")
+@rule("prescriber_codes", fix=SESSION)
 def check_prescriber_codes(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §6: E/M visits, 90792 and 90833/90836/90838 only for a
     clinician with a prescribing license (the one who saw the client)."""
@@ -288,7 +353,7 @@ def check_prescriber_codes(ctx: ClaimContext) -> Iterator[Problem]:
             )
 
 
-@rule("license_modifier")
+@rule("license_modifier", fix=SESSION)
 def check_license_modifier(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §7.2: for a payer that wants a level-of-license modifier, the
     line carries the level of who saw the client, never the supervisor's (an associate
@@ -310,7 +375,7 @@ def check_license_modifier(ctx: ClaimContext) -> Iterator[Problem]:
         yield Problem("license_modifier", ERROR, f"{_line_label(line)}: {message}", line.position)
 
 
-@rule("telehealth")
+@rule("telehealth", fix=SESSION)
 def check_telehealth(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §7.1, §8: a telehealth line carries the POS and modifier this
     payer wants; audio-only is 93 (never FQ, which is for clinics)."""
@@ -365,7 +430,7 @@ def check_telehealth(ctx: ClaimContext) -> Iterator[Problem]:
             )
 
 
-@rule("coverage_dates")
+@rule("coverage_dates", fix=COVERAGE)
 def check_coverage_dates(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claims.md "Coverage in force": the coverage must be in force on every date of
     service."""
@@ -380,7 +445,7 @@ def check_coverage_dates(ctx: ClaimContext) -> Iterator[Problem]:
             )
 
 
-@rule("subscriber")
+@rule("subscriber", fix=COVERAGE)
 def check_subscriber(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §4: when the client is not the subscriber, the subscriber is named
     in full."""
@@ -409,7 +474,7 @@ def check_subscriber(ctx: ClaimContext) -> Iterator[Problem]:
         )
 
 
-@rule("prior_authorization")
+@rule("prior_authorization", fix=COVERAGE)
 def check_prior_authorization(ctx: ClaimContext) -> Iterator[Problem]:
     """Payer setting: an authorization number when required, dates and visits not used up."""
     coverage = ctx.coverage
@@ -453,7 +518,7 @@ def check_prior_authorization(ctx: ClaimContext) -> Iterator[Problem]:
             )
 
 
-@rule("zero_charge")
+@rule("zero_charge", fix=SESSION)
 def check_zero_charge(ctx: ClaimContext) -> Iterator[Problem]:
     """A line with no charge is rejected by payers; set a fee in the catalog."""
     for line in ctx.lines:
@@ -537,13 +602,45 @@ def check_x12_text(ctx: ClaimContext) -> Iterator[Problem]:
     for party, key, kind, label in x837.PRINTED_VALUES:
         value = (parties.get(party) or {}).get(key) or ""
         for problem in x837.x12_problems(value, kind):
-            yield Problem("x12_text", ERROR, f"{label} “{value}” {problem}: correct it.")
-    for value, kind, label in [
-        (ctx.claim.prior_auth_number, "reference", "Prior authorization number"),
-        (ctx.claim.payer_claim_number, "reference", "Payer's claim number"),
+            yield Problem(
+                "x12_text",
+                ERROR,
+                f"{label} “{value}” {problem}: correct it.",
+                fix=_party_fix(ctx, party),
+            )
+    for value, kind, label, fix in [
+        (ctx.claim.prior_auth_number, "reference", "Prior authorization number", COVERAGE),
+        (ctx.claim.payer_claim_number, "reference", "Payer's claim number", PAYER_NUMBER),
     ]:
         for problem in x837.x12_problems(value, kind):
-            yield Problem("x12_text", ERROR, f"{label} “{value}” {problem}: correct it.")
+            yield Problem(
+                "x12_text",
+                ERROR,
+                f"{label} “{value}” {problem}: correct it.",
+                fix=ctx.fix_on(fix),
+            )
+
+
+# Where each party of the claim's snapshot is kept (``claim.parties``).
+PARTY_FIXES = {
+    "billing": PRACTICE,
+    "rendering": CLINICIAN,
+    "supervising": CLINICIAN,
+    "referring": COVERAGE,
+    "facility": LOCATION,
+    "subscriber": COVERAGE,
+    "patient": CLIENT,
+    "payer": PAYER,
+}
+
+
+def _party_fix(ctx: ClaimContext, party: str) -> Fix | None:
+    page = PARTY_FIXES.get(party)
+    if page is None:
+        return None
+    if party == "rendering":
+        return Fix(CLINICIAN, ctx.claim.rendering_id)
+    return ctx.fix_on(page)
 
 
 @rule("x12_addresses")
@@ -572,8 +669,11 @@ def check_x12_addresses(ctx: ClaimContext) -> Iterator[Problem]:
             ]
             if len((values.get(key) or "").strip()) < 2
         ]
+        fix = _party_fix(ctx, party)
         if missing:
-            yield Problem("x12_addresses", ERROR, f"The {label}'s {', '.join(missing)} is missing.")
+            yield Problem(
+                "x12_addresses", ERROR, f"The {label}'s {', '.join(missing)} is missing.", fix=fix
+            )
         zip_digits = x837.digits(values.get("zip_code", ""))
         if needs_zip4 and len(zip_digits) != 9:
             yield Problem(
@@ -581,6 +681,7 @@ def check_x12_addresses(ctx: ClaimContext) -> Iterator[Problem]:
                 ERROR,
                 f"The {label}'s ZIP code {values.get('zip_code') or '(none)'} needs all nine "
                 "digits (ZIP+4) on an electronic claim.",
+                fix=fix,
             )
         elif len(zip_digits) not in {5, 9}:
             yield Problem(
@@ -588,10 +689,11 @@ def check_x12_addresses(ctx: ClaimContext) -> Iterator[Problem]:
                 ERROR,
                 f"The {label}'s ZIP code {values.get('zip_code') or '(none)'} is not 5 or 9 "
                 "digits.",
+                fix=fix,
             )
 
 
-@rule("payer_id")
+@rule("payer_id", fix=PAYER)
 def check_payer_id(ctx: ClaimContext) -> Iterator[Problem]:
     """837P loop 2010BB: a payer that takes electronic claims needs its electronic payer
     id (from the clearinghouse's payer list) in the payer settings."""
@@ -619,10 +721,10 @@ def check_already_sent(ctx: ClaimContext) -> Iterator[Problem]:
             service_line__in=list(by_service), claim__status__in=Claim.SENT_STATUSES
         )
         .exclude(claim=ctx.claim)
-        .values_list("service_line_id", "claim__control_number", "claim__status")
+        .values_list("service_line_id", "claim__control_number", "claim__status", "claim_id")
     )
     statuses = dict(Claim.Status.choices)
-    for service_line_id, control_number, status in sent:
+    for service_line_id, control_number, status, claim_id in sent:
         line = by_service[service_line_id]
         yield Problem(
             "already_sent",
@@ -631,10 +733,11 @@ def check_already_sent(ctx: ClaimContext) -> Iterator[Problem]:
             f"({statuses[status].lower()}): correct or void that claim instead of billing "
             "the service again.",
             line.position,
+            fix=Fix(CLAIM, claim_id),
         )
 
 
-@rule("resubmission_reference")
+@rule("resubmission_reference", fix=PAYER_NUMBER)
 def check_resubmission_reference(ctx: ClaimContext) -> Iterator[Problem]:
     """A replacement (7) or void (8) names the payer's own claim number in box 22
     (NUCC 1500 item 22; X12 837P loop 2300 REF*F8), never our control number."""

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from billing.models import Batch, Claim, ClaimDiagnosis, ClaimLine, Clearinghouse, ControlCounter
 from billing.outputs.x837 import Envelope, OtherPayerAdjudication, render_837p
 from billing.outputs.x837_check import check_837p
-from billing.scrubber import scrub
+from billing.scrubber import CLEARINGHOUSE, ERROR, Fix, Problem, scrub
 from practice.history import update_with_history
 
 COUNTERS = ("ISA", "GS", "ST")
@@ -108,7 +108,7 @@ class SubmissionPlan:
     """What an export would send, and what it holds back with the reasons."""
 
     files: list[PlannedFile] = field(default_factory=list)
-    held: list[tuple[Claim, list[str]]] = field(default_factory=list)
+    held: list[tuple[Claim, list[Problem]]] = field(default_factory=list)
 
     @property
     def claim_count(self) -> int:
@@ -122,12 +122,17 @@ def submission_plan(*, claims: Iterable[Claim], today=None) -> SubmissionPlan:
     default = Clearinghouse.default()
     groups: dict[tuple[int, int], PlannedFile] = {}
     for claim in claims:
-        errors = [p.message for p in scrub(claim, today=today) if p.is_error]
+        errors = [p for p in scrub(claim, today=today) if p.is_error]
         clearinghouse = claim.payer.clearinghouse or default
         if clearinghouse is None:
             errors.append(
-                "No clearinghouse is set up: add one in the admin (Clearinghouses) and make "
-                "it the default."
+                Problem(
+                    "clearinghouse",
+                    ERROR,
+                    "No clearinghouse is set up: add one in the admin (Clearinghouses) and "
+                    "make it the default.",
+                    fix=Fix(CLEARINGHOUSE),
+                )
             )
         if errors:
             plan.held.append((claim, errors))

@@ -140,7 +140,7 @@ def test_without_a_clearinghouse_claims_are_held_with_the_reason(practice_row, t
         export(tmp_path)
     plan = submission_plan(claims=sendable_claims())
     ((_, reasons),) = plan.held
-    assert reasons == [
+    assert [reason.message for reason in reasons] == [
         "No clearinghouse is set up: add one in the admin (Clearinghouses) and make it the default."
     ]
 

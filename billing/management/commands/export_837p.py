@@ -66,7 +66,7 @@ class Command(BaseCommand):
             for claim, errors in plan.held:
                 self.stdout.write(
                     f"  {claim.control_number}  {claim.client}  {claim.payer.name}: "
-                    + "; ".join(errors)
+                    + "; ".join(error.message for error in errors)
                 )
         if not plan.files:
             if plan.held:
