@@ -40,6 +40,8 @@ class ClaimFilterForm(forms.Form):
 
     SERVICE = "service"
     CREATED = "created"
+    WITH_ERRORS = "with"
+    WITHOUT_ERRORS = "without"
 
     payer = forms.ModelChoiceField(
         queryset=Payer.objects.all(), required=False, empty_label="All payers"
@@ -58,6 +60,12 @@ class ClaimFilterForm(forms.Form):
     )
     date_from = forms.DateField(label="From", required=False, widget=DateInput())
     date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    errors = forms.ChoiceField(
+        label="Scrubber errors",
+        choices=[("", "Any"), (WITH_ERRORS, "With errors"), (WITHOUT_ERRORS, "Without errors")],
+        required=False,
+        help_text="Draft and ready claims, as last checked.",
+    )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -84,6 +92,14 @@ class ClaimFilterForm(forms.Form):
         elif start or end:
             # A subquery, not a join: a join would list a claim once per matching line.
             claims = claims.filter(lines_between(start, end))
+        if wanted.get("errors"):
+            # The count the scrubber kept (Claim.scrub_errors); a claim never checked is
+            # in neither list.
+            unsent = claims.filter(status__in=[Claim.Status.DRAFT, Claim.Status.READY])
+            if wanted["errors"] == self.WITH_ERRORS:
+                claims = unsent.filter(scrub_errors__gt=0)
+            else:
+                claims = unsent.filter(scrub_errors=0)
         return claims
 
 

@@ -467,6 +467,16 @@ class Claim(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     status_note = models.CharField(max_length=200, blank=True)
+    # Set by billing.scrubber.scrub, the one place that checks a claim, so the claim list
+    # can count and filter errors without running the scrubber per row.
+    scrub_errors = models.PositiveSmallIntegerField(
+        "scrubber errors",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Errors the scrubber found when it last checked this claim (before it was "
+        "sent); empty until it has.",
+    )
     # Optimistic lock: each action takes the next version; an action from a page read at
     # an older one is refused (docs/concurrent-edits.md).
     version = AutoIncVersionField()

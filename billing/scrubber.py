@@ -181,7 +181,8 @@ def rule(name: str, *, fix: str | None = None) -> Callable[[Rule], Rule]:
 
 def scrub(claim: Claim, *, today: datetime.date | None = None) -> list[Problem]:
     """Run every rule over a claim; errors first, then warnings, in line order. Each
-    problem names where it is fixed when its rule knows (``Problem.fix``)."""
+    problem names where it is fixed when its rule knows (``Problem.fix``); the number of
+    errors is kept on a claim not yet sent (``Claim.scrub_errors``)."""
     context = ClaimContext(claim, today)
     problems = []
     for name, check in RULES:
@@ -190,7 +191,17 @@ def scrub(claim: Claim, *, today: datetime.date | None = None) -> list[Problem]:
                 fix = context.fix_on(RULE_FIXES[name], problem.line)
                 problem = dataclasses.replace(problem, fix=fix)
             problems.append(problem)
+    _record_errors(claim, sum(problem.is_error for problem in problems))
     return sorted(problems, key=lambda p: (not p.is_error, p.line or 0))
+
+
+def _record_errors(claim: Claim, errors: int) -> None:
+    """Keep the count on a claim not yet sent (``Claim.scrub_errors``) for the claim list.
+    An UPDATE, not a save: no new version (a page open on the claim stays current) and no
+    history row, since nothing about the claim changed."""
+    if claim.is_editable and claim.scrub_errors != errors:
+        Claim.objects.filter(pk=claim.pk).update(scrub_errors=errors)
+        claim.scrub_errors = errors
 
 
 def _line_label(line: ClaimLine) -> str:

@@ -242,6 +242,16 @@ def claims_build(
     return result
 
 
+def claims_check(*, claims: Iterable[Claim]) -> None:
+    """Scrub claims just built, so the claim list shows their errors from the start
+    (``Claim.scrub_errors``). About ten queries a claim: the build itself stays a few
+    statements per batch, and callers that build history in bulk (the demo) skip this."""
+    from billing.scrubber import scrub
+
+    for claim in claims:
+        scrub(claim)
+
+
 BATCH_SESSIONS = 2000
 
 
@@ -799,4 +809,5 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
     claim.closed_at = timezone.now()
     _save_status(claim, user=user, reason="Claim replaced", fields=["status", "closed_at"])
     update_with_history(sessions, user=user, reason="Claim replaced", status=Session.Status.BILLED)
+    claims_check(claims=[replacement])
     return replacement

@@ -83,6 +83,7 @@ def claims_build(request: HttpRequest) -> HttpResponse:
     except services.ClaimError as error:
         messages.error(request, str(error))
         return redirect("billing:claim_list")
+    services.claims_check(claims=result.claims)
     built = len(result.claims)
     if built:
         lines = ClaimLine.objects.filter(claim__in=result.claims).count()

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from billing.models import ClaimLine, Payer
-from billing.services import ClaimError, claims_build
+from billing.services import ClaimError, claims_build, claims_check
 from billing.templatetags.money import money
 
 
@@ -53,6 +53,7 @@ class Command(BaseCommand):
             result = claims_build(payer=chosen, through=through)
         except ClaimError as error:
             raise CommandError(str(error)) from error
+        claims_check(claims=result.claims)
         counts = dict(
             ClaimLine.objects.filter(claim__in=result.claims)
             .values("claim_id")
