@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -45,6 +45,7 @@ from reportlab.platypus import (
 )
 
 from billing.coding import DESCRIPTIONS
+from billing.models import ClientAllocation
 from billing.outputs.pdf import UNICODE_FONT, money, unicode_font, us_date, us_phone
 from billing.services import billing_lines
 from practice.models import (
@@ -63,12 +64,20 @@ SUPERBILL_STATUSES = (Session.Status.READY, Session.Status.BILLED, Session.Statu
 
 
 def amount_paid_for(lines: Iterable[ServiceLine]) -> dict[int, Decimal]:
-    """What the client (or anyone) has paid towards each service line, by line id.
-
-    There is no payments model yet, so every line shows 0.00; when payments arrive, this
-    is the one function to change (one query over the allocations of these lines).
-    """
-    return {line.pk: ZERO for line in lines}
+    """What the client has paid towards each service line, by line id: their payments as
+    applied to the line (``ClientAllocation``, oldest charge first, less what a refund
+    took back; billing/payments.py). One query."""
+    paid = {line.pk: ZERO for line in lines}
+    if paid:
+        rows = (
+            ClientAllocation.objects.filter(service_line__in=list(paid))
+            .values("service_line")
+            .annotate(total=Sum("amount"))
+            .order_by()
+            .values_list("service_line", "total")
+        )
+        paid.update(rows)
+    return paid
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from billing.outputs.superbill import (
     render_superbill,
     superbill_for,
 )
+from billing.payments import client_payment_record
 from practice.models import Client, Practice, Session
 from tests import factories
 
@@ -106,12 +107,26 @@ def test_no_shows_drafts_and_other_dates_stay_off(self_pay):
     assert bill.total_balance == Decimal("160.00")
 
 
-def test_paid_is_zero_until_payments_exist(self_pay):
+def test_paid_is_zero_until_the_client_pays(self_pay):
     session = attended(self_pay)
     lines = list(session.lines.all())
     assert amount_paid_for(lines) == {lines[0].pk: Decimal("0.00")}
     (page,) = text_of(render_superbill(self_pay, START, END))
-    assert "0.00" in page
+    assert "160.00 0.00 160.00" in page
+
+
+def test_the_clients_payments_show_as_paid_oldest_session_first(self_pay, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 3, 20, 12, tzinfo=datetime.UTC), tick=False)
+    attended(self_pay, date=DAY)
+    attended(self_pay, date=DAY + datetime.timedelta(days=7))
+    client_payment_record(client=self_pay, amount=Decimal("200.00"), method="cash", received_on=DAY)
+    bill = superbill_for(client=self_pay, start=START, end=END)
+    assert [(row.paid, row.balance) for row in bill.rows] == [
+        (Decimal("160.00"), Decimal("0.00")),
+        (Decimal("40.00"), Decimal("120.00")),
+    ]
+    (page,) = text_of(draw_superbill(bill))
+    assert "320.00 200.00 120.00" in page  # the totals row
 
 
 def test_an_insured_client_shows_the_member_id(clinician):
@@ -288,9 +303,10 @@ def test_superbill_queries_do_not_grow_with_the_number_of_sessions(
     attended(self_pay, date=DAY)
     client.force_login(biller_user)
     # Login session, user, role groups; client; sessions, their lines (with codes), their
-    # diagnoses (with codes); the practice; the coverage; the session's activity stamp;
-    # two savepoints around each (atomic requests); +2, the read audit's access and client.
-    queries = 16
+    # diagnoses (with codes); the client's payments applied to those lines; the practice;
+    # the coverage; the session's activity stamp; two savepoints around each (atomic
+    # requests); +2, the read audit's access and client.
+    queries = 17
     with django_assert_max_num_queries(queries):
         assert client.get(url(self_pay.pk)).status_code == 200
     for n in range(1, 20):
