@@ -25,7 +25,7 @@ A new report adds a module here and its name below; callers import from
 ``billing.reports`` (this package) so the modules can move without touching them.
 """
 
-from billing.reports.aging import AGING_LABELS, AgingRow, ar_by_payer, payer_owes
+from billing.reports.aging import AGING_LABELS, AgingRow, ar_by_client, ar_by_payer, payer_owes
 from billing.reports.codes import CodeRow, MonthCodeRow, services_by_code, services_by_month
 from billing.reports.collections import (
     ClinicianCollectionRow,
@@ -127,6 +127,7 @@ __all__ = [
     "_coverage_on_date",
     "_median",
     "add_months",
+    "ar_by_client",
     "ar_by_payer",
     "change",
     "claim_line_paid",

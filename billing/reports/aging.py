@@ -30,8 +30,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
+from billing.ledger import BUCKETS as LEDGER_BUCKETS
+from billing.ledger import client_balances
 from billing.models import Adjustment, Claim, ClaimPosting
-from billing.reports.common import MONEY, ZERO, Filters, _limit_claims
+from billing.reports.common import MONEY, ZERO, Filters, _clients, _limit_claims
 
 # (label, first day, last day) of age; anything older is OVER_120.
 AGING_BUCKETS = (
@@ -57,7 +59,8 @@ class AgingRow:
     key: int  # the payer's or the client's id
     name: str
     buckets: tuple[Decimal, ...]  # one amount per AGING_LABELS, in that order
-    count: int  # claims (payer table)
+    count: int  # open claims (payer table)
+    credit: Decimal = ZERO  # a client's payments beyond every charge (client table)
 
     @property
     def total(self) -> Decimal:
@@ -147,3 +150,38 @@ def ar_by_payer(start: datetime.date, end: datetime.date, filters: Filters) -> l
         for pk, entry in payers.items()
     ]
     return sorted(rows, key=lambda r: (r.name.lower(), r.key))
+
+
+def ar_by_client(start: datetime.date, end: datetime.date, filters: Filters) -> list[AgingRow]:
+    """Per client the user may see with something open: what they owe by age on
+    ``filters.today`` (each charge from the day it became the client's to pay) and any
+    credit (paid beyond every charge). As of today: ``start``/``end`` do not apply.
+
+    The amounts are ``billing.ledger.client_balances``, the one rule for what a client
+    owes (the client page, receipts and statements read it too): it applies payments to
+    the oldest charges first, so it is not one SQL statement but four reads whatever the
+    number of clients (self-pay sessions, shares after insurance, fees, payments), then one
+    here for the names of the clients with something open.
+    """
+    clients = _clients(filters)
+    balances = client_balances(clients if filters.limited else None, on=filters.today)
+    labels = [label for label, _, _ in LEDGER_BUCKETS]
+    open_ = {
+        pk: balance
+        for pk, balance in balances.items()
+        if balance.credit or any(balance.buckets[label] for label in labels)
+    }
+    names = clients.filter(pk__in=list(open_)).values_list("pk", "last_name", "first_name")
+    # Sorted here, not by the database: collations disagree on letters such as Æ.
+    return [
+        AgingRow(
+            key=pk,
+            name=f"{last}, {first}",
+            buckets=tuple(open_[pk].buckets[label] for label in labels),
+            count=0,
+            credit=open_[pk].credit,
+        )
+        for pk, last, first in sorted(
+            names.order_by(), key=lambda n: (n[1].casefold(), n[2].casefold(), n[0])
+        )
+    ]

@@ -15,8 +15,9 @@ from decimal import Decimal
 
 from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 
-from billing.models import Claim, ClaimPosting, Payment, PaymentAllocation
+from billing.models import Claim, ClaimPosting, ClientAllocation, Payment, PaymentAllocation
 from billing.reports.common import MONEY, ZERO, Filters, _limit_claims, _name, _sessions
+from practice.models import Appointment
 
 CLIENTS = "Clients (copays, self-pay, balances)"
 
@@ -96,45 +97,100 @@ def collections_by_payer(
 class ClinicianCollectionRow:
     clinician_id: int
     clinician: str
-    lines: int  # service lines paid
-    insurance: Decimal
+    insurance: Decimal  # paid by payers on their claim lines
+    clients: Decimal  # paid by clients toward their sessions, shares and fees
+
+    @property
+    def total(self) -> Decimal:
+        return self.insurance + self.clients
+
+
+def _by_clinician(rows, path: str, source: str):
+    """``rows`` grouped by the clinician at ``path`` with their summed ``amount``."""
+    return (
+        rows.values(
+            clinician_id=F(f"{path}id"),
+            first_name=F(f"{path}first_name"),
+            last_name=F(f"{path}last_name"),
+            credentials=F(f"{path}credentials"),
+            source=Value(source),
+        )
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
 
 
 def collections_by_clinician(
     start: datetime.date, end: datetime.date, filters: Filters
 ) -> list[ClinicianCollectionRow]:
-    """Per clinician who saw the client: what payers paid in the period on the claim lines
-    made from their sessions, and how many lines that was.
+    """Per clinician who saw the client, money received in the period for their work:
+    what payers paid on the claim lines made from their sessions, and what clients paid
+    toward their self-pay sessions, their share of those claim lines and the fees of
+    appointments with them (``ClientAllocation``: a client payment applied oldest charge
+    first, dated by the payment; a credit not yet applied is no clinician's). With the
+    payer filter, payer money only.
 
-    SQL: SELECT s.clinician_id, …names, COUNT(DISTINCT a.claim_line_id), SUM(a.paid) FROM
-    paymentallocation a JOIN claimline cl JOIN serviceline l JOIN session s JOIN
-    claimposting cp JOIN payment pay WHERE pay.received_on BETWEEN … AND pay.source =
-    'payer' GROUP BY s.clinician_id, …
+    SQL: SELECT s.clinician_id, …names, 'payer', SUM(a.paid) FROM paymentallocation a
+    JOIN claimline JOIN serviceline JOIN session s JOIN claimposting JOIN payment p WHERE
+    p.received_on BETWEEN … GROUP BY … UNION ALL the same over clientallocation by its
+    service line's session, by its claim line's session and by its fee's appointment.
     """
-    person = "claim_line__service_line__session__clinician__"
-    allocations = PaymentAllocation.objects.filter(
-        claim_line__service_line__session__in=_sessions(filters),
-        posting__payment__source=Payment.Source.PAYER,
-        posting__payment__received_on__range=(start, end),
-    ).exclude(paid=0)
-    if filters.payer is not None:
-        allocations = allocations.filter(posting__claim__payer=filters.payer)
-    found = (
-        allocations.values(
-            clinician_id=F(f"{person}id"),
-            first_name=F(f"{person}first_name"),
-            last_name=F(f"{person}last_name"),
-            credentials=F(f"{person}credentials"),
+    sessions = _sessions(filters)
+    insurers = (
+        PaymentAllocation.objects.filter(
+            claim_line__service_line__session__in=sessions,
+            posting__payment__source=Payment.Source.PAYER,
+            posting__payment__received_on__range=(start, end),
         )
-        .annotate(lines=Count("claim_line", distinct=True), insurance=Sum("paid"))
-        .order_by("last_name", "first_name", "clinician_id")
+        .exclude(paid=0)
+        .annotate(amount=F("paid"))
     )
+    if filters.payer is not None:
+        insurers = insurers.filter(posting__claim__payer=filters.payer)
+    query = _by_clinician(insurers, "claim_line__service_line__session__clinician__", "payer")
+    if filters.payer is None:
+        paid = ClientAllocation.objects.filter(payment__received_on__range=(start, end))
+        appointments = Appointment.objects.all()
+        if filters.user is not None:
+            appointments = appointments.for_user(filters.user)
+        if filters.clinician is not None:
+            appointments = appointments.filter(clinician=filters.clinician)
+        query = query.union(
+            _by_clinician(
+                paid.filter(service_line__session__in=sessions),
+                "service_line__session__clinician__",
+                "client",
+            ),
+            _by_clinician(
+                paid.filter(claim_line__service_line__session__in=sessions),
+                "claim_line__service_line__session__clinician__",
+                "client",
+            ),
+            _by_clinician(
+                paid.filter(client_charge__appointment__in=appointments),
+                "client_charge__appointment__clinician__",
+                "client",
+            ),
+            all=True,
+        )
+    merged: dict[int, dict] = {}
+    for row in query:
+        entry = merged.setdefault(
+            row["clinician_id"],
+            {
+                "name": _name(row, ""),
+                "last": (row["last_name"], row["first_name"], row["clinician_id"]),
+                "payer": ZERO,
+                "client": ZERO,
+            },
+        )
+        entry[row["source"]] += row["total"] or ZERO
     return [
         ClinicianCollectionRow(
-            clinician_id=row["clinician_id"],
-            clinician=_name(row, ""),
-            lines=row["lines"],
-            insurance=row["insurance"],
+            clinician_id=pk,
+            clinician=entry["name"],
+            insurance=entry["payer"],
+            clients=entry["client"],
         )
-        for row in found
+        for pk, entry in sorted(merged.items(), key=lambda item: item[1]["last"])
     ]

@@ -10,8 +10,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import (
     DateField,
     DecimalField,
+    Exists,
     Func,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -21,7 +23,7 @@ from django.utils import timezone
 
 from billing.models import Claim, ClaimLine, Payer
 from practice import roles
-from practice.models import Clinician, Coverage, ServiceLine, Session
+from practice.models import Client, Clinician, Coverage, ServiceLine, Session
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -81,6 +83,19 @@ def _sessions(filters: Filters) -> QuerySet[Session]:
     if filters.clinician is not None:
         sessions = sessions.filter(clinician=filters.clinician)
     return sessions
+
+
+def _clients(filters: Filters) -> QuerySet[Client]:
+    """The clients a report may name: ``Client.objects.for_user`` (a clinician's own:
+    primary clinician, seen or booked), and with the clinician filter those the clinician
+    is primary for or has seen."""
+    clients = Client.objects.all()
+    if filters.user is not None:
+        clients = clients.for_user(filters.user)
+    if filters.clinician is not None:
+        seen = Session.objects.filter(client=OuterRef("pk"), clinician=filters.clinician)
+        clients = clients.filter(Q(primary_clinician=filters.clinician) | Q(Exists(seen)))
+    return clients
 
 
 def _limit_service_lines(lines: QuerySet[ServiceLine], filters: Filters) -> QuerySet:

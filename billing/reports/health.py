@@ -12,10 +12,8 @@ from django.db.models import (
     CharField,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -31,13 +29,13 @@ from billing.reports.common import (
     ZERO,
     AddDays,
     Filters,
+    _clients,
     _coverage_on_date,
     _limit_claim_lines,
     _limit_claims,
     _sessions,
 )
-from practice import roles
-from practice.models import Client, Coverage, Session
+from practice.models import Coverage, Session
 
 # Billing health: how close to a payer's timely-filing limit, or to the end of a prior
 # authorization, before a session or authorization is flagged.
@@ -327,13 +325,8 @@ def prior_auths_running_out(
         Q(prior_auth_visits__isnull=False) | Q(prior_auth_to__isnull=False),
         Q(prior_auth_to__isnull=True) | Q(prior_auth_to__gte=today),
     )
-    if filters.user is not None and not roles.sees_all_clients(filters.user):
-        coverages = coverages.filter(client__in=Client.objects.for_user(filters.user))
-    if filters.clinician is not None:
-        seen = Session.objects.filter(client=OuterRef("client_id"), clinician=filters.clinician)
-        coverages = coverages.filter(
-            Q(client__primary_clinician=filters.clinician) | Q(Exists(seen))
-        )
+    if filters.limited:
+        coverages = coverages.filter(client__in=_clients(filters))
     if filters.payer is not None:
         coverages = coverages.filter(payer=filters.payer)
     found = (

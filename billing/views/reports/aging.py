@@ -1,5 +1,5 @@
 """The A/R aging report page: what each payer (chart and table) and each client still
-owes, by age, as of today."""
+owes, by age, as of today. The client table names clients: the read audit records them."""
 
 from __future__ import annotations
 
@@ -73,14 +73,47 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         f"As of today ({today:%m/%d/%Y}), whatever the dates chosen. A payer's part ages "
         "from the day its claim was sent."
     )
-    return [Section("Owed by payers", [payer_table], chart=chart, note=as_of)]
+    clients = q.ar_by_client(start, end, filters)
+    client_table = Table(
+        name="clients",
+        caption=f"Owed by clients, by days since each charge became theirs, on {today:%m/%d/%Y}",
+        columns=[
+            Column("Client"),
+            *_bucket_columns(),
+            Column("Total owed ($)", MONEY),
+            Column("Credit ($)", MONEY),
+        ],
+        rows=[(r.name, *r.buckets, r.total, r.credit) for r in clients],
+        footer=(
+            (
+                "Total",
+                *_total(clients),
+                sum((r.total for r in clients), q.ZERO),
+                sum((r.credit for r in clients), q.ZERO),
+            )
+            if clients
+            else None
+        ),
+        empty="No client owes anything or has a credit.",
+        client_ids=[r.key for r in clients],
+    )
+    return [
+        Section("Owed by payers", [payer_table], chart=chart, note=as_of),
+        Section(
+            "Owed by clients",
+            [client_table],
+            note=f"As of today ({today:%m/%d/%Y}). A self-pay session is the client's from "
+            "its date, their share after insurance from the payer's answer, a fee from its "
+            "date; payments settle the oldest charges first, as on the client's statement.",
+        ),
+    ]
 
 
 REPORT = Report(
     slug="aging",
     title="A/R aging",
-    summary="What payers still owe on sent claims, by age of the claim: 0–30, 31–60, "
-    "61–90, 91–120 and over 120 days.",
+    summary="What payers still owe on sent claims and what clients owe, by age: 0–30, "
+    "31–60, 61–90, 91–120 and over 120 days.",
     default=last_full_month,
     build=build,
 )

@@ -46,23 +46,26 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
     )
     clinician_table = Table(
         name="clinicians",
-        caption="Paid by payers in the period on the services of each clinician who saw the client",
+        caption="Received in the period for each clinician's work (the clinician who saw "
+        "the client)",
         columns=[
             Column("Clinician"),
-            Column("Service lines paid", INT),
-            Column("Paid by payers ($)", MONEY),
+            Column("From payers ($)", MONEY),
+            Column("From clients ($)", MONEY),
+            Column("Received ($)", MONEY),
         ],
-        rows=[(r.clinician, r.lines, r.insurance) for r in clinicians],
+        rows=[(r.clinician, r.insurance, r.clients, r.total) for r in clinicians],
         footer=(
             (
                 "Total",
-                sum(r.lines for r in clinicians),
                 sum((r.insurance for r in clinicians), q.ZERO),
+                sum((r.clients for r in clinicians), q.ZERO),
+                sum((r.total for r in clinicians), q.ZERO),
             )
             if clinicians
             else None
         ),
-        empty="No payer paid a service in this period.",
+        empty="Nothing received for a clinician's work in this period.",
     )
     chart = charts.bar_chart(
         chart_id="chart-collections",
@@ -85,7 +88,13 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
             note="Money dated in the period, whatever the date of service; a reversal or "
             "a refund counts against the period it happens in.",
         ),
-        Section("By clinician", [clinician_table]),
+        Section(
+            "By clinician",
+            [clinician_table],
+            note="A client's payment counts for the sessions, shares and fees it settled "
+            "(oldest first); money not yet applied to a charge is in the clients row above "
+            "only.",
+        ),
     ]
 
 

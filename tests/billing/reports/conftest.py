@@ -5,6 +5,7 @@ and the services data set shared by the services and session mix tests."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -82,7 +83,7 @@ def practice_data(clinician, other_clinician):
 #   c4  Ben  Beta  140        sent 2025-11-10             01-25: denied CO-50 140
 #   c7  Ben  Beta  150        sent 2025-09-01 (167 days)  no answer      owes 150 (over 120)
 #   c8  Ana  Acme  999        a draft: not sent, owes the payer nothing yet
-#   client payment: Ana paid $40 by card on 2026-01-12.
+#   client payment: Ana paid $40 by card on 2026-01-12, which settles her c2 share.
 
 
 def _sent(claim, day):
@@ -96,9 +97,8 @@ def _sent(claim, day):
 
 @pytest.fixture
 def money_data(practice_row, clinician, other_clinician):
-    from decimal import Decimal
-
     from billing.models import Claim, Payment
+    from billing.payments import client_payment_record
     from billing.posting import EobLine, eob_post
     from tests.billing.test_claim_views import Line, make_claim
 
@@ -149,13 +149,8 @@ def money_data(practice_row, clinician, other_clinician):
         check_number="B1",
         lines=[EobLine(line, M("0.00"), (("CO", "50", M("140.00")),))],
     )
-    Payment.objects.create(
-        source=Payment.Source.CLIENT,
-        client=ana.client,
-        method=Payment.Method.CARD,
-        amount=M("40.00"),
-        received_on=D(2026, 1, 12),
-        created_at=datetime.datetime(2026, 1, 12, 15, 0, tzinfo=NEW_YORK),
+    client_payment_record(
+        client=ana.client, amount=M("40.00"), method=Payment.Method.CARD, received_on=D(2026, 1, 12)
     )
     return {
         "acme": acme,
@@ -179,3 +174,27 @@ def ascii_claim(money_data, clinician):
         client__primary_clinician=clinician,
     )
     return _sent(make_claim(coverage), D(2026, 2, 1))
+
+
+@pytest.fixture
+def self_pay(money_data, clinician):
+    """Chloé Zéphyr (self-pay, clinician A): a session of 2025-10-01 ($150, 137 days) and
+    one of 2026-02-10 ($150, 5 days); she paid $100 on 2026-01-05, which settles the
+    oldest first. Øyvind Ærø-D'Souza paid $80 with nothing to pay: a credit."""
+    from billing.models import Payment
+    from billing.payments import client_payment_record
+
+    M = Decimal
+    chloe = factories.ClientFactory(
+        first_name="Chloé", last_name="Zéphyr", self_pay=True, primary_clinician=clinician
+    )
+    oyvind = factories.ClientFactory(
+        first_name="Øyvind", last_name="Ærø-D'Souza", self_pay=True, primary_clinician=clinician
+    )
+    session(chloe, D(2025, 10, 1), ("90837", 1, "150"))
+    session(chloe, D(2026, 2, 10), ("90837", 1, "150"), status=Session.Status.READY)
+    for who, amount, day in ((chloe, "100.00", D(2026, 1, 5)), (oyvind, "80.00", D(2026, 1, 6))):
+        client_payment_record(
+            client=who, amount=M(amount), method=Payment.Method.CASH, received_on=day
+        )
+    return chloe, oyvind

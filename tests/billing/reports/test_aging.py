@@ -1,5 +1,5 @@
-"""A/R aging: what payers still owe on sent claims, by days since the claim was sent
-(money_data in conftest.py; today is 15 February 2026)."""
+"""A/R aging: what payers still owe on sent claims, by days since the claim was sent, and
+what clients owe (money_data in conftest.py; today is 15 February 2026)."""
 
 from __future__ import annotations
 
@@ -94,3 +94,68 @@ def test_a_clinician_sees_the_claims_for_their_own_sessions(
     client.force_login(other_clinician_user)
     rows = csv_of(client.get(reverse("billing:report_aging"), {"format": "csv"}))
     assert [r[0] for r in rows[1:]] == ["Beta Care", "Total"]
+
+
+# --- Owed by clients: billing/ledger.py's balances --------------------------------------
+
+
+def test_client_aging_uses_the_ledgers_buckets():
+    from billing.ledger import BUCKETS
+
+    assert [(first, last) for _label, first, last in BUCKETS] == [
+        *((first, last) for _label, first, last in reports.aging.AGING_BUCKETS),
+        (121, None),
+    ]
+
+
+def test_each_client_owes_by_age_with_payments_on_the_oldest_first(money_data, self_pay):
+    chloe, oyvind = self_pay
+    rows = reports.ar_by_client(None, None, Filters())
+    # Ana's $40 share (CO-45/PR-3 on c2) is settled by her $40 card payment: not listed.
+    assert [(r.key, r.name, r.buckets, r.total, r.credit) for r in rows] == [
+        (chloe.pk, "Zéphyr, Chloé", (M("150.00"), ZERO, ZERO, ZERO, M("50.00")), M("200.00"), ZERO),
+        (oyvind.pk, "Ærø-D'Souza, Øyvind", (ZERO,) * 5, ZERO, M("80.00")),
+    ]
+
+
+def test_the_client_table_and_csv_keep_unicode_names_and_are_read_audited(
+    client, owner_user, money_data, self_pay
+):
+    from practice.models import AccessEvent
+
+    client.force_login(owner_user)
+    url = reverse("billing:report_aging")
+    page = client.get(url)
+    html = page.content.decode()
+    assert "Zéphyr, Chloé" in html and "Ærø-D&#x27;Souza, Øyvind" in html
+    rows = csv_of(client.get(url, {"format": "csv", "table": "clients"}))
+    assert rows == table_of(page, "clients").csv_rows()
+    assert [r[0] for r in rows[1:]] == ["Zéphyr, Chloé", "Ærø-D'Souza, Øyvind", "Total"]
+    assert rows[-1][-2:] == ["200.00", "80.00"]
+    viewed, exported = AccessEvent.objects.order_by("pk")
+    assert (viewed.kind, viewed.what) == ("view", "Report: A/R aging")
+    assert (exported.kind, exported.what) == ("export", "Report CSV: A/R aging (clients)")
+    for event in (viewed, exported):
+        assert set(event.client_links.values_list("client_id", flat=True)) == {
+            c.pk for c in self_pay
+        }
+
+
+def test_a_clinician_sees_only_their_own_clients_balances(
+    client, clinician_user, other_clinician_user, money_data, self_pay
+):
+    url = reverse("billing:report_aging")
+    client.force_login(clinician_user)
+    rows = csv_of(client.get(url, {"format": "csv", "table": "clients"}))
+    assert [r[0] for r in rows[1:]] == ["Zéphyr, Chloé", "Ærø-D'Souza, Øyvind", "Total"]
+    client.force_login(other_clinician_user)
+    assert csv_of(client.get(url, {"format": "csv", "table": "clients"}))[1:] == []
+
+
+def test_no_client_balances_on_an_empty_practice(client, owner_user):
+    assert reports.ar_by_client(None, None, Filters()) == []
+    client.force_login(owner_user)
+    assert (
+        "No client owes anything or has a credit."
+        in client.get(reverse("billing:report_aging")).content.decode()
+    )

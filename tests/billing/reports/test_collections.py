@@ -29,11 +29,30 @@ def test_collections_by_payer_and_from_clients(money_data):
     assert narrowed == []
 
 
-def test_collections_by_clinician_who_saw_the_client(money_data, clinician):
+def test_collections_by_clinician_who_saw_the_client(money_data, self_pay, clinician):
     rows = reports.collections_by_clinician(*JANUARY, Filters())
-    assert [(r.clinician_id, r.lines, r.insurance) for r in rows] == [
-        (clinician.pk, 2, M("220.00"))
+    # Payers: c2 100 + c3 120. Clients: Ana's 40 toward her c2 share, Chloé's 100 toward
+    # her October session; Øyvind's 80 settled nothing yet: no clinician's.
+    assert [(r.clinician_id, r.insurance, r.clients, r.total) for r in rows] == [
+        (clinician.pk, M("220.00"), M("140.00"), M("360.00"))
     ]
+    (row,) = reports.collections_by_clinician(*JANUARY, Filters(payer=money_data["acme"]))
+    assert (row.insurance, row.clients) == (M("220.00"), M("0.00"))
+
+
+def test_a_client_refund_counts_against_its_own_month(money_data, self_pay, clinician):
+    from billing.models import Payment
+    from billing.payments import client_refund_record
+
+    chloe_paid = Payment.objects.get(client=self_pay[0])
+    client_refund_record(
+        payment=chloe_paid, amount=M("30.00"), method=Payment.Method.CASH, refunded_on=D(2026, 2, 2)
+    )
+    february = (D(2026, 2, 1), D(2026, 2, 28))
+    (clients_row,) = reports.collections_by_payer(*february, Filters())
+    assert (clients_row.payer, clients_row.amount) == (reports.collections.CLIENTS, M("-30.00"))
+    (row,) = reports.collections_by_clinician(*february, Filters())
+    assert (row.clinician_id, row.clients) == (clinician.pk, M("-30.00"))
 
 
 def test_a_reversal_takes_the_money_back_in_its_own_period(money_data, ascii_claim):
@@ -79,3 +98,4 @@ def test_a_clinician_sees_payer_money_for_their_sessions_and_no_clients_row(
     assert [r[0] for r in rows[1:]] == ["Acme Health", "Total"]
     client.force_login(other_clinician_user)
     assert csv_of(client.get(url, {"format": "csv", "table": "clinicians"}))[1:] == []
+    assert csv_of(client.get(url, {"format": "csv", "table": "payers"}))[1:] == []
