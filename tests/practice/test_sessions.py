@@ -713,6 +713,31 @@ def test_an_override_that_breaks_a_time_rule_is_refused_beside_the_code(
     assert counts() == (0, 0, 0)
 
 
+def test_an_edit_that_breaks_the_time_rule_of_a_code_set_by_hand_is_refused(
+    client, clinician_user, patient, anxiety
+):
+    """Issue 9, finding 11, on the edit page: 90837 set by hand on 53 minutes, then the
+    session cut to 50 with the override kept, is refused beside the code and the saved
+    session stays as it was, not saved and marked ready with a warning."""
+    client.force_login(clinician_user)
+    rows = override(("90837", "95", 1, "A"))
+    create(client, {**form_data(patient, [anxiety]), **rows, "ready": "1"})
+    session = Session.objects.get()
+    saved = (session.minutes, session.status, session.version)
+
+    response = client.post(
+        reverse("practice:session_edit", args=[session.pk]),
+        {**form_data(patient, [anxiety], end_time="10:50"), **rows, "ready": "1"},
+    )
+
+    message = "90837 needs 53 or more minutes but the session recorded 50."
+    assert response.status_code == 200
+    assert response.context["formset"].forms[0].errors["code"] == [message]
+    session.refresh_from_db()
+    assert (session.minutes, session.status, session.version) == saved
+    assert [line.procedure.code for line in session.lines.all()] == ["90837"]
+
+
 # --- coding rules: same day, add-on units, E/M time, credentials ------------------------
 # docs/rules/coding.md §3-§6: the form refuses what the scrubber would, beside the field.
 
