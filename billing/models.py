@@ -397,6 +397,9 @@ class Claim(models.Model):
         PAID = "paid", "Paid"
         PARTIALLY_PAID = "partially_paid", "Partially paid"
         DENIED = "denied", "Denied"
+        # Turned back by the clearinghouse (999) or the payer's front end (277CA) before
+        # adjudication: the payer holds no claim, so it is fixed and sent again as is.
+        REJECTED = "rejected", "Rejected: fix and resend"
         CORRECTING = "correcting", "Being corrected"
         REPLACED = "replaced", "Replaced"
         VOID = "void", "Void"
@@ -523,8 +526,9 @@ class Claim(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        """Only a claim not yet sent may change status freely or be discarded."""
-        return self.status in {self.Status.DRAFT, self.Status.READY}
+        """Only a claim not yet sent (or sent and rejected unread, see ``Status.REJECTED``)
+        may change status freely or be discarded."""
+        return self.status in {self.Status.DRAFT, self.Status.READY, self.Status.REJECTED}
 
 
 class ClaimDiagnosis(models.Model):
@@ -806,6 +810,104 @@ class Batch(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("A batch is the record of a file as sent; it cannot be deleted.")
+
+
+class Acknowledgment(models.Model):
+    """One acknowledgment file as received: a 999 (005010X231A1, the clearinghouse read
+    the 837P file) or a 277CA (005010X214, the claims were taken in or turned back).
+    The sender (ISA06) and interchange number (ISA13) import once: the unique constraint
+    is what stops a second import, even a concurrent one. What the file said is kept
+    per batch (``BatchAcknowledgment``) and per claim (``ClaimAcknowledgment``)."""
+
+    class Kind(models.TextChoices):
+        FILE = "999", "999 (file check)"
+        CLAIMS = "277CA", "277CA (claims)"
+
+    kind = models.CharField(max_length=5, choices=Kind)
+    sender_id = models.CharField("sender (ISA06)", max_length=15)
+    interchange_control_number = models.CharField("interchange (ISA13)", max_length=9)
+    file_name = models.CharField(max_length=255, blank=True)
+    text = models.TextField(help_text="The file exactly as imported.")
+    unmatched = models.JSONField(
+        default=list, blank=True, help_text="What the file answered that is not ours."
+    )
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "sender_id", "interchange_control_number"],
+                name="acknowledgment_imported_once",
+                violation_error_message="This acknowledgment file is already imported.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sender_id} {self.interchange_control_number}"
+
+
+class BatchAcknowledgment(models.Model):
+    """What a 999 says about one of our 837P transaction sets (AK2 … IK5): accepted,
+    accepted with errors noted, or rejected, with the segment errors (IK3/IK4)."""
+
+    class Result(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        ACCEPTED_WITH_ERRORS = "accepted_with_errors", "Accepted with errors noted"
+        REJECTED = "rejected", "Rejected"
+
+    acknowledgment = models.ForeignKey(
+        Acknowledgment, on_delete=models.PROTECT, related_name="batch_results"
+    )
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="acknowledgments")
+    result = models.CharField(max_length=20, choices=Result)
+    code = models.CharField("IK501", max_length=1)
+    group_code = models.CharField("AK901", max_length=1, blank=True)
+    reason = models.TextField(blank=True, help_text="In our words.")
+    errors = models.JSONField(
+        default=list, blank=True, help_text="One entry per IK3 segment error with its IK4s."
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.result}"
+
+
+class ClaimAcknowledgment(models.Model):
+    """What an acknowledgment says about one claim: a 277CA's claim status (STC) or a
+    999 that rejected the file the claim was in. Reasons are kept in our own words
+    with the codes they come from."""
+
+    class Result(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    acknowledgment = models.ForeignKey(
+        Acknowledgment, on_delete=models.PROTECT, related_name="claim_results"
+    )
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="acknowledgments")
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="claim_results"
+    )
+    result = models.CharField(max_length=8, choices=Result)
+    codes = models.CharField(
+        "status codes", max_length=200, blank=True, help_text="STC01/10/11: category:status:entity."
+    )
+    reason = models.TextField(blank=True, help_text="In our words.")
+    payer_claim_number = models.CharField("payer's claim number (REF*1K)", max_length=50, blank=True)
+    effective_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["batch", "result"])]
+
+    def __str__(self) -> str:
+        return f"{self.claim} {self.result}"
 
 
 class GoodFaithEstimateQuerySet(models.QuerySet):

@@ -153,9 +153,10 @@ def _segment_texts(text: str) -> list[str]:
     return [s.strip() for s in text.split(terminator) if s.strip()]
 
 
-def pyx12_problems(text: str) -> list[str]:
-    """pyx12's findings against the 835 implementation guide (005010X221A1), one
-    sentence each naming the segment; empty when it accepts the file."""
+def pyx12_problems(text: str, *, guide: str = "835 implementation guide (005010X221A1)") -> list[str]:
+    """pyx12's findings against the implementation guide the file names in GS08 (the
+    835's, 005010X221A1, or an acknowledgment's), one sentence each naming the segment;
+    empty when it accepts the file."""
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)  # its findings are returned
     params = pyx12.params.params()
     errors_json = io.StringIO()
@@ -175,7 +176,7 @@ def pyx12_problems(text: str) -> list[str]:
         else:
             problems.append(message)
     if not valid and not problems:
-        problems = ["The file does not follow the 835 implementation guide (005010X221A1)."]
+        problems = [f"The file does not follow the {guide}."]
     return problems
 
 

@@ -575,7 +575,7 @@ def check_duplicates(ctx: ClaimContext) -> Iterator[Problem]:
 @rule("timely_filing")
 def check_timely_filing(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §5: the payer's timely-filing limit from the date of service."""
-    if ctx.claim.status not in {Claim.Status.DRAFT, Claim.Status.READY}:
+    if not ctx.claim.is_editable:  # not yet sent, or rejected and to be sent again
         return
     limit_days = ctx.payer.timely_filing_days
     for line in ctx.lines:

@@ -550,30 +550,36 @@ def _family_ids(claim: Claim) -> list[int]:
 
 @transaction.atomic
 def claim_mark_ready(*, claim: Claim) -> Claim:
-    """Draft → ready, only when the scrubber finds no errors."""
+    """Draft → ready, only when the scrubber finds no errors. A claim rejected by an
+    acknowledgment (999/277CA) is made ready the same way, to be sent again, and its
+    rejection note is cleared (the acknowledgment keeps it)."""
     from billing.scrubber import scrub
 
     claim = _locked(claim)
-    if claim.status != Claim.Status.DRAFT:
+    if claim.status not in {Claim.Status.DRAFT, Claim.Status.REJECTED}:
         raise ClaimError(
-            "Only a draft claim can be marked ready; this one is "
+            "Only a draft or rejected claim can be marked ready; this one is "
             f"{claim.get_status_display().lower()}."
         )
     errors = [p for p in scrub(claim) if p.is_error]
     if errors:
         raise ClaimError(f"Fix {len(errors)} error(s) first: {errors[0].message}")
+    fields = ["status"]
+    if claim.status == Claim.Status.REJECTED:
+        claim.status_note = ""
+        fields.append("status_note")
     claim.status = Claim.Status.READY
-    claim.save(update_fields=["status"])
+    claim.save(update_fields=fields)
     return claim
 
 
 @transaction.atomic
 def claim_submit(*, claim: Claim) -> Claim:
-    """Ready (or draft without errors) → submitted; records when."""
+    """Ready (or draft or rejected, without errors) → submitted; records when."""
     from billing.scrubber import scrub
 
     claim = _locked(claim)
-    if claim.status not in {Claim.Status.DRAFT, Claim.Status.READY}:
+    if not claim.is_editable:
         raise ClaimError(f"This claim is already {claim.get_status_display().lower()}.")
     errors = [p for p in scrub(claim) if p.is_error]
     if errors:

@@ -195,7 +195,7 @@ def _claim_page(request: HttpRequest, pk: int, eob_form=None, status: int = 200)
             ),
             "correcting": correcting,
             "sessions_to_fix": _sessions_of(lines) if correcting else [],
-            "can_mark_ready": claim.status == Claim.Status.DRAFT,
+            "can_mark_ready": claim.status in {Claim.Status.DRAFT, Claim.Status.REJECTED},
             "can_submit": claim.is_editable,
             "can_discard": claim.is_editable,
             "can_void": sent and (claim.is_live or correcting),
