@@ -288,9 +288,7 @@ def parse_acknowledgment(text: str, *, kind: str | None = None) -> Parsed:
         raise AcknowledgmentError("The file is empty.")
     found = _kind_of(text)
     if kind is not None and found != kind:
-        raise AcknowledgmentError(
-            f"This is a {found} file, not a {kind}; import it as a {found}."
-        )
+        raise AcknowledgmentError(f"This is a {found} file, not a {kind}; import it as a {found}.")
     guide = "999 guide (005010X231A1)" if found == "999" else "277CA guide (005010X214)"
     problems = pyx12_problems(text, guide=guide)
     if problems:
@@ -392,9 +390,7 @@ def _read_277ca(reader) -> Parsed:
         elif tag == "REF" and claim is not None and not line and value("REF01") == "1K":
             claim.payer_claim_number = (value("REF02") or "")[:50]
         elif tag == "SVC" and claim is not None:
-            code = ":".join(
-                c for c in (value(f"SVC01-{i}") for i in range(2, 7)) if c
-            )
+            code = ":".join(c for c in (value(f"SVC01-{i}") for i in range(2, 7)) if c)
             line = f"line {code} ({value('SVC02') or '0'})"
         elif tag == "DTP" and line and value("DTP01") == "472":
             date = _date((value("DTP03") or "")[:8])
@@ -452,7 +448,7 @@ def _batch_segments(batch: Batch) -> tuple[list[str], list[str]]:
             block, current = [], ""
         if parts[0] == "CLM":
             current = parts[1]
-        if parts[0] == "HL" and len(parts) > 3 and parts[3] == "22" or block:
+        if (parts[0] == "HL" and len(parts) > 3 and parts[3] == "22") or block:
             block.append(index)
         owners.append(current)
     close()
@@ -474,9 +470,11 @@ def _describe(error: SegmentError, segments: list[str]) -> str:
         where += f" in loop {error.loop}"
     sentence = f"{where} {_words(SEGMENT_ERRORS, error.code, 'has error')}"
     for element in error.elements:
-        name = f"{error.segment_id}{int(element.position.split('-')[0]):02d}" if (
-            element.position.split("-")[0].isdigit()
-        ) else error.segment_id
+        name = (
+            f"{error.segment_id}{int(element.position.split('-')[0]):02d}"
+            if (element.position.split("-")[0].isdigit())
+            else error.segment_id
+        )
         if "-" in element.position:
             name += "-" + element.position.split("-", 1)[1]
         bad = f" ({element.value!r})" if element.value else ""
@@ -608,7 +606,9 @@ def _latest_batches(claim_ids) -> dict[int, int]:
 def _match_999(parsed: Parsed) -> _Plan:
     plan = _Plan()
     numbers = {int(g.group_number) for g in parsed.groups if g.group_number.isdigit()}
-    batches = {b.group_control_number: b for b in Batch.objects.filter(group_control_number__in=numbers)}
+    batches = {
+        b.group_control_number: b for b in Batch.objects.filter(group_control_number__in=numbers)
+    }
     answered: list[tuple[Batch, str, list[str], list[SegmentError], str]] = []
     first = None
     for group in parsed.groups:
@@ -617,16 +617,30 @@ def _match_999(parsed: Parsed) -> _Plan:
         if group.functional_id != "HC" or batch is None:
             plan.unmatched.append(f"{group.segment}: no 837P file of ours has this group number")
             continue
-        sets = group.sets or [SetAnswer(group.segment, "837", str(batch.transaction_control_number), group.code, group.group_codes)]
+        sets = group.sets or [
+            SetAnswer(
+                group.segment,
+                "837",
+                str(batch.transaction_control_number),
+                group.code,
+                group.group_codes,
+            )
+        ]
         for answer in sets:
             number = answer.control_number
-            if answer.set_id != "837" or not number.isdigit() or int(number) != batch.transaction_control_number:
+            if (
+                answer.set_id != "837"
+                or not number.isdigit()
+                or int(number) != batch.transaction_control_number
+            ):
                 plan.unmatched.append(
                     f"{answer.segment}: file {batch.file_name} has no transaction set {number}"
                 )
                 continue
             code = answer.code or group.code
-            answered.append((batch, code, answer.set_codes or group.group_codes, answer.errors, group.code))
+            answered.append(
+                (batch, code, answer.set_codes or group.group_codes, answer.errors, group.code)
+            )
     if not answered:
         raise AcknowledgmentError(
             f"Segment {first or 'AK1'}: this 999 answers no 837P file sent from SessionLedger "
@@ -641,8 +655,7 @@ def _match_999(parsed: Parsed) -> _Plan:
         members.setdefault(batch_id, []).append(claim_id)
     claim_ids = {c for ids in members.values() for c in ids}
     plan.claims = {
-        c.pk: c
-        for c in Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("pk")
+        c.pk: c for c in Claim.objects.select_for_update().filter(pk__in=claim_ids).order_by("pk")
     }
     plan.latest_batch = _latest_batches(claim_ids)
     by_number = {c.control_number: c for c in plan.claims.values()}
@@ -727,9 +740,7 @@ def _match_277ca(parsed: Parsed) -> _Plan:
     numbers = {c.control_number for c in parsed.claims}
     plan.claims = {
         c.pk: c
-        for c in Claim.objects.select_for_update()
-        .filter(control_number__in=numbers)
-        .order_by("pk")
+        for c in Claim.objects.select_for_update().filter(control_number__in=numbers).order_by("pk")
     }
     if not plan.claims:
         first = parsed.claims[0].segment if parsed.claims else "TRN*2"
@@ -740,18 +751,23 @@ def _match_277ca(parsed: Parsed) -> _Plan:
     interchanges = [
         int(m.group(1)) for ref in parsed.batch_references if (m := OUR_BHT03.match(ref))
     ]
-    named = {
-        b.pk
-        for b in Batch.objects.filter(interchange_control_number__in=interchanges).only("pk")
-    } if interchanges else set()
+    named = (
+        {b.pk for b in Batch.objects.filter(interchange_control_number__in=interchanges).only("pk")}
+        if interchanges
+        else set()
+    )
     plan.latest_batch = _latest_batches(list(plan.claims))
     by_number = {c.control_number: c for c in plan.claims.values()}
     through = Batch.claims.through
-    in_named = set(
-        through.objects.filter(batch_id__in=named, claim_id__in=list(plan.claims)).values_list(
-            "claim_id", "batch_id"
+    in_named = (
+        set(
+            through.objects.filter(batch_id__in=named, claim_id__in=list(plan.claims)).values_list(
+                "claim_id", "batch_id"
+            )
         )
-    ) if named else set()
+        if named
+        else set()
+    )
     named_for = dict(in_named)
     for status in parsed.claims:
         claim = by_number.get(status.control_number)
@@ -783,7 +799,9 @@ def _match_277ca(parsed: Parsed) -> _Plan:
     return plan
 
 
-def _record(plan: _Plan, acknowledgment: Acknowledgment, result: ImportResult, *, user, file_name) -> None:
+def _record(
+    plan: _Plan, acknowledgment: Acknowledgment, result: ImportResult, *, user, file_name
+) -> None:
     """Write the rows and move the claims: a constant number of statements."""
     for row in plan.batch_rows:
         row.acknowledgment = acknowledgment

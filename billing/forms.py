@@ -352,6 +352,35 @@ class SuperbillForm(forms.Form):
         return data
 
 
+class AcknowledgmentUploadForm(forms.Form):
+    """Upload a 999 or 277CA file from the clearinghouse (the kind is read from the file).
+    ``clean_file`` leaves the text in ``cleaned_data["text"]``."""
+
+    MAX_BYTES = 10 * 1024 * 1024  # a 277CA for 5,000 claims is about 2 MB
+
+    file = forms.FileField(
+        label="999 or 277CA file",
+        help_text="The acknowledgment file the clearinghouse sent back for a batch.",
+        error_messages={"required": "Choose the 999 or 277CA file to upload."},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("This file is larger than 10 MB: not an acknowledgment.")
+        raw = upload.read()
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(
+                f"This is not an X12 file: byte {error.start} is not ASCII."
+            ) from None
+        if not text.lstrip().startswith("ISA"):
+            raise forms.ValidationError("This is not an X12 file: it does not start with ISA.")
+        self.cleaned_data["text"] = text
+        return upload
+
+
 PATIENT_REASONS = [("1", "1 Deductible"), ("2", "2 Coinsurance"), ("3", "3 Copay")]
 WRITE_OFF_REASONS = [
     ("45", "45 Above the fee schedule"),

@@ -899,7 +899,9 @@ class ClaimAcknowledgment(models.Model):
         "status codes", max_length=200, blank=True, help_text="STC01/10/11: category:status:entity."
     )
     reason = models.TextField(blank=True, help_text="In our words.")
-    payer_claim_number = models.CharField("payer's claim number (REF*1K)", max_length=50, blank=True)
+    payer_claim_number = models.CharField(
+        "payer's claim number (REF*1K)", max_length=50, blank=True
+    )
     effective_on = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -153,7 +153,9 @@ def _segment_texts(text: str) -> list[str]:
     return [s.strip() for s in text.split(terminator) if s.strip()]
 
 
-def pyx12_problems(text: str, *, guide: str = "835 implementation guide (005010X221A1)") -> list[str]:
+def pyx12_problems(
+    text: str, *, guide: str = "835 implementation guide (005010X221A1)"
+) -> list[str]:
     """pyx12's findings against the implementation guide the file names in GS08 (the
     835's, 005010X221A1, or an acknowledgment's), one sentence each naming the segment;
     empty when it accepts the file."""

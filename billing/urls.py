@@ -42,6 +42,11 @@ urlpatterns = [
     path("send/", submission.send_claims, name="send_claims"),
     path("batches/", submission.batch_list, name="batch_list"),
     path("batches/<int:pk>/download/", submission.batch_download, name="batch_download"),
+    path(
+        "batches/acknowledgments/",
+        submission.acknowledgment_upload,
+        name="acknowledgment_upload",
+    ),
     path("summary/", summary.claim_summary, name="summary"),
     path("reports/", reports.index, name="reports"),
     # One URL and name per registered report (reports/services/ is billing:report_services).

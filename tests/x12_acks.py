@@ -85,9 +85,7 @@ def build_999(
     body.append("*".join(["IK5", code, *set_codes]))
     accepted = 1 if code in {"A", "E"} else 0
     body.append(f"AK9*{code if code in {'A', 'E'} else 'R'}*1*1*{accepted}")
-    text = _envelope(
-        batch, body, functional="FA", version="005010X231A1", interchange=interchange
-    )
+    text = _envelope(batch, body, functional="FA", version="005010X231A1", interchange=interchange)
     if check:
         problems_found = pyx12_errors(text)
         assert not problems_found, "\n".join(problems_found) + "\n\n" + text

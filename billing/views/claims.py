@@ -185,6 +185,10 @@ def _claim_page(request: HttpRequest, pk: int, eob_form=None, status: int = 200)
             "changes": claim.history.select_related("history_user").order_by("-history_id")[
                 :CHANGES_SHOWN
             ],
+            # What the 999s and 277CAs said about this claim, newest first.
+            "acknowledgments": claim.acknowledgments.select_related("acknowledgment", "batch")
+            .defer("acknowledgment__text", "acknowledgment__unmatched", "batch__text")
+            .order_by("-pk")[:CHANGES_SHOWN],
             "void_form": ClaimVoidForm(),
             "discard_form": ClaimDiscardForm(),
             "correct_form": ClaimCorrectForm(

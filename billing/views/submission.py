@@ -2,7 +2,8 @@
 the reasons, send; then the batch list with each file as it was sent.
 
 Billers and owners only. The work is done by ``billing.submission`` (the same services as
-``manage.py export_837p``); these views parse the form, call one service and redirect.
+``manage.py export_837p``) and ``billing.acknowledgments`` (``import_999``/``import_277ca``);
+these views parse the form, call one service and redirect.
 """
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.forms import SendClaimsForm
-from billing.models import Batch, Claim, Clearinghouse
+from billing.acknowledgments import AcknowledgmentError, acknowledgment_import
+from billing.forms import AcknowledgmentUploadForm, SendClaimsForm
+from billing.models import (
+    Acknowledgment,
+    Batch,
+    BatchAcknowledgment,
+    Claim,
+    ClaimAcknowledgment,
+    Clearinghouse,
+)
 from billing.submission import SubmissionError, claims_send, sendable_claims, submission_plan
 from billing.views import billing_staff_only
 from practice.audit import record_access
@@ -96,15 +105,86 @@ def send_claims(request: HttpRequest) -> HttpResponse:
     )
 
 
-@billing_staff_only
-@require_GET
-def batch_list(request: HttpRequest) -> HttpResponse:
-    """Batches sent, newest first, 50 a page."""
+def _acknowledgment_states(batches: list[Batch]) -> None:
+    """Each batch's latest 999 verdict (``batch.file_ack``, None when none came yet) and
+    its 277CA counts (``batch.claims_accepted``/``claims_rejected``: claims with a
+    rejection count as rejected): two queries for the page."""
+    ids = [batch.pk for batch in batches]
+    latest: dict[int, BatchAcknowledgment] = {}
+    for answer in BatchAcknowledgment.objects.filter(batch_id__in=ids).order_by("pk"):
+        latest[answer.batch_id] = answer
+    counts = {
+        row["batch_id"]: row
+        for row in ClaimAcknowledgment.objects.filter(
+            batch_id__in=ids, acknowledgment__kind=Acknowledgment.Kind.CLAIMS
+        )
+        .values("batch_id")
+        .annotate(
+            answered=Count("claim", distinct=True),
+            rejected=Count(
+                "claim", distinct=True, filter=Q(result=ClaimAcknowledgment.Result.REJECTED)
+            ),
+        )
+        .order_by()
+    }
+    for batch in batches:
+        batch.file_ack = latest.get(batch.pk)
+        row = counts.get(batch.pk)
+        batch.claims_answered = bool(row)
+        batch.claims_rejected = row["rejected"] if row else 0
+        batch.claims_accepted = row["answered"] - row["rejected"] if row else 0
+
+
+def _batch_page(request: HttpRequest, upload_form=None, status: int = 200) -> HttpResponse:
     batches = Batch.objects.select_related("payer", "clearinghouse", "created_by").defer("text")
     page = Paginator(batches.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "billing/batch_list.html", {"page": page, "batches": page.object_list})
+    rows = list(page.object_list)
+    _acknowledgment_states(rows)
+    return render(
+        request,
+        "billing/batch_list.html",
+        {
+            "page": page,
+            "batches": rows,
+            "upload_form": upload_form or AcknowledgmentUploadForm(),
+        },
+        status=status,
+    )
+
+
+@billing_staff_only
+@require_GET
+def batch_list(request: HttpRequest) -> HttpResponse:
+    """Batches sent, newest first, 50 a page, with what the acknowledgments said."""
+    return _batch_page(request)
+
+
+@billing_staff_only
+@require_POST
+def acknowledgment_upload(request: HttpRequest) -> HttpResponse:
+    """Import a 999 or 277CA file: all of it or nothing. A refused file is a 400 with the
+    reason (naming the segment) beside the field."""
+    form = AcknowledgmentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            result = acknowledgment_import(
+                text=form.cleaned_data["text"],
+                file_name=form.cleaned_data["file"].name,
+                user=request.user,
+            )
+        except AcknowledgmentError as error:
+            form.add_error("file", f"Nothing was imported. {error}")
+        else:
+            if result.already_imported:
+                messages.info(request, result.summary())
+            elif result.claims_sent_back or result.batches_rejected or result.claims_rejected:
+                messages.warning(request, result.summary())
+            else:
+                messages.success(request, result.summary())
+            return redirect("billing:batch_list")
+    return _batch_page(request, upload_form=form, status=400)
 
 
 @billing_staff_only

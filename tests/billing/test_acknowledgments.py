@@ -24,7 +24,7 @@ from billing.models import (
 from billing.services import claim_discard, claim_mark_ready, claims_build
 from billing.submission import claims_send, sendable_claims
 from tests import factories
-from tests.billing.test_scrubber import DAY, ready_session
+from tests.billing.test_scrubber import ready_session
 from tests.x12 import pyx12_errors
 from tests.x12_acks import (
     ClaimAnswer,
@@ -52,9 +52,7 @@ def sent_batch(n: int = 2, payer=None) -> Batch:
     for _ in range(n):
         ready_session(factories.CoverageFactory(payer=payer).client)
     claims_build(payer=payer)
-    Claim.objects.filter(payer=payer, status=Claim.Status.DRAFT).update(
-        status=Claim.Status.READY
-    )
+    Claim.objects.filter(payer=payer, status=Claim.Status.DRAFT).update(status=Claim.Status.READY)
     plan = claims_send(claims=sendable_claims(payer=payer))
     (planned,) = plan.files
     return planned.batch
@@ -252,7 +250,9 @@ def test_a_partly_rejected_277ca_sends_back_only_the_rejected_claim(practice_row
         batch,
         [
             ClaimAnswer(good, payer_claim_number="PCN1"),
-            ClaimAnswer(bad, "A7", "562", "85", message="NPI NOT ON FILE", lines=[(line, "A7", "21")]),
+            ClaimAnswer(
+                bad, "A7", "562", "85", message="NPI NOT ON FILE", lines=[(line, "A7", "21")]
+            ),
             ClaimAnswer(other, "A6", "21", "IL"),
         ],
     )
@@ -329,9 +329,7 @@ def test_a_277ca_for_no_claim_of_ours_changes_nothing_and_says_why(practice_row,
 def test_a_277ca_naming_some_unknown_claims_keeps_them_with_the_file(practice_row):
     batch = sent_batch(1)
     (claim,) = claims_of(batch)
-    text = build_277ca(
-        batch, [ClaimAnswer(claim), ClaimAnswer(claim, control_number="NOTOURS2")]
-    )
+    text = build_277ca(batch, [ClaimAnswer(claim), ClaimAnswer(claim, control_number="NOTOURS2")])
     result = acknowledgment_import(text=text, file_name="x.277")
     assert result.claims_accepted == 1
     assert result.unmatched == ["TRN*2*NOTOURS2: no claim of ours has this number"]
@@ -357,10 +355,149 @@ def test_imports_take_the_same_statements_for_1_or_50_claims(
 ):
     batch = sent_batch(n)
     claims = claims_of(batch)
-    answers = [ClaimAnswer(c, "A7", "21") if i % 2 else ClaimAnswer(c, payer_claim_number=f"P{i}") for i, c in enumerate(claims)]
+    answers = [
+        ClaimAnswer(c, "A7", "21") if i % 2 else ClaimAnswer(c, payer_claim_number=f"P{i}")
+        for i, c in enumerate(claims)
+    ]
     text_277 = build_277ca(batch, answers)
     text_999 = build_999(batch, code="R", set_codes=["5"])
     with django_assert_max_num_queries(14):
         acknowledgment_import(text=text_999)
     with django_assert_max_num_queries(14):
         acknowledgment_import(text=text_277)
+
+
+# --- pages -----------------------------------------------------------------------------
+
+UPLOAD = "/billing/batches/acknowledgments/"
+
+
+@pytest.fixture
+def biller(client, biller_user):
+    client.force_login(biller_user)
+    return client
+
+
+def upload(client, text: str, name: str = "answer.txt"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(UPLOAD, {"file": SimpleUploadedFile(name, text.encode("latin-1"))})
+
+
+def test_the_upload_url_is_the_one_the_batch_page_posts_to():
+    from django.urls import reverse
+
+    assert reverse("billing:acknowledgment_upload") == UPLOAD
+
+
+def test_a_biller_uploads_a_999_then_a_277ca_and_the_pages_show_them(biller, practice_row):
+    batch = sent_batch(2)
+    first, second = claims_of(batch)
+    response = upload(biller, build_999(batch))
+    assert response.status_code == 302 and response["Location"] == "/billing/batches/"
+    page = biller.get("/billing/batches/")
+    assert "999 imported: 1 file(s) accepted, 0 rejected." in page.content.decode()
+    text = build_277ca(
+        batch,
+        [ClaimAnswer(first, payer_claim_number="PCN77"), ClaimAnswer(second, "A7", "21", "IL")],
+    )
+    response = upload(biller, text, "claims.277")
+    page = biller.get(response["Location"]).content.decode()
+    assert "277CA imported: 1 claim(s) accepted, 1 rejected, 1 payer" in page
+    assert "1 claim(s) back in the work queue" in page
+    row = biller.get("/billing/batches/").context["batches"][0]
+    assert row.file_ack.result == "accepted"
+    assert (row.claims_accepted, row.claims_rejected) == (1, 1)
+    assert ">Accepted</span>" in page and "1 accepted" in page and "1 rejected</a>" in page
+    claim_page = biller.get(f"/billing/claims/{second.pk}/").content.decode()
+    assert 'id="acknowledgments"' in claim_page
+    assert "subscriber&#x27;s information missing or invalid" in claim_page
+    assert "A7:21:IL" in claim_page and "Mark ready" in claim_page
+    listed = biller.get("/billing/claims/", {"status": "rejected"}).context["claims"]
+    assert [c.pk for c in listed] == [second.pk]
+    assert "Rejected: fix and resend" in biller.get("/billing/").content.decode()
+    second_acks = ClaimAcknowledgment.objects.filter(claim=second)
+    assert second_acks.count() == 2
+    assert set(second_acks.values_list("acknowledgment__imported_by", flat=True)) == {
+        response.wsgi_request.user.pk
+    }
+
+
+def test_a_malformed_upload_is_a_400_naming_the_segment_beside_the_field(biller, practice_row):
+    batch = sent_batch(1)
+    text = build_999(batch, check=False).replace("IK5*A", "IK5*Q")
+    response = upload(biller, text)
+    assert response.status_code == 400
+    errors = response.context["upload_form"].errors["file"]
+    assert errors[0].startswith("Nothing was imported. Segment") and "IK5*Q" in errors[0]
+    assert nothing_recorded()
+
+
+def test_an_upload_matching_nothing_is_a_400_that_says_why(biller, practice_row):
+    batch = sent_batch(1)
+    response = upload(biller, build_999(batch, group_number=424242))
+    assert response.status_code == 400
+    assert "answers no 837P file" in response.context["upload_form"].errors["file"][0]
+    assert nothing_recorded()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("ISA*00*caf\u00e9", "byte 10 is not ASCII"),
+        ("PDF-1.4 not x12", "does not start with ISA"),
+    ],
+)
+def test_files_that_are_no_x12_are_refused_beside_the_field(biller, practice_row, content, message):
+    response = upload(biller, content)
+    assert response.status_code == 400
+    assert message in response.context["upload_form"].errors["file"][0]
+
+
+def test_an_upload_without_a_file_asks_for_one(biller, practice_row):
+    response = biller.post(UPLOAD, {})
+    assert response.status_code == 400
+    assert response.context["upload_form"].errors["file"] == [
+        "Choose the 999 or 277CA file to upload."
+    ]
+
+
+def test_the_upload_answers_get_with_405(biller):
+    assert biller.get(UPLOAD).status_code == 405
+
+
+def test_clinicians_may_not_upload_acknowledgments(client, clinician_user, practice_row):
+    batch = sent_batch(1)
+    client.force_login(clinician_user)
+    assert upload(client, build_999(batch, code="R")).status_code == 403
+    assert nothing_recorded()
+    assert claims_of(batch)[0].status == Claim.Status.SUBMITTED
+
+
+def test_a_clinician_cannot_see_a_claims_acknowledgments(client, clinician_user, practice_row):
+    batch = sent_batch(1)
+    (claim,) = claims_of(batch)
+    acknowledgment_import(text=build_277ca(batch, [ClaimAnswer(claim, "A7", "21")]))
+    client.force_login(clinician_user)
+    assert client.get(f"/billing/claims/{claim.pk}/").status_code == 403
+
+
+@pytest.mark.parametrize("batches", [1, 4])
+def test_the_batch_list_with_acknowledgments_runs_the_same_queries(
+    biller, practice_row, django_assert_max_num_queries, batches
+):
+    for number in range(batches):
+        batch = sent_batch(2)
+        first, second = claims_of(batch)
+        acknowledgment_import(text=build_999(batch, interchange=700 + number))
+        acknowledgment_import(
+            text=build_277ca(
+                batch,
+                [ClaimAnswer(first), ClaimAnswer(second, "A7", "21")],
+                interchange=800 + number,
+            )
+        )
+    biller.get("/billing/batches/")  # warm the session
+    with django_assert_max_num_queries(14):
+        response = biller.get("/billing/batches/")
+    assert all(b.claims_rejected == 1 and b.file_ack for b in response.context["batches"])
