@@ -323,6 +323,30 @@ class TestSmallDemo:
             problems = [p for p in scrub(claim, today=UNTIL) if p.rule in rules]
             assert problems == [], (claim, problems)
 
+    def test_the_demo_exports_clean_837p_files_that_pass_every_check(
+        self, small_demo, tmp_path, time_machine
+    ):
+        """Issue 11: ``export_837p --include-clean-drafts --dry-run`` on the demo gives
+        files that pass pyx12 and our own checks; nothing is recorded."""
+        from billing.models import Batch
+        from tests.x12 import assert_valid_837
+
+        time_machine.move_to(datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC))
+        claims_build(through=UNTIL)
+        out = StringIO()
+        call_command(
+            "export_837p", "--out", str(tmp_path), "--include-clean-drafts", "--dry-run", stdout=out
+        )
+        files = sorted(tmp_path.iterdir())
+        assert files, out.getvalue()
+        sent = 0
+        for path in files:
+            text = path.read_text(encoding="ascii")
+            assert_valid_837(text)
+            sent += sum(1 for line in text.splitlines() if line.startswith("CLM*"))
+        assert f"Would send {sent} claim(s) in {len(files)} file(s)" in out.getvalue()
+        assert not Batch.objects.exists()
+
     def test_sessions_fall_inside_the_window_and_their_times_match_the_minutes(self, small_demo):
         dates = Session.objects.values_list("date", flat=True)
         assert max(dates) <= UNTIL
