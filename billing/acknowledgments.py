@@ -120,9 +120,9 @@ CATEGORIES = {
     "A3": "returned as unprocessable",
     "A4": "not found",
     "A5": "split on acceptance",
-    "A6": "rejected: information missing",
-    "A7": "rejected: information invalid",
-    "A8": "rejected: fields that contradict each other",
+    "A6": "information missing",
+    "A7": "information invalid",
+    "A8": "fields that contradict each other",
     "E0": "not answered: error in what was sent",
     "E1": "not answered: the payer's system is unavailable",
     "E2": "not answered: the payer is not responding, send again later",
@@ -402,7 +402,7 @@ def _read_277ca(reader) -> Parsed:
 
 
 def _status_words(statuses: list[tuple[str, str, str]]) -> str:
-    """``A7:562:85`` → "rejected: information invalid: billing provider's NPI"."""
+    """``A7:562:85`` → "information invalid: billing provider's NPI"."""
     parts = []
     for category, status, entity in statuses:
         text = _words(CATEGORIES, category, "category")
@@ -779,8 +779,8 @@ def _match_277ca(parsed: Parsed) -> _Plan:
             reason += "; " + "; ".join(status.line_notes)
         if status.messages:
             reason += " — " + " ".join(status.messages)
-        who = "payer" if not status.rejected else "payer or clearinghouse"
-        reason = (f"Rejected by the {who} (277CA): " if status.rejected else "277CA: ") + reason
+        verdict = "rejected" if status.rejected else "accepted"
+        reason = f"The 277CA {verdict} the claim — {reason}"
         plan.claim_rows.append(
             ClaimAcknowledgment(
                 claim=claim,

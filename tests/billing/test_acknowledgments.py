@@ -238,7 +238,10 @@ def test_an_accepted_277ca_records_the_payers_claim_number(practice_row, tmp_pat
     row = first.acknowledgments.get()
     assert row.result == ClaimAcknowledgment.Result.ACCEPTED
     assert row.codes == "A2:20" and row.batch == batch
-    assert "accepted into the payer's claim system" in row.reason
+    assert row.reason == (
+        "The 277CA accepted the claim — accepted into the payer's claim system: "
+        "accepted for processing"
+    )
     assert first.history.first().history_change_reason.startswith("Acknowledgment imported")
 
 
@@ -263,7 +266,9 @@ def test_a_partly_rejected_277ca_sends_back_only_the_rejected_claim(practice_row
         claim.refresh_from_db()
     assert good.status == Claim.Status.SUBMITTED
     assert bad.status == other.status == Claim.Status.REJECTED
-    assert "rejected: information invalid: billing provider's NPI" in bad.status_note
+    assert bad.status_note.startswith(
+        "The 277CA rejected the claim — information invalid: billing provider's NPI"
+    )
     row = bad.acknowledgments.get()
     assert row.codes == "A7:562:85"
     assert "NPI NOT ON FILE" in row.reason
