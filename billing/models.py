@@ -877,6 +877,11 @@ class BatchAcknowledgment(models.Model):
     def __str__(self) -> str:
         return f"{self.batch} {self.result}"
 
+    @property
+    def summary(self) -> str:
+        """The verdict and every segment error, in our words (the batch list's tooltip)."""
+        return " ".join([self.reason, *(f"{e.get('words', '')}." for e in self.errors)])
+
 
 class ClaimAcknowledgment(models.Model):
     """What an acknowledgment says about one claim: a 277CA's claim status (STC) or a

@@ -134,6 +134,7 @@ def test_a_rejected_999_sends_every_claim_back_with_the_error_in_plain_words(
     (error,) = answer.errors
     assert error["claim"] == second.control_number and error["segment"] == "NM1"
     assert "NM102 ('7') is not a valid code" in error["words"]
+    assert error["words"] in answer.summary and answer.summary.startswith(answer.reason)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == second.status == Claim.Status.REJECTED
