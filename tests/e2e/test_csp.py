@@ -82,6 +82,9 @@ PAGES = {
         "/billing/summary/?print=1",
         "/billing/reports/revenue/",
         "/billing/reports/health/",
+        "/billing/reports/aging/",
+        "/billing/reports/denials/",
+        "/billing/reports/collections/",
         "/practice/sessions/",
     ],
     "owner": [
