@@ -13,6 +13,7 @@ import binascii
 import zlib
 from collections import defaultdict
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -477,9 +478,32 @@ class DiagnosisCodeAdmin(RetireInsteadOfDeleteMixin, admin.ModelAdmin):
 # --- payers and fee schedules -----------------------------------------------------------
 
 
-class PayerRateInline(KeysOnlyAutocompleteMixin, admin.TabularInline):
+class LicenseLevelChoiceMixin:
+    """A rate's level of licence chosen from the clinicians' levels (billing/contracts.py)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "license_level":
+            from practice.models import Clinician
+
+            return forms.TypedChoiceField(
+                label=db_field.verbose_name.capitalize(),
+                choices=[("", "Any level"), *Clinician.LicenseLevel.choices],
+                required=False,
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class PayerRateInline(LicenseLevelChoiceMixin, KeysOnlyAutocompleteMixin, admin.TabularInline):
     model = PayerRate
-    fields = ["procedure", "allowed_amount", "effective_from", "effective_to"]
+    fields = [
+        "procedure",
+        "modifier",
+        "license_level",
+        "allowed_amount",
+        "effective_from",
+        "effective_to",
+    ]
     autocomplete_fields = ["procedure"]
     ordering = ["procedure__code", "-effective_from"]
     extra = 1
@@ -549,9 +573,19 @@ class PayerAdmin(RefuseClashingSaveMixin, RetireInsteadOfDeleteMixin, admin.Mode
 
 
 @admin.register(PayerRate)
-class PayerRateAdmin(KeysOnlyAutocompleteMixin, CsvImportExportMixin, admin.ModelAdmin):
+class PayerRateAdmin(
+    LicenseLevelChoiceMixin, KeysOnlyAutocompleteMixin, CsvImportExportMixin, admin.ModelAdmin
+):
     resource_classes = [PayerRateResource]
-    list_display = ["payer", "procedure_code", "allowed_amount", "effective_from", "effective_to"]
+    list_display = [
+        "payer",
+        "procedure_code",
+        "modifier",
+        "license_level",
+        "allowed_amount",
+        "effective_from",
+        "effective_to",
+    ]
     list_filter = ["payer", "procedure__kind"]
     search_fields = ["procedure__code", "payer__name"]
     search_help_text = "A procedure code or a payer's name."

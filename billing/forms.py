@@ -506,3 +506,42 @@ class StatementMonthForm(forms.Form):
         if first > timezone.localdate():
             raise forms.ValidationError("That month has not started yet.")
         return first
+
+
+class RemittanceUploadForm(forms.Form):
+    """An 835 file to preview (billing/views/remittances.py). The file's contents are
+    checked by ``billing.uploads.upload_keep``; its errors are added to ``file``."""
+
+    file = forms.FileField(
+        label="835 file",
+        help_text="The remittance (ERA) file from the clearinghouse or the payer.",
+    )
+
+    def clean_file(self):
+        from billing.uploads import MAX_UPLOAD_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size // 1024} KB; an 835 larger than "
+                f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB is not accepted here (use "
+                "manage.py import_835)."
+            )
+        raw = upload.read()
+        try:
+            self.text = raw.decode("ascii")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(
+                f"This is not an X12 file: byte {error.start} is not ASCII."
+            ) from None
+        if "\x00" in self.text:
+            raise forms.ValidationError("This is not an X12 file: it holds a NUL byte.")
+        return upload
+
+
+class ClaimMatchForm(forms.Form):
+    """Our claim number for a claim payment the import could not match."""
+
+    control_number = forms.CharField(
+        label="Our claim number", max_length=20, help_text="As it shows on the claim page."
+    )

@@ -328,10 +328,27 @@ class PayerRateQuerySet(models.QuerySet):
 
 
 class PayerRate(models.Model):
-    """A payer's fee schedule entry: the amount it is expected to allow for a code."""
+    """A payer's fee schedule entry: the amount it is expected to allow for a code, per
+    unit. A contract may pay a code differently with a modifier (a telehealth rate for 95
+    or 93) or by the level of licence of whoever saw the client (a master's-level rate):
+    ``modifier`` and ``license_level`` narrow a rate, and the most specific rate in force
+    wins (``billing.contracts.expected_allowed`` holds the precedence)."""
 
     payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="rates")
     procedure = models.ForeignKey(ProcedureCode, on_delete=models.PROTECT, related_name="rates")
+    modifier = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_modifier],
+        help_text="Only for lines carrying this modifier (e.g. 95 for video); empty: any line.",
+    )
+    license_level = models.CharField(
+        "level of licence",
+        max_length=2,
+        blank=True,
+        help_text="Only for services by a clinician at this level (HP, AH, AJ, HO, HN); "
+        "empty: any clinician.",
+    )
     allowed_amount = models.DecimalField(max_digits=10, decimal_places=2)
     effective_from = models.DateField(default=datetime.date(2000, 1, 1))
     effective_to = models.DateField(null=True, blank=True)
@@ -342,9 +359,10 @@ class PayerRate(models.Model):
         ordering = ["payer__name", "procedure__code", "-effective_from"]
         constraints = [
             models.UniqueConstraint(
-                fields=["payer", "procedure", "effective_from"],
+                fields=["payer", "procedure", "modifier", "license_level", "effective_from"],
                 name="one_rate_per_payer_code_start",
-                violation_error_message="This payer has a rate for this code from that day.",
+                violation_error_message="This payer has a rate for this code, modifier and "
+                "level of licence from that day.",
             ),
             models.CheckConstraint(
                 condition=Q(allowed_amount__gte=0),
@@ -360,7 +378,20 @@ class PayerRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.payer} {self.procedure.code} {self.allowed_amount}"
+        narrowed = " ".join(part for part in (self.modifier, self.license_level) if part)
+        return f"{self.payer} {self.procedure.code} {narrowed} {self.allowed_amount}".replace(
+            "  ", " "
+        )
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from practice.models import Clinician
+
+        if self.license_level and self.license_level not in Clinician.LicenseLevel.values:
+            raise ValidationError(
+                {"license_level": "Choose a level of licence: HP, AH, AJ, HO or HN, or none."}
+            )
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -1212,6 +1243,11 @@ class ClaimPosting(models.Model):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
+    # A posting a biller matched by hand to one of our claims: the unmatched posting it
+    # answers for (which is reversed by then, so the money counts once).
+    matched_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="matched_to"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -1244,9 +1280,21 @@ class PaymentAllocation(models.Model):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
+    # Set when posted (billing/contracts.py), never recomputed: the contract rate in force
+    # for the line and how far the payer's allowed amount fell short of it, when it fell
+    # short by more than the practice's tolerance. The basis for an appeal.
+    expected_allowed = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    underpaid_by = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["underpaid_by"],
+                condition=Q(underpaid_by__isnull=False),
+                name="allocation_underpaid",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.procedure_code} {self.date_of_service} {self.paid}"
@@ -1406,3 +1454,25 @@ class Statement(models.Model):
     @property
     def number(self) -> str:
         return f"ST-{self.pk:06d}" if self.pk else "ST (new)"
+
+
+class PendingRemittance(models.Model):
+    """An 835 file uploaded in the biller's screens and previewed, not yet posted. The
+    text waits here, keyed by its SHA-256, so that Post posts exactly the file that was
+    previewed (billing/views/remittances.py); the posted ``Remittance`` keeps its own
+    copy. Uploading the same file again finds this row."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    text = models.TextField()
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or 'upload'} {self.sha256[:12]}"

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
 
+from billing.contracts import contract_check
 from billing.models import (
     Adjustment,
     Claim,
@@ -97,14 +98,17 @@ def _payer_for(transaction_: Transaction, payers: list[Payer]) -> Payer:
     )
 
 
-def remittance_post(*, text: str, file_name: str = "", user=None) -> PostingResult:
+def remittance_post(
+    *, text: str, file_name: str = "", user=None, parsed: list[Transaction] | None = None
+) -> PostingResult:
     """Validate, parse and post an 835 file, all of it or nothing (one transaction).
 
     Raises RemittanceError (nothing posted) for a malformed or unbalanced file. A
     payment already imported (same payer and trace number, TRN02) posts nothing and
     reports ``already_imported``; the database's unique constraint decides, so two
-    imports of one file at the same time post it once."""
-    parsed = parse_835(text)
+    imports of one file at the same time post it once. ``parsed`` is ``parse_835(text)``
+    when the caller has read the file already (the upload's preview)."""
+    parsed = parse_835(text) if parsed is None else parsed
     result = PostingResult()
     now = timezone.now()
     with transaction.atomic():
@@ -218,6 +222,9 @@ def _post_transaction(
     ClaimPosting.objects.bulk_create(postings)
     for posting, allocation, _adjustments in allocations:
         allocation.posting = posting
+    contract_check(
+        payer_id=remittance.payer_id, allocations=[(p.claim, a) for p, a, _ in allocations]
+    )
     PaymentAllocation.objects.bulk_create([a for _p, a, _adj in allocations])
     adjustments = []
     for posting, allocation, line_adjustments in allocations:
@@ -534,7 +541,7 @@ def eob_post(
             patient_responsibility=patient,
             created_at=now,
         )
-        allocations = PaymentAllocation.objects.bulk_create(
+        allocations = [
             PaymentAllocation(
                 posting=posting,
                 claim_line=line.claim_line,
@@ -549,7 +556,9 @@ def eob_post(
                 patient_responsibility=sum((a for g, _r, a in line.adjustments if g == "PR"), ZERO),
             )
             for line in lines
-        )
+        ]
+        contract_check(payer_id=claim.payer_id, allocations=[(claim, a) for a in allocations])
+        PaymentAllocation.objects.bulk_create(allocations)
         Adjustment.objects.bulk_create(
             Adjustment(posting=posting, allocation=allocation, group=g, reason_code=r, amount=a)
             for allocation, line in zip(allocations, lines, strict=True)

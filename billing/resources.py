@@ -285,18 +285,34 @@ class PayerRateResource(CatalogResource):
         attribute="allowed_amount", column_name="allowed_amount", widget=MoneyWidget()
     )
 
-    key_description = "payer, procedure and effective_from"
+    key_description = "payer, procedure, modifier, license_level and effective_from"
 
     class Meta:
         model = PayerRate
         name = "Payer rates"
-        fields = ("payer", "procedure", "allowed_amount", "effective_from", "effective_to")
+        fields = (
+            "payer",
+            "procedure",
+            "modifier",
+            "license_level",
+            "allowed_amount",
+            "effective_from",
+            "effective_to",
+        )
         export_order = fields
-        import_id_fields = ["payer", "procedure", "effective_from"]
+        import_id_fields = ["payer", "procedure", "modifier", "license_level", "effective_from"]
         use_transactions = True
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
+
+    def before_import(self, dataset, **kwargs):
+        """A fee schedule written before rates could name a modifier or a level of
+        licence still imports: the missing columns mean "any"."""
+        super().before_import(dataset, **kwargs)
+        for column in ("modifier", "license_level"):
+            if dataset.headers and column not in dataset.headers:
+                dataset.append_col([""] * dataset.height, header=column)
 
     def get_queryset(self):
         return PayerRate.objects.select_related("payer", "procedure")

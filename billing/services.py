@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from billing import coding
+from billing import coding, contracts
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.rules import billing_clinicians
 from practice.history import acting_user, create_with_history, update_with_history
@@ -67,6 +67,8 @@ def _person(clinician: Clinician | None) -> dict[str, str] | None:
         "taxonomy": clinician.taxonomy,
         "license_number": clinician.license_number,
         "license_state": clinician.license_state,
+        # Which contract rate applies (billing/contracts.py); never printed.
+        "license_level": clinician.license_level,
     }
 
 
@@ -172,13 +174,6 @@ def _expected_rates(payer_id: int | None = None) -> dict[tuple[int, str], list[P
     for rate in rates:
         table[(rate.payer_id, rate.procedure.code)].append(rate)
     return table
-
-
-def _rate_on(rates: list[PayerRate], on: datetime.date) -> Decimal | None:
-    for rate in rates:
-        if rate.effective_from <= on and (rate.effective_to is None or on <= rate.effective_to):
-            return rate.allowed_amount
-    return None
 
 
 def billing_lines() -> QuerySet[ClaimLine]:
@@ -459,10 +454,13 @@ def _draft_claim(
                     units=line.units,
                     minutes=session.minutes_for(line.procedure.code),
                     charge=line.charge,
-                    expected_allowed=_line_expected(
+                    expected_allowed=contracts.expected_allowed(
                         rates.get((coverage.payer_id, line.procedure.code), []),
-                        session.date,
-                        line.units,
+                        code=line.procedure.code,
+                        modifiers=line.modifiers,
+                        license_level=session.clinician.license_level,
+                        on=session.date,
+                        units=line.units,
                     ),
                     diagnosis_pointers=letters or "A",
                     rendering_npi=rendering.npi,
@@ -489,11 +487,6 @@ def _save_claims(drafts: list[ClaimDraft], *, user, reason: str) -> list[Claim]:
         ClaimLine, [row for draft in drafts for row in draft.lines], user=user, reason=reason
     )
     return claims
-
-
-def _line_expected(rates: list[PayerRate], on: datetime.date, units: int) -> Decimal | None:
-    amount = _rate_on(rates, on)
-    return None if amount is None else (amount * units).quantize(Decimal("0.01"))
 
 
 def _release_sessions(claim: Claim, *, user, reason: str) -> None:

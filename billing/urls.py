@@ -1,7 +1,16 @@
 from django.urls import path
 
 from billing import views
-from billing.views import claims, estimates, outputs, payments, reports, submission, summary
+from billing.views import (
+    claims,
+    estimates,
+    outputs,
+    payments,
+    remittances,
+    reports,
+    submission,
+    summary,
+)
 
 app_name = "billing"
 
@@ -46,6 +55,23 @@ urlpatterns = [
         "batches/acknowledgments/",
         submission.acknowledgment_upload,
         name="acknowledgment_upload",
+    ),
+    path("remittances/", remittances.remittance_list, name="remittance_list"),
+    path(
+        "remittances/upload/<str:sha256>/",
+        remittances.remittance_preview,
+        name="remittance_preview",
+    ),
+    path(
+        "remittances/upload/<str:sha256>/post/",
+        remittances.remittance_post,
+        name="remittance_post",
+    ),
+    path("remittances/<int:pk>/", remittances.remittance_detail, name="remittance_detail"),
+    path(
+        "remittances/<int:pk>/match/<int:posting_pk>/",
+        remittances.remittance_match,
+        name="remittance_match",
     ),
     path("summary/", summary.claim_summary, name="summary"),
     path("reports/", reports.index, name="reports"),

@@ -143,6 +143,7 @@ class PracticeAdmin(admin.ModelAdmin):
             "Address",
             {"fields": ["address_line1", "address_line2", ("city", "state", "zip_code")]},
         ),
+        ("Payments", {"fields": ["underpayment_tolerance"]}),
         (
             "Missed appointments",
             {

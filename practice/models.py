@@ -103,6 +103,14 @@ class Practice(Address):
         default=ZERO,
         help_text="Charged to the client for a late cancellation; 0.00 charges nothing.",
     )
+    underpayment_tolerance = models.DecimalField(
+        "underpayment tolerance",
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.01"),
+        help_text="A paid line whose allowed amount is short of the contract rate by more "
+        "than this is flagged as underpaid.",
+    )
     missed_fees_for_all_clients = models.BooleanField(
         "missed-appointment fees apply to every client, Medicare clients included",
         default=False,
@@ -117,6 +125,11 @@ class Practice(Address):
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(underpayment_tolerance__gte=0),
+                name="practice_underpayment_tolerance_not_negative",
+                violation_error_message="The underpayment tolerance cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(tax_id_type__in=["EIN", "SSN"]),
                 name="practice_tax_id_type_valid",
