@@ -28,7 +28,7 @@ from billing.forms import (
     EobForm,
     PayerClaimNumberForm,
 )
-from billing.models import Claim, ClaimLine, DiagnosisCode
+from billing.models import Claim, ClaimLine, DiagnosisCode, PaymentAllocation
 from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
 from billing.scrubber import scrub
 from billing.views import billing_staff_only
@@ -155,6 +155,19 @@ def _claim_page(request: HttpRequest, pk: int, eob_form=None, status: int = 200)
         line.problems = by_line.get(line.position, [])
         line.has_error = any(p.is_error for p in line.problems)
     allowed = [line.expected_allowed for line in lines if line.expected_allowed is not None]
+    # Lines the payer allowed less for than the contract (flagged when posted, still
+    # counting: billing/contracts.py).
+    underpaid = {
+        a.claim_line_id: a
+        for a in PaymentAllocation.objects.filter(
+            claim_line__claim=claim,
+            underpaid_by__isnull=False,
+            reverses__isnull=True,
+            reversed_by__isnull=True,
+        )
+    }
+    for line in lines:
+        line.underpaid = underpaid.get(line.pk)
     parties = claim.parties or {}
     subscriber = parties.get("subscriber") or {}
     relationship = subscriber.get("relationship", "")
@@ -178,6 +191,7 @@ def _claim_page(request: HttpRequest, pk: int, eob_form=None, status: int = 200)
             ),
             "sex_labels": dict(Sex.choices),
             "total_allowed": sum(allowed, ZERO),
+            "underpaid_total": sum((a.underpaid_by for a in underpaid.values()), ZERO),
             "money": claim_money(claim),
             "allowed_missing": len(lines) - len(allowed),
             "family": _family(claim) if claim.original_id or claim.corrections.exists() else [],

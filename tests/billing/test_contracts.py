@@ -165,3 +165,76 @@ def test_a_paper_eob_line_is_checked_too(client, biller_user, coverage):
     assert response.status_code == 302
     allocation = PaymentAllocation.objects.get()
     assert (allocation.allowed, allocation.underpaid_by) == (D("100.00"), D("20.00"))
+
+
+def test_the_claim_page_shows_an_underpaid_line(client, biller_user, coverage):
+    rate(coverage.payer, "120.00")
+    claim = make_claim(coverage, [Line(date=DAY)])
+    post_allowed(coverage, claim, D("100.00"))
+    client.force_login(biller_user)
+    page = client.get(reverse("billing:claim_detail", args=[claim.pk])).content.decode()
+    assert 'data-underpaid="1">Underpaid by $20.00: allowed $100.00, contract $120.00' in page
+    assert "allowed $20.00 less than its contract" in page
+
+
+def report_url(**query) -> str:
+    from urllib.parse import urlencode
+
+    query = {"date_from": "2026-01-01", "date_to": "2026-12-31", **query}
+    return reverse("billing:report_underpayments") + "?" + urlencode(query)
+
+
+def test_the_underpayments_report_totals_per_payer_and_leaves_out_reversed_lines(
+    client, biller_user, coverage, django_assert_max_num_queries
+):
+    from tests.x835 import reversal_of
+
+    other_payer = factories.PayerFactory(name="Zeta Health")
+    rate(coverage.payer, "120.00")
+    rate(other_payer, "100.00")
+    for allowed, trace in (("100.00", "A1"), ("110.00", "A2"), ("120.00", "A3")):
+        post_allowed(coverage, make_claim(coverage, [Line(date=DAY)]), D(allowed), trace=trace)
+    zeta = factories.CoverageFactory(payer=other_payer)
+    post_allowed(zeta, make_claim(zeta, [Line(date=DAY)]), D("99.00"), trace="Z1")
+    # A payment taken back no longer counts.
+    taken = make_claim(coverage, [Line(date=DAY)])
+    (line,) = taken.lines.all()
+    answer = ClaimAnswer(
+        taken,
+        [LineAnswer(line, D("50"), [("CO", "45", D("90")), ("PR", "3", D("20"))], allowed=D("70"))],
+    )
+    remittance_post(text=build_835(coverage.payer, [answer], trace="R1"))
+    remittance_post(text=build_835(coverage.payer, [reversal_of(answer)], trace="R2"))
+
+    client.force_login(biller_user)
+    # session, user, roles, nav; payer choices; the two tables; the read audit (2)
+    with django_assert_max_num_queries(14):
+        response = client.get(report_url(format="csv", table="payers"))
+    assert response.content.decode().splitlines() == [
+        "Payer,Lines,Contract allows ($),Payer allowed ($),Short ($)",
+        f"{coverage.payer.name},2,240.00,210.00,30.00",
+        "Zeta Health,1,100.00,99.00,1.00",
+        "Total,3,340.00,309.00,31.00",
+    ]
+    lines = client.get(report_url(format="csv", table="lines")).content.decode().splitlines()
+    assert len(lines) == 4 and lines[1].endswith(",120.00,100.00,80.00,20.00,2026-11-02")
+    page = client.get(report_url(payer=other_payer.pk))
+    assert page.status_code == 200 and "Zeta Health" in page.content.decode()
+
+
+def test_a_clinician_sees_only_the_underpaid_lines_of_their_own_sessions(
+    client, clinician_user, other_clinician, coverage
+):
+    rate(coverage.payer, "120.00")
+    mine = factories.CoverageFactory(
+        payer=coverage.payer,
+        client=factories.ClientFactory(primary_clinician=clinician_user.clinician),
+    )
+    theirs = factories.CoverageFactory(
+        payer=coverage.payer, client=factories.ClientFactory(primary_clinician=other_clinician)
+    )
+    post_allowed(mine, make_claim(mine, [Line(date=DAY)]), D("100.00"), trace="M1")
+    post_allowed(theirs, make_claim(theirs, [Line(date=DAY)]), D("90.00"), trace="T1")
+    client.force_login(clinician_user)
+    rows = client.get(report_url(format="csv", table="lines")).content.decode().splitlines()
+    assert len(rows) == 2 and mine.client.last_name in rows[1]

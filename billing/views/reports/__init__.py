@@ -34,7 +34,16 @@ from django.views.decorators.http import require_GET
 
 from billing import reports as q
 from billing.models import Payer
-from billing.views.reports import aging, codes, collections, denials, health, mix, revenue
+from billing.views.reports import (
+    aging,
+    codes,
+    collections,
+    denials,
+    health,
+    mix,
+    revenue,
+    underpayments,
+)
 from billing.views.reports.tables import Report, csv_response, period_label
 from practice import roles
 from practice.audit import AccessKind, record_access
@@ -130,6 +139,7 @@ REPORTS: dict[str, Report] = {
         aging.REPORT,
         denials.REPORT,
         collections.REPORT,
+        underpayments.REPORT,
     )
 }
 
