@@ -12,6 +12,7 @@ import json
 import statistics
 import sys
 import time
+from decimal import Decimal
 
 import django
 
@@ -19,13 +20,15 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from billing import reports  # noqa: E402
 from billing.models import Claim, Clearinghouse  # noqa: E402
 from billing.outputs.x837 import Envelope, render_837p  # noqa: E402
 from billing.outputs.x837_check import check_837p  # noqa: E402
+from billing.posting import remittance_post  # noqa: E402
 from billing.submission import claims_for_file  # noqa: E402
 from practice import demo_data  # noqa: E402
 from practice.models import Clinician, Session  # noqa: E402
@@ -121,6 +124,46 @@ class QueryCounter:
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
         return execute(sql, params, many, context)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _remittance_of_1000_claims() -> tuple[str, int] | None:
+    """An 835 answering up to 1,000 submitted claims of the payer with the most (a $20
+    copay on each line, the rest paid), built the way tests/x835.py builds them."""
+    from tests.x835 import ClaimAnswer, LineAnswer, build_835
+
+    top = (
+        Claim.objects.filter(status=Claim.Status.SUBMITTED)
+        .values("payer")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .first()
+    )
+    if top is None:
+        return None
+    claims = list(
+        Claim.objects.filter(status=Claim.Status.SUBMITTED, payer=top["payer"])
+        .select_related("payer")
+        .prefetch_related("lines")
+        .order_by("pk")[:1000]
+    )
+    copay = Decimal("20.00")
+    answers = [
+        ClaimAnswer(
+            claim,
+            [
+                LineAnswer(line, line.charge - copay, [("PR", "3", copay)])
+                if line.charge > copay
+                else LineAnswer(line, line.charge)
+                for line in claim.lines.all()
+            ],
+        )
+        for claim in claims
+    ]
+    return build_835(claims[0].payer, answers, trace="BENCH835", check=False), len(claims)
 
 
 def timed(fn, repeat: int) -> dict:
@@ -220,6 +263,22 @@ def main() -> None:
     if export_ids:
         # First, so the figure stands even when a page measurement fails.
         measurements = {f"837P file, {len(export_ids):,} claims": export_837p, **measurements}
+    era = _remittance_of_1000_claims()
+    if era is not None:
+        text, count = era
+
+        def post_835():
+            # Parse, validate (pyx12), match and post, then roll back so every run posts
+            # the same payment afresh.
+            try:
+                with transaction.atomic():
+                    result = remittance_post(text=text)
+                    assert result.claims_matched == count, result.as_json()
+                    raise _RolledBack
+            except _RolledBack:
+                pass
+
+        measurements = {f"835 posting, {count:,} claims": post_835, **measurements}
     if connection.vendor == "postgresql":
         for name, text in SQL.items():
             measurements[f"{name} [sql]"] = sql(text)
