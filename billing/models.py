@@ -490,6 +490,18 @@ class Claim(models.Model):
         "subscriber, patient, payer and other insurance at build time.",
     )
     prior_auth_number = models.CharField(max_length=50, blank=True)
+    # A secondary claim (coordination of benefits): the primary payer's claim it follows,
+    # and that payer's decision as posted (paid, adjustments per line), copied here when
+    # built so the 837P's loops 2320/2330/2430 and the CMS-1500 never change afterwards
+    # (billing/secondary.py).
+    primary_claim = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="secondary_claims",
+    )
+    primary_adjudication = models.JSONField(default=dict, blank=True)
     total_charge = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
     patient_paid = models.DecimalField(
         "amount paid by the patient (box 29)", max_digits=10, decimal_places=2, default=ZERO

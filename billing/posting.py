@@ -38,6 +38,7 @@ from billing.remittance import (
     Transaction,
     parse_835,
 )
+from billing.secondary import secondary_claims_build
 from practice.history import acting_user
 
 ZERO = Decimal("0.00")
@@ -247,6 +248,8 @@ def _post_transaction(
         for plb in parsed.provider_adjustments
     )
     _follow_the_money(list(claims.values()), live_postings, payer_numbers(parsed), user=user)
+    answered = {p.claim_id for p in postings if p.claim_id and p.status_code != STATUS_REVERSAL}
+    secondary_claims_build(claims=[c for c in claims.values() if c.pk in answered], user=user)
 
 
 def payer_numbers(parsed: Transaction) -> dict[str, str]:

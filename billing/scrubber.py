@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from billing import coding, rules
@@ -106,6 +106,17 @@ class ClaimContext:
             groups[(line.date_of_service, self.seen_by(line))].append((index, line))
         return groups
 
+    @property
+    def this_service(self) -> Q:
+        """Lines of this claim and of the claims that bill the same services to another
+        payer by coordination of benefits (its primary's, or its secondary's): not other
+        billings of the service."""
+        return (
+            Q(claim=self.claim)
+            | Q(claim_id=self.claim.primary_claim_id)
+            | Q(claim__primary_claim=self.claim)
+        )
+
     @cached_property
     def other_day_lines(self) -> dict[datetime.date, list[coding.DayLine]]:
         """The client's lines on other live claims on this claim's dates (one query): the
@@ -116,7 +127,7 @@ class ClaimContext:
                 claim__client_id=self.claim.client_id,
                 date_of_service__in={line.date_of_service for line in self.lines},
             )
-            .exclude(claim=self.claim)
+            .exclude(self.this_service)
             .values_list(
                 "date_of_service",
                 "procedure_code",
@@ -555,7 +566,7 @@ def check_duplicates(ctx: ClaimContext) -> Iterator[Problem]:
             date_of_service__in={line.date_of_service for line in ctx.lines},
             procedure_code__in={line.procedure_code for line in ctx.lines},
         )
-        .exclude(claim=ctx.claim)
+        .exclude(ctx.this_service)
         .values("date_of_service", "procedure_code", "claim__control_number")
         .annotate(n=Count("pk"))
     )
@@ -731,7 +742,7 @@ def check_already_sent(ctx: ClaimContext) -> Iterator[Problem]:
         ClaimLine.objects.filter(
             service_line__in=list(by_service), claim__status__in=Claim.SENT_STATUSES
         )
-        .exclude(claim=ctx.claim)
+        .exclude(ctx.this_service)
         .values_list("service_line_id", "claim__control_number", "claim__status", "claim_id")
     )
     statuses = dict(Claim.Status.choices)

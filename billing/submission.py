@@ -159,6 +159,10 @@ def _render(
 ) -> None:
     claims = list(claims_for_file().filter(pk__in=[c.pk for c in planned.claims]).order_by("pk"))
     envelope = Envelope.for_clearinghouse(planned.clearinghouse, numbers=numbers, created=created)
+    if adjudications is None:  # a secondary claim carries its primary's answer
+        from billing.secondary import adjudications_for
+
+        adjudications = adjudications_for(claims)
     planned.text = render_837p(claims, envelope, adjudications=adjudications)
     planned.file_name = _file_name(planned, numbers[0], created)
     problems = check_837p(planned.text)

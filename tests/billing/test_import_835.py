@@ -331,10 +331,11 @@ def test_posting_runs_the_same_statements_for_1_or_20_claims(
     # The outer atomic's savepoint and release; payers; the remittance's savepoint,
     # insert and release; payment; claims (locked) and their lines; live postings
     # (their allocations and adjustments only when some exist); postings; allocations;
-    # the payer's contract rates; claims update; history insert. Adjustments and PLBs add
-    # one insert each when the file has any, whatever the number of claims; rates on file
-    # add the practice's tolerance and the clinicians' levels of licence.
-    with django_assert_num_queries(15):
+    # the payer's contract rates; claims update; history insert; the answered clients'
+    # coverages and their claims' secondary claims (billing/secondary.py). Adjustments and
+    # PLBs add one insert each when the file has any, whatever the number of claims; rates
+    # on file add the practice's tolerance and the clinicians' levels of licence.
+    with django_assert_num_queries(17):
         remittance_post(text=text)
     assert Claim.objects.filter(status=Claim.Status.PAID).count() == count
 
