@@ -459,8 +459,36 @@ class TestSmallDemo:
         )
         assert billed.exists()
         assert not billed.exclude(lines__claim_lines__live=True).exists()
-        claimed = Claim.objects.values_list("lines__service_line_id", flat=True)
+        # A secondary claim's lines bill nothing again (live false): they are not counted.
+        claimed = Claim.objects.filter(lines__live=True).values_list(
+            "lines__service_line_id", flat=True
+        )
         assert len(list(claimed)) == len(set(claimed))
+
+    def test_the_payers_answered_with_835_files_that_were_posted(self, small_demo):
+        from billing.models import Adjustment, ClaimPosting, PaymentAllocation, Remittance
+        from billing.posting import status_from_postings
+        from billing.remittance import pyx12_problems
+
+        remittances = list(Remittance.objects.all())
+        assert remittances
+        for remittance in remittances[:3]:
+            assert pyx12_problems(remittance.text) == []
+        reasons = set(Adjustment.objects.values_list("group", "reason_code"))
+        # write-offs, copays, coinsurance, deductibles and denials
+        assert {("CO", "45"), ("PR", "3"), ("PR", "2"), ("PR", "1")} <= reasons
+        assert reasons & {("CO", "197"), ("CO", "50"), ("CO", "16"), ("PR", "96")}
+        assert ClaimPosting.objects.filter(status_code="22", reverses__isnull=False).count() == 1
+        assert PaymentAllocation.objects.filter(underpaid_by__isnull=False).exists()
+        assert Claim.objects.filter(primary_claim__isnull=False, status="draft").exists()
+        # Every answered claim's status is what its postings say.
+        for claim in Claim.objects.filter(status__in=["paid", "partially_paid", "denied"])[:40]:
+            live = (
+                claim.postings.filter(reverses__isnull=True, reversed_by__isnull=True)
+                .order_by("pk")
+                .last()
+            )
+            assert status_from_postings(claim, live) == claim.status
 
     def test_claim_history_is_dated_after_each_month_ends(self, small_demo):
         for claim in Claim.objects.prefetch_related("lines"):

@@ -34,11 +34,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from billing import demo_remittance as eras
 from billing import rules
 from billing.models import (
     Claim,
     ClaimDiagnosis,
     ClaimLine,
+    ClaimPosting,
     Clearinghouse,
     ControlCounter,
     DiagnosisCode,
@@ -47,7 +49,9 @@ from billing.models import (
     PayerRate,
     PlaceOfService,
     ProcedureCode,
+    Remittance,
 )
+from billing.posting import remittance_post
 from billing.services import claims_build
 from billing.validators import npi_check_digit
 from practice import demo_data as data
@@ -276,31 +280,39 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
             Claim.Status.SUBMITTED,
         ]
     )
+    eras = DemoRemittances(biller=biller)
     for month_end in _month_ends(first, cutoff):
         built = claims_build(through=month_end, user=biller)
         built_on = month_end + datetime.timedelta(days=3)
         at = datetime.datetime.combine(built_on, datetime.time(9, 30), tzinfo=zone)
         ids = [claim.pk for claim in built.claims]
+        for start in range(0, len(ids), BATCH_SIZE):
+            Claim.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(
+                status=Claim.Status.SUBMITTED,
+                created_at=at,
+                submitted_at=at + datetime.timedelta(days=1),
+            )
         if (until - built_on).days > SETTLED_DAYS:
+            # The payers answer with 835 files; past a few hundred claims a payer a month
+            # (the benchmark practice) the rest are marked answered without postings, so
+            # building a million sessions stays a matter of minutes.
+            rest = eras.answer(ids, paid_on=built_on + datetime.timedelta(days=24))
             by_status: dict[str, list[int]] = {}
-            for claim_id in ids:
+            for claim_id in rest:
                 by_status.setdefault(answered[claim_id % len(answered)], []).append(claim_id)
-        else:
-            by_status = {Claim.Status.SUBMITTED: ids}
-        for status, chosen in by_status.items():
-            for start in range(0, len(chosen), BATCH_SIZE):
-                Claim.objects.filter(pk__in=chosen[start : start + BATCH_SIZE]).update(
-                    status=status,
-                    created_at=at,
-                    submitted_at=at + datetime.timedelta(days=1),
-                    closed_at=(
-                        at + datetime.timedelta(days=24)
-                        if status in {Claim.Status.PAID, Claim.Status.DENIED}
-                        else None
-                    ),
-                )
+            for status, chosen in by_status.items():
+                for start in range(0, len(chosen), BATCH_SIZE):
+                    Claim.objects.filter(pk__in=chosen[start : start + BATCH_SIZE]).update(
+                        status=status
+                    )
         if progress:
             progress(f"  claims through {month_end:%Y-%m-%d}: {len(ids):,}")
+    eras.reverse_one()
+    # A claim the payer answered was closed when its answer came.
+    for paid_on, chosen in eras.closed_on.items():
+        Claim.objects.filter(
+            pk__in=chosen, status__in=[Claim.Status.PAID, Claim.Status.DENIED]
+        ).update(closed_at=datetime.datetime.combine(paid_on, datetime.time(9, 0), tzinfo=zone))
     paid_sessions = Session.objects.filter(
         status=Session.Status.BILLED,
         lines__claim_lines__live=True,
@@ -317,6 +329,95 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     snapshot_history(
         Session.objects.filter(status=Session.Status.CLOSED), history_type="~", reason=DEMO_ANSWERED
     )
+
+
+class DemoRemittances:
+    """The demo's payers answering its claims with 835 files (billing/demo_remittance.py),
+    imported by ``remittance_post`` like ``import_835``: one file a payer a month."""
+
+    PER_FILE = 300  # claims a payer answers by file in one month; the rest without postings
+
+    def __init__(self, *, biller) -> None:
+        self.biller = biller
+        self.files = 0
+        self.underpaid = False
+        self.closed_on: dict[datetime.date, list[int]] = {}
+        practice = Practice.objects.order_by("pk").first()
+        self.payee = practice.name if practice else "PRACTICE"
+        npi = practice.npi if practice else ""
+        self.npi = npi or Clinician.objects.order_by("pk").values_list("npi", flat=True).first()
+
+    def answer(self, ids: list[int], *, paid_on: datetime.date) -> list[int]:
+        """Post each payer's answer to these claims; return the ids left to answer by
+        status only (over ``PER_FILE`` a payer)."""
+        claims = (
+            Claim.objects.filter(pk__in=ids)
+            .select_related("payer", "coverage", "client")
+            .prefetch_related(models.Prefetch("lines", ClaimLine.objects.order_by("position")))
+            .order_by("payer_id", "pk")
+        )
+        by_payer: dict[int, list[Claim]] = {}
+        for claim in claims:
+            by_payer.setdefault(claim.payer_id, []).append(claim)
+        rest: list[int] = []
+        for chosen in by_payer.values():
+            rest += [claim.pk for claim in chosen[self.PER_FILE :]]
+            answers = []
+            for claim in chosen[: self.PER_FILE]:
+                underpay = not self.underpaid and eras_kind(claim) == "paid"
+                answer = eras.answer_for(claim, underpay=underpay)
+                if answer is None:
+                    continue
+                self.underpaid = self.underpaid or underpay
+                answers.append(answer)
+            if answers:
+                self.post(chosen[0].payer, answers, paid_on=paid_on)
+                self.closed_on.setdefault(paid_on, []).extend(a.claim.pk for a in answers)
+        return rest
+
+    def post(self, payer: Payer, answers: list, *, paid_on: datetime.date) -> None:
+        self.files += 1
+        trace = f"DEMO{paid_on:%Y%m%d}{payer.pk:03d}{self.files:04d}"
+        text = eras.render_835(
+            payer,
+            answers,
+            paid_on=paid_on,
+            trace=trace,
+            payee_name=self.payee,
+            payee_npi=self.npi,
+            control=self.files,
+        )
+        remittance_post(text=text, file_name=f"{trace}.835", user=self.biller)
+        # Imported when it came, not when the demo was built.
+        Remittance.objects.filter(trace_number=trace).update(
+            imported_at=datetime.datetime.combine(
+                paid_on, datetime.time(8, 0), tzinfo=timezone.get_current_timezone()
+            )
+        )
+
+    def reverse_one(self) -> None:
+        """The oldest paid claim's payment is taken back and paid again $10 less."""
+        posting = (
+            ClaimPosting.objects.filter(
+                claim__status=Claim.Status.PAID,
+                status_code="1",
+                reverses__isnull=True,
+                reversed_by__isnull=True,
+                paid__gte=10,
+            )
+            .select_related("claim__payer", "claim__coverage", "claim__client", "payment")
+            .prefetch_related("allocations", "adjustments", "claim__lines")
+            .order_by("pk")
+            .first()
+        )
+        if posting is None:
+            return
+        paid_on = posting.payment.received_on + datetime.timedelta(days=30)
+        self.post(posting.claim.payer, eras.reversal_and_repayment(posting), paid_on=paid_on)
+
+
+def eras_kind(claim: Claim) -> str:
+    return eras.answer_kind(claim)
 
 
 DEMO_CREATED = "Demo practice"
