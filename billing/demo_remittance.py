@@ -65,19 +65,22 @@ class ClaimAnswer:
         return sum((amt for a in self.lines for g, _r, amt in a.cas if g == "PR"), ZERO)
 
 
-def answer_kind(claim: Claim) -> str:
-    return ANSWERS[claim.pk % len(ANSWERS)]
+def answer_kind(ordinal: int) -> str:
+    """The answer to the demo's ``ordinal``-th claim (counted from 0 in the order built)."""
+    return ANSWERS[ordinal % len(ANSWERS)]
 
 
 def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
-def _paid_line(line: ClaimLine, *, claim: Claim, first: bool, short: Decimal) -> LineAnswer:
+def _paid_line(
+    line: ClaimLine, *, claim: Claim, first: bool, short: Decimal, ordinal: int
+) -> LineAnswer:
     """Paid at the contract's allowed amount (less ``short``: an underpayment), the rest
     of the charge written off (CO-45), the client's share as the plan says: Medicare's 20 %
-    coinsurance; on a commercial plan, now and then a deductible not yet met; else the
-    copay, once a claim."""
+    coinsurance; on a commercial plan, now and then a deductible not yet met or 20 %
+    coinsurance once it is; else the copay, once a claim."""
     allowed = line.expected_allowed if line.expected_allowed is not None else line.charge
     allowed = min(max(allowed - short, ZERO), line.charge)
     cas: list[tuple[str, str, Decimal]] = []
@@ -88,8 +91,10 @@ def _paid_line(line: ClaimLine, *, claim: Claim, first: bool, short: Decimal) ->
     if payer.filing_indicator == Payer.FilingIndicator.MEDICARE_B:
         share = _cents(allowed * COINSURANCE)
         reason = "2"
-    elif first and payer.filing_indicator == "CI" and claim.pk % 7 == 0:
+    elif first and payer.filing_indicator == "CI" and ordinal % 7 == 0:
         share, reason = allowed, "1"  # not yet met this year's deductible: the client pays
+    elif payer.filing_indicator == "CI" and ordinal % 7 == 3:
+        share, reason = _cents(allowed * COINSURANCE), "2"  # deductible met: coinsurance
     elif first and claim.coverage.copay:
         share, reason = min(claim.coverage.copay, allowed), "3"
     if share:
@@ -97,28 +102,30 @@ def _paid_line(line: ClaimLine, *, claim: Claim, first: bool, short: Decimal) ->
     return LineAnswer(line, allowed - share, cas, allowed=allowed)
 
 
-def _denied_line(line: ClaimLine, claim: Claim) -> LineAnswer:
-    group, reason = DENIALS[(claim.pk // len(ANSWERS)) % len(DENIALS)]
+def _denied_line(line: ClaimLine, ordinal: int) -> LineAnswer:
+    group, reason = DENIALS[(ordinal // len(ANSWERS)) % len(DENIALS)]
     return LineAnswer(line, ZERO, [(group, reason, line.charge)])
 
 
-def answer_for(claim: Claim, *, underpay: bool = False) -> ClaimAnswer | None:
-    """The payer's answer to a claim (its lines prefetched, payer and coverage loaded), or
-    None while it waits."""
-    kind = answer_kind(claim)
+def answer_for(claim: Claim, *, ordinal: int, underpay: bool = False) -> ClaimAnswer | None:
+    """The payer's answer to the demo's ``ordinal``-th claim (its lines prefetched, payer
+    and coverage loaded), or None while it waits."""
+    kind = answer_kind(ordinal)
     if kind == WAITING:
         return None
     lines = list(claim.lines.all())
     number = f"{claim.payer.payer_id or 'PAYER'}{claim.pk:09d}"
     if kind == DENIED:
-        return ClaimAnswer(claim, [_denied_line(line, claim) for line in lines], "4", number)
+        return ClaimAnswer(claim, [_denied_line(line, ordinal) for line in lines], "4", number)
     answers = []
     for index, line in enumerate(lines):
         if kind == PARTIAL and index > 0:
             answers.append(LineAnswer(line, ZERO, [("CO", "97", line.charge)]))
         else:
             short = UNDERPAID_BY if underpay and index == 0 else ZERO
-            answers.append(_paid_line(line, claim=claim, first=index == 0, short=short))
+            answers.append(
+                _paid_line(line, claim=claim, first=index == 0, short=short, ordinal=ordinal)
+            )
     return ClaimAnswer(claim, answers, "1", number)
 
 

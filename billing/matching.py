@@ -49,7 +49,7 @@ def posting_match(*, posting: ClaimPosting, control_number: str, user=None) -> C
     claim, answerable: submitted or already answered). Raises MatchError otherwise."""
     with transaction.atomic():
         posting = (
-            ClaimPosting.objects.select_for_update()
+            ClaimPosting.objects.select_for_update(of=("self",))
             .select_related("payment__remittance")
             .get(pk=posting.pk)
         )

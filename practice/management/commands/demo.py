@@ -340,6 +340,7 @@ class DemoRemittances:
     def __init__(self, *, biller) -> None:
         self.biller = biller
         self.files = 0
+        self.answered = 0  # claims answered by file so far: what each answer is
         self.underpaid = False
         self.closed_on: dict[datetime.date, list[int]] = {}
         practice = Practice.objects.order_by("pk").first()
@@ -364,8 +365,9 @@ class DemoRemittances:
             rest += [claim.pk for claim in chosen[self.PER_FILE :]]
             answers = []
             for claim in chosen[: self.PER_FILE]:
-                underpay = not self.underpaid and eras_kind(claim) == "paid"
-                answer = eras.answer_for(claim, underpay=underpay)
+                ordinal, self.answered = self.answered, self.answered + 1
+                underpay = not self.underpaid and eras.answer_kind(ordinal) == eras.PAID
+                answer = eras.answer_for(claim, ordinal=ordinal, underpay=underpay)
                 if answer is None:
                     continue
                 self.underpaid = self.underpaid or underpay
@@ -414,10 +416,6 @@ class DemoRemittances:
             return
         paid_on = posting.payment.received_on + datetime.timedelta(days=30)
         self.post(posting.claim.payer, eras.reversal_and_repayment(posting), paid_on=paid_on)
-
-
-def eras_kind(claim: Claim) -> str:
-    return eras.answer_kind(claim)
 
 
 DEMO_CREATED = "Demo practice"
