@@ -28,7 +28,7 @@ from billing import reports  # noqa: E402
 from billing.models import Claim, Clearinghouse  # noqa: E402
 from billing.outputs.x837 import Envelope, render_837p  # noqa: E402
 from billing.outputs.x837_check import check_837p  # noqa: E402
-from billing.posting import remittance_post  # noqa: E402
+from billing.posting import ANSWERABLE, remittance_post  # noqa: E402
 from billing.submission import claims_for_file  # noqa: E402
 from practice import demo_data  # noqa: E402
 from practice.models import Clinician, Session  # noqa: E402
@@ -131,12 +131,13 @@ class _RolledBack(Exception):
 
 
 def _remittance_of_1000_claims() -> tuple[str, int] | None:
-    """An 835 answering up to 1,000 submitted claims of the payer with the most (a $20
-    copay on each line, the rest paid), built the way tests/x835.py builds them."""
-    from tests.x835 import ClaimAnswer, LineAnswer, build_835
+    """An 835 answering up to 1,000 sent claims of the payer with the most (a $20 copay on
+    each claim's first line, the rest paid; a claim answered before is answered again),
+    written by the demo's payers' module (billing/demo_remittance.py)."""
+    from billing import demo_remittance as eras
 
     top = (
-        Claim.objects.filter(status=Claim.Status.SUBMITTED)
+        Claim.objects.filter(status__in=ANSWERABLE)
         .values("payer")
         .annotate(n=Count("pk"))
         .order_by("-n")
@@ -145,25 +146,30 @@ def _remittance_of_1000_claims() -> tuple[str, int] | None:
     if top is None:
         return None
     claims = list(
-        Claim.objects.filter(status=Claim.Status.SUBMITTED, payer=top["payer"])
-        .select_related("payer")
+        Claim.objects.filter(status__in=ANSWERABLE, payer=top["payer"])
+        .select_related("payer", "coverage", "client")
         .prefetch_related("lines")
         .order_by("pk")[:1000]
     )
     copay = Decimal("20.00")
-    answers = [
-        ClaimAnswer(
-            claim,
-            [
-                LineAnswer(line, line.charge - copay, [("PR", "3", copay)])
-                if line.charge > copay
-                else LineAnswer(line, line.charge)
-                for line in claim.lines.all()
-            ],
-        )
-        for claim in claims
-    ]
-    return build_835(claims[0].payer, answers, trace="BENCH835", check=False), len(claims)
+    answers = []
+    for claim in claims:
+        lines = []
+        for index, line in enumerate(claim.lines.all()):
+            share = copay if index == 0 and line.charge > copay else Decimal("0.00")
+            cas = [("PR", "3", share)] if share else []
+            lines.append(eras.LineAnswer(line, line.charge - share, cas, allowed=line.charge))
+        answers.append(eras.ClaimAnswer(claim, lines, "1", f"BENCH{claim.pk}"))
+    text = eras.render_835(
+        claims[0].payer,
+        answers,
+        paid_on=datetime.date.today(),  # noqa: DTZ011 - a date for the file
+        trace="BENCH835",
+        payee_name="BENCH PRACTICE",
+        payee_npi="1234567893",
+        control=1,
+    )
+    return text, len(claims)
 
 
 def timed(fn, repeat: int) -> dict:
@@ -265,20 +271,20 @@ def main() -> None:
         measurements = {f"837P file, {len(export_ids):,} claims": export_837p, **measurements}
     era = _remittance_of_1000_claims()
     if era is not None:
-        text, count = era
+        era_text, era_claims = era
 
-        def post_835():
+        def post_835(era_text=era_text, era_claims=era_claims):
             # Parse, validate (pyx12), match and post, then roll back so every run posts
-            # the same payment afresh.
+            # the same payment afresh. (Bound as defaults: main() reuses ``text`` below.)
             try:
                 with transaction.atomic():
-                    result = remittance_post(text=text)
-                    assert result.claims_matched == count, result.as_json()
+                    result = remittance_post(text=era_text)
+                    assert result.claims_matched == era_claims, result.as_json()
                     raise _RolledBack
             except _RolledBack:
                 pass
 
-        measurements = {f"835 posting, {count:,} claims": post_835, **measurements}
+        measurements = {f"835 posting, {era_claims:,} claims": post_835, **measurements}
     if connection.vendor == "postgresql":
         for name, text in SQL.items():
             measurements[f"{name} [sql]"] = sql(text)

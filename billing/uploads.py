@@ -95,6 +95,7 @@ class ClaimView:
     status_after: str = ""
     number_before: str = ""
     number_after: str = ""
+    secondary_payer: str = ""  # a secondary claim this answer drafts (billing/secondary.py)
 
     @property
     def is_reversal(self) -> bool:
@@ -189,6 +190,7 @@ class Preview:
                         c.status_before,
                         c.status_after,
                         c.number_after,
+                        c.secondary_payer,
                         [[str(a.amount), a.group, a.reason_code] for a in c.adjustments],
                         [[line.line_control_number, line.matched] for line in c.lines],
                     ]
@@ -260,11 +262,18 @@ def _post_and_describe(pending: PendingRemittance, *, user) -> Preview:
             "payer_id", "control_number", "status", "payer_claim_number"
         )
     }
+    followers = Claim.objects.filter(primary_claim__control_number__in=numbers)
+    had = set(followers.values_list("pk", flat=True))
     result = remittance_post(
         text=pending.text, file_name=pending.file_name, user=user, parsed=parsed
     )
     posted = {r.trace_number: r for r in result.remittances}
-    described = _describe(list(posted.values()), before)
+    drafted = dict(
+        followers.exclude(pk__in=had).values_list("primary_claim_id", "payer__name")
+        if result.remittances
+        else []
+    )
+    described = _describe(list(posted.values()), before, drafted)
     payments = []
     for transaction_ in parsed:
         remittance = posted.get(transaction_.trace_number)
@@ -285,7 +294,9 @@ def _post_and_describe(pending: PendingRemittance, *, user) -> Preview:
     return Preview(payments=payments, result=result)
 
 
-def _describe(remittances: list[Remittance], before: dict) -> dict[int, list[ClaimView]]:
+def _describe(
+    remittances: list[Remittance], before: dict, drafted: dict[int, str]
+) -> dict[int, list[ClaimView]]:
     """The claims each remittance posted, from the rows written (four queries)."""
     if not remittances:
         return {}
@@ -333,6 +344,7 @@ def _describe(remittances: list[Remittance], before: dict) -> dict[int, list[Cla
             status_after=claim.status if claim else "",
             number_before=earlier.get("payer_claim_number", ""),
             number_after=claim.payer_claim_number if claim else "",
+            secondary_payer=drafted.get(claim.pk, "") if claim else "",
         )
         found.setdefault(posting.payment.remittance_id, []).append(view)
     return found

@@ -136,3 +136,21 @@ def test_the_secondary_claims_page_and_cms1500_open(two_coverages, client, bille
     assert page.status_code == 200 and "Second Mutual" in page.content.decode()
     pdf = client.get(reverse("billing:claim_cms1500", args=[follow.pk]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_the_upload_preview_says_a_secondary_claim_will_be_drafted(
+    two_coverages, client, biller_user
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    primary, _secondary = two_coverages
+    claim = primary_claim(primary.client)
+    text = build_835(primary.payer, [answer_for(claim)])
+    client.force_login(biller_user)
+    response = client.post(
+        reverse("billing:remittance_list"), {"file": SimpleUploadedFile("a.835", text.encode())}
+    )
+    page = client.get(response.url).content.decode()
+    assert "Drafts a secondary claim to <strong>Second Mutual</strong>" in page
+    assert not Claim.objects.filter(primary_claim=claim).exists()  # a preview only
