@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from billing.models import Batch, Claim, ClaimLine
+from billing.outputs.x837 import transliterate
 from tests.x12 import pyx12_errors
 
 ANSWERED_ON = datetime.date(2026, 10, 13)
@@ -134,12 +135,13 @@ def build_277ca(
         "ST*277*0001*005010X214",
         f"BHT*0085*08*ACK{interchange}*{day}*1200*TH",
         "HL*1**20*1",
-        f"NM1*PR*2*{batch.payer.name.upper()[:60]}*****PI*{batch.payer.payer_id or 'PAYER1'}",
+        f"NM1*PR*2*{transliterate(batch.payer.name)[:60]}*****PI*"
+        f"{batch.payer.payer_id or 'PAYER1'}",
         f"TRN*1*RCPT{interchange}",
         f"DTP*050*D8*{day}",
         f"DTP*009*D8*{day}",
         "HL*2*1*21*1",
-        f"NM1*41*2*{house.submitter_name.upper()}*****46*{house.submitter_id}",
+        f"NM1*41*2*{transliterate(house.submitter_name)}*****46*{house.submitter_id}",
         f"TRN*2*{batch_reference or f'SL{batch.interchange_control_number:09d}'}",
         f"STC*A1:19*{day}*WQ*{_amount(total)}",
     ]
@@ -158,7 +160,7 @@ def build_277ca(
             billing = parties["billing"]
             body += [
                 f"HL*{hl}*2*19*1",
-                f"NM1*85*2*{billing['name'].upper()[:60]}*****XX*{billing['npi']}",
+                f"NM1*85*2*{transliterate(billing['name'])[:60]}*****XX*{billing['npi']}",
                 "TRN*1*0",
                 f"STC*A1:19**WQ*{_amount(total)}",  # no date at this level (2200C)
             ]
@@ -172,7 +174,7 @@ def build_277ca(
         action = "U" if answer.rejected else "WQ"
         body += [
             f"HL*{hl}*{billing_hl}*PT",
-            f"NM1*QC*1*{patient['last_name'].upper()}*{patient['first_name'].upper()}"
+            f"NM1*QC*1*{transliterate(patient['last_name'])}*{transliterate(patient['first_name'])}"
             f"****MI*{member}",
             f"TRN*2*{answer.control_number or claim.control_number}",
             f"STC*{stc}*{day}*{action}*{_amount(claim.total_charge)}"
