@@ -541,3 +541,17 @@ def test_two_imports_of_one_277ca_at_the_same_time_record_it_once(practice_row):
     assert sorted(r.already_imported for r in results) == [False, True]
     assert (Acknowledgment.objects.count(), ClaimAcknowledgment.objects.count()) == (1, 3)
     assert Claim.objects.filter(status=Claim.Status.REJECTED).count() == 3
+
+
+def test_a_277ca_about_a_client_with_an_accented_name_is_read(practice_row):
+    payer = factories.PayerFactory(payer_id="ACME1")
+    factories.ClearinghouseFactory()
+    coverage = factories.CoverageFactory(
+        payer=payer, client__first_name="Siobhán", client__last_name="Nguyễn"
+    )
+    ready_session(coverage.client)
+    batch = sent_batch(0, payer=payer)
+    (claim,) = claims_of(batch)
+    text = build_277ca(batch, [ClaimAnswer(claim, payer_claim_number="PCN-01")])
+    assert "NM1*QC*1*NGUYEN*SIOBHAN" in text
+    assert acknowledgment_import(text=text).payer_numbers == 1
