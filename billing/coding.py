@@ -405,6 +405,19 @@ def suggest(service: str, minutes: int, *, with_em: bool = False) -> list[tuple[
     return [(UNTIMED_CODES[service], 1)] if minutes > 0 else []
 
 
+def explanations(service: str, minutes: int, codes: Sequence[tuple[str, int]]) -> list[str]:
+    """Why ``suggest`` coded a session other than as its service's own code, in words a
+    clinician can check: today a crisis session under 30 minutes, which CPT reports as
+    psychotherapy for the time (docs/rules/coding.md §2.3)."""
+    if service == "crisis" and codes and minutes < CRISIS_FIRST_MINUTE:
+        return [
+            f"A crisis session under {CRISIS_FIRST_MINUTE} minutes is billed as "
+            f"psychotherapy for the time spent ({codes[0][0]}): crisis psychotherapy "
+            f"({CRISIS_CODE}) starts at {CRISIS_FIRST_MINUTE} minutes."
+        ]
+    return []
+
+
 def _with_add_on(primary: str, add_on: str, minutes: int) -> list[tuple[str, int]]:
     units = add_on_units(add_on, minutes)
     return [(primary, 1), (add_on, units)] if units else [(primary, 1)]

@@ -50,10 +50,12 @@ class ProposedLine:
 
 @dataclass(frozen=True)
 class Proposal:
-    """What the rules propose for a session: lines, plus warnings that do not block."""
+    """What the rules propose for a session: lines, warnings that do not block, and notes
+    that say why the lines are what they are where that is not obvious."""
 
     lines: tuple[ProposedLine, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def place_of_service(
@@ -195,4 +197,5 @@ def propose(
     missing = [line.code for line in lines if line.code not in fees]
     if missing:
         warnings.append(f"No fee on file for {', '.join(missing)}; the charge is $0.00.")
-    return Proposal(lines=lines, warnings=tuple(warnings))
+    notes = tuple(coding.explanations(service, minutes, codes))
+    return Proposal(lines=lines, warnings=tuple(warnings), notes=notes)

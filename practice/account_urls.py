@@ -6,6 +6,7 @@ app_name = "account"
 
 urlpatterns = [
     path("", account.account, name="account"),
+    path("default-office/", account.default_office, name="default_office"),
     path("two-step/", account.mfa_verify, name="mfa_verify"),
     path("two-step/set-up/", account.mfa_enrol, name="mfa_enrol"),
     path("two-step/recovery-codes/", account.mfa_recovery_codes, name="mfa_recovery_codes"),

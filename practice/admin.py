@@ -201,6 +201,7 @@ class ClinicianAdmin(KeysOnlyAutocompleteMixin, RetireInsteadOfDeleteMixin, admi
             },
         ),
         ("Supervision", {"fields": ["supervisor"]}),
+        ("New sessions", {"fields": ["default_location"]}),
     ]
 
     def get_fieldsets(self, request, obj=None):

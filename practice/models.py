@@ -224,6 +224,15 @@ class Clinician(models.Model):
         help_text="For a pre-licensed clinician whose sessions bill under a supervisor.",
     )
     active = models.BooleanField(default=True)
+    default_location = models.ForeignKey(
+        Location,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="default office",
+        help_text="Where this clinician's new sessions and appointments start.",
+    )
     # SHA-256 of the secret in the clinician's calendar feed address (practice/calendar.py):
     # the address is shown once when made, and a stolen database does not reveal it.
     calendar_token_hash = models.CharField(max_length=64, blank=True, editable=False)

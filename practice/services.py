@@ -169,7 +169,9 @@ def session_proposal(
         charge=fees.get(em_code, ZERO).quantize(CENT),
         description="E/M office visit",
     )
-    return rules.Proposal(lines=(em_line, *proposal.lines), warnings=proposal.warnings)
+    return rules.Proposal(
+        lines=(em_line, *proposal.lines), warnings=proposal.warnings, notes=proposal.notes
+    )
 
 
 def session_code_problems(
@@ -247,7 +249,10 @@ def session_log(
 
 
 def session_mark_ready(*, session: Session, user) -> str:
-    """Mark a just-saved session ready to bill: "" when done, else why not."""
+    """Mark a just-saved session ready to bill: "" when done (or when it already was:
+    saving a ready session keeps it ready, nothing to refuse), else why not."""
+    if session.status == Session.Status.READY:
+        return ""
     try:
         session_set_status(session=session, status=Session.Status.READY, user=user)
     except (StaleEdit, ValueError) as error:

@@ -1,8 +1,10 @@
-"""The one field of the two-step sign-in pages: a code from the app or a recovery code."""
+"""Account forms: the two-step sign-in code, and a clinician's default office."""
 
 from __future__ import annotations
 
 from django import forms
+
+from practice.models import Clinician, Location
 
 
 class CodeForm(forms.Form):
@@ -26,3 +28,18 @@ class CodeForm(forms.Form):
     def is_app_code(self) -> bool:
         code = self.cleaned_data["code"]
         return len(code) == 6 and code.isdigit()
+
+
+class DefaultOfficeForm(forms.ModelForm):
+    """Where the clinician's new sessions and appointments start."""
+
+    class Meta:
+        model = Clinician
+        fields = ["default_location"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["default_location"]
+        field.queryset = Location.objects.filter(active=True)
+        field.empty_label = "None (choose each time)"
+        field.widget.attrs["class"] = "form-select"

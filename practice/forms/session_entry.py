@@ -61,6 +61,12 @@ class SessionEntry:
         return self.plan.warnings if self.plan else []
 
     @property
+    def notes(self) -> list[str]:
+        """Why the proposed lines are what they are, where that is not obvious."""
+        proposal = self.plan.proposal if self.plan else None
+        return list(proposal.notes) if proposal and not self.form.override else []
+
+    @property
     def place_of_service(self) -> PlaceOfService | None:
         return self.plan.place_of_service if self.plan else None
 
@@ -149,10 +155,13 @@ class SessionEntry:
 
     @property
     def problems(self) -> list[str]:
-        """Errors worth showing in the live preview (not "fill this in yet")."""
+        """Errors worth showing in the live preview (not "fill this in yet"). Where the
+        session took place is asked only once the client and its length are in: a page
+        just opened does not start with a complaint."""
+        quiet = QUIET_CODES | {"no_location"} if self.missing else QUIET_CODES
         messages: list[str] = []
         for errors in self.form.errors.as_data().values():
-            messages.extend(m for e in errors if e.code not in QUIET_CODES for m in e.messages)
+            messages.extend(m for e in errors if e.code not in quiet for m in e.messages)
         if self.formset is not None and self.form.override and self.formset.is_bound:
             for form_errors in self.formset.errors:
                 for errors in form_errors.values():

@@ -73,7 +73,7 @@ class SessionForm(VersionedModelForm):
     minutes = forms.IntegerField(
         label="Minutes",
         required=False,
-        help_text="Only when no start and end times are given.",
+        help_text="Only without start and end times: with both, the minutes are theirs.",
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     em_code = forms.ChoiceField(
@@ -333,8 +333,10 @@ class SessionForm(VersionedModelForm):
             )
 
     def _clean_times(self, cleaned: dict) -> None:
-        """Times win over typed minutes: CPT time counts face-to-face minutes,
-        which ``coding.minutes_between`` derives from the start and end."""
+        """With a start and an end, the minutes are theirs: CPT time counts face-to-face
+        minutes, which ``coding.minutes_between`` derives from them. Minutes typed as
+        well must agree (the page disables Minutes once both times are in); minutes that
+        disagree are refused beside Minutes, never silently replaced."""
         if "start_time" in self.errors or "end_time" in self.errors or "minutes" in self.errors:
             return
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
@@ -345,7 +347,18 @@ class SessionForm(VersionedModelForm):
             if end < start:
                 self.add_error(field, ValidationError(MESSAGES["ends_before_start"], "order"))
                 return
+            typed = minutes
             minutes = 0 if end == start else coding.minutes_between(start, end)
+            if typed is not None and minutes >= 1 and typed != minutes:
+                self.add_error(
+                    "minutes",
+                    ValidationError(
+                        f"The start and end times make {minutes} minutes, not {typed}: "
+                        "clear Minutes or correct the times.",
+                        "minutes_disagree",
+                    ),
+                )
+                return
         elif start and minutes is not None and minutes > 0:
             field = "end_time"
             end_moment = datetime.datetime.combine(datetime.date.min, start) + datetime.timedelta(
@@ -399,25 +412,41 @@ class SessionForm(VersionedModelForm):
         )
 
 
+def default_location_id(clinician: Clinician | None) -> int | None:
+    """Where a new session or appointment starts (in person): the clinician's default
+    office while it is active, else the practice's only active location (one query, two
+    when the default office was retired)."""
+    locations = Location.objects.filter(active=True)
+    if clinician is not None and clinician.default_location_id:
+        office = locations.filter(pk=clinician.default_location_id).values_list("pk", flat=True)
+        found = office.first()
+        if found is not None:
+            return found
+    only = list(locations.values_list("pk", flat=True)[:2])
+    return only[0] if len(only) == 1 else None
+
+
 def initial_for_create(*, user, client: Client | None = None) -> dict:
-    """A new session: today, individual, and the practice's only location if it has one."""
+    """A new session: today, individual, in person at the clinician's default office (or
+    the practice's only location), and every diagnosis of the client still active, in
+    claim order (at most the twelve a claim carries)."""
+    own = roles.clinician_of(user)
     initial: dict = {
         "date": timezone.localdate(),
         "service": Session.Service.INDIVIDUAL,
         "client_at_home": True,
     }
-    locations = list(Location.objects.filter(active=True)[:2])
-    if len(locations) == 1:
-        initial["location"] = locations[0].pk
-    if roles.sees_all_clients(user):
-        own = roles.clinician_of(user)
-        if own is not None:
-            initial["clinician"] = own.pk
+    location = default_location_id(own)
+    if location is not None:
+        initial["location"] = location
+    if roles.sees_all_clients(user) and own is not None:
+        initial["clinician"] = own.pk
     if client is not None:
         initial["client"] = client.pk
-        principal = client.diagnoses.filter(end_date__isnull=True).order_by("rank", "pk").first()
-        if principal is not None:
-            initial["diagnoses"] = [principal.pk]
+        active = client.diagnoses.filter(end_date__isnull=True).order_by("rank", "pk")
+        diagnoses = list(active.values_list("pk", flat=True)[:MAX_DIAGNOSES])
+        if diagnoses:
+            initial["diagnoses"] = diagnoses
     return initial
 
 

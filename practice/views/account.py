@@ -25,7 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practice import mfa, roles, signin
-from practice.forms.account import CodeForm
+from practice.forms.account import CodeForm, DefaultOfficeForm
 from practice.params import next_path
 
 SIGNIN_EVENTS = 200
@@ -36,8 +36,10 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def account(request: HttpRequest) -> HttpResponse:
-    """Your sign-in: whether the second step is on, and the buttons to change it."""
+    """Your sign-in: whether the second step is on, and the buttons to change it; for a
+    clinician, the default office of new sessions and appointments."""
     user = request.user
+    clinician = roles.clinician_of(user)
     return render(
         request,
         "registration/account.html",
@@ -45,8 +47,39 @@ def account(request: HttpRequest) -> HttpResponse:
             "authenticator": mfa.authenticator_of(user),
             "recovery_codes_left": StaticToken.objects.filter(device__user=user).count(),
             "mfa_required": mfa.mfa_required(user),
+            "office_form": DefaultOfficeForm(instance=clinician) if clinician else None,
         },
     )
+
+
+@require_POST
+def default_office(request: HttpRequest) -> HttpResponse:
+    """A clinician sets their own default office (nobody else's: there is no id to pass)."""
+    clinician = roles.clinician_of(request.user)
+    if clinician is None:
+        raise PermissionDenied
+    form = DefaultOfficeForm(request.POST, instance=clinician)
+    if not form.is_valid():
+        return render(
+            request,
+            "registration/account.html",
+            {
+                "authenticator": mfa.authenticator_of(request.user),
+                "recovery_codes_left": StaticToken.objects.filter(
+                    device__user=request.user
+                ).count(),
+                "mfa_required": mfa.mfa_required(request.user),
+                "office_form": form,
+            },
+            status=400,
+        )
+    form.save()
+    office = clinician.default_location
+    messages.success(
+        request,
+        f"New sessions and appointments start at {office}." if office else "No default office.",
+    )
+    return redirect("account:account")
 
 
 @never_cache

@@ -26,7 +26,9 @@ from practice import calendar, roles
 from practice.audit import AccessKind, record_access
 from practice.forms.appointments import AppointmentForm, ClinicianPickForm, session_initial
 from practice.forms.session_entry import SessionEntry, preview_of
+from practice.forms.sessions import default_location_id
 from practice.models import Appointment, Clinician, Session
+from practice.params import id_param
 from practice.views.sessions import _render_form
 
 UNLOGGED_SHOWN = 50
@@ -198,6 +200,8 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
     _require_planner(request)
     staff = roles.sees_all_clients(request.user)
     own = roles.clinician_of(request.user)
+    chosen = id_param(request.GET, "clinician") if staff else None
+    whose = Clinician.objects.filter(pk=chosen).first() if chosen is not None else own
     form = AppointmentForm(
         request.POST or None,
         user=request.user,
@@ -206,7 +210,8 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
             "date": _day_param(request),
             "minutes": 53,
             "service": Session.Service.INDIVIDUAL,
-            "clinician": request.GET.get("clinician") or (own.pk if own else None),
+            "clinician": whose.pk if whose else None,
+            "location": default_location_id(whose),
         },
     )
     if request.method == "POST" and form.is_valid():

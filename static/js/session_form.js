@@ -19,9 +19,34 @@
     });
     var lines = document.getElementById("line-overrides");
     if (lines && override) lines.hidden = !override.checked;
+    syncMinutes();
+  }
+
+  /* With a start and an end the minutes are theirs: Minutes is disabled (so it is not
+     sent) and shows the minutes the times make; the server derives the same. */
+  function syncMinutes() {
+    var start = form.elements.namedItem("start_time");
+    var end = form.elements.namedItem("end_time");
+    var minutes = form.elements.namedItem("minutes");
+    if (!start || !end || !minutes) return;
+    var both = start.value !== "" && end.value !== "";
+    minutes.disabled = both;
+    if (!both) {
+      minutes.placeholder = "";
+      return;
+    }
+    minutes.value = "";
+    var span = toMinutes(end.value) - toMinutes(start.value);
+    minutes.placeholder = span > 0 ? span + " (from the times)" : "";
+  }
+
+  function toMinutes(text) {
+    var parts = text.split(":");
+    return parseInt(parts[0], 10) * 60 + parseInt(parts[1], 10);
   }
 
   form.addEventListener("change", sync);
+  form.addEventListener("input", syncMinutes);
   document.body.addEventListener("htmx:afterSettle", sync);
   sync();
 })();

@@ -442,3 +442,19 @@ def test_the_day_page_records_which_clients_it_named_in_the_read_audit(
     assert event.object_ids == [appointment.pk]
     client.get(DAY_URL, {"date": "2026-10-09"})  # a day without appointments
     assert AccessEvent.objects.filter(what="Day page").count() == 1
+
+
+def test_planning_starts_at_the_clinicians_default_office(
+    client, clinician, clinician_user, biller_user, practice_row, office
+):
+    annex = factories.LocationFactory(practice=practice_row, name="Annex")
+    clinician.default_location = annex
+    clinician.save()
+    client.force_login(clinician_user)
+    form = client.get(reverse("practice:appointment_create")).context["form"]
+    assert form.initial["location"] == annex.pk
+    # Billing staff planning for the clinician start at the clinician's office too.
+    client.force_login(biller_user)
+    url = reverse("practice:appointment_create")
+    form = client.get(url, {"clinician": clinician.pk}).context["form"]
+    assert (form.initial["clinician"], form.initial["location"]) == (clinician.pk, annex.pk)

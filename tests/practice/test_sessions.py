@@ -5,6 +5,7 @@ practice/services.py)."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -1581,3 +1582,139 @@ def test_billing_staff_find_sessions_by_client_name_without_a_dropdown_of_every_
     assert 'type="hidden" name="client"' in response.content.decode()
     by_link = client.get(reverse("practice:session_list"), {"client": patient.pk})
     assert [s.pk for s in by_link.context["sessions"]] == [mine.pk]
+
+
+# --- the frictions of a clinician's day (issue 13) -----------------------------------
+
+
+def test_a_new_session_starts_at_the_clinicians_default_office(
+    client, clinician, clinician_user, practice_row, office
+):
+    annex = factories.LocationFactory(practice=practice_row, name="Annex")
+    clinician.default_location = annex
+    clinician.save()
+    client.force_login(clinician_user)
+
+    response = client.get(reverse("practice:session_create"))
+
+    assert response.context["form"].initial["location"] == annex.pk
+    assert response.context["form"].initial.get("telehealth", "") == ""
+
+
+def test_a_retired_default_office_gives_way_to_the_practices_only_office(
+    client, clinician, clinician_user, practice_row, office
+):
+    annex = factories.LocationFactory(practice=practice_row, name="Annex", active=False)
+    clinician.default_location = annex
+    clinician.save()
+    client.force_login(clinician_user)
+
+    response = client.get(reverse("practice:session_create"))
+
+    assert response.context["form"].initial["location"] == office.pk
+
+
+def test_the_clinician_sets_their_default_office_on_their_account_page(
+    client, clinician, clinician_user, office
+):
+    client.force_login(clinician_user)
+    assert "Default office" in client.get(reverse("account:account")).content.decode()
+
+    response = client.post(reverse("account:default_office"), {"default_location": office.pk})
+
+    assert response.status_code == 302
+    clinician.refresh_from_db()
+    assert clinician.default_location == office
+    bad = client.post(reverse("account:default_office"), {"default_location": "999999"})
+    assert bad.status_code == 400
+
+
+def test_billing_staff_have_no_default_office_to_set(client, biller_user):
+    client.force_login(biller_user)
+    assert client.post(reverse("account:default_office"), {}).status_code == 403
+
+
+def test_every_active_diagnosis_is_ticked_in_claim_order(
+    client, clinician_user, patient, anxiety, ptsd
+):
+    factories.DiagnosisFactory(
+        client=patient, code=_code("F32.A"), rank=3, end_date=datetime.date(2026, 9, 1)
+    )
+    client.force_login(clinician_user)
+
+    response = client.get(reverse("practice:session_create"), {"client": patient.pk})
+
+    assert response.context["form"].initial["diagnoses"] == [anxiety.pk, ptsd.pk]
+    html = response.content.decode()
+    ticked = [f'value="{anxiety.pk}"', f'value="{ptsd.pk}"']
+    assert all(re.search(rf'name="diagnoses" {value}[^>]*checked', html) for value in ticked)
+    assert html.index(ticked[0]) < html.index(ticked[1])
+
+
+def test_minutes_that_disagree_with_the_times_are_refused_beside_minutes(
+    client, clinician_user, patient, anxiety
+):
+    client.force_login(clinician_user)
+
+    response = create(client, form_data(patient, [anxiety], minutes="45"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["minutes"] == [
+        "The start and end times make 53 minutes, not 45: clear Minutes or correct the times."
+    ]
+    assert counts() == (0, 0, 0)
+
+
+def test_minutes_that_agree_with_the_times_are_fine(client, clinician_user, patient, anxiety):
+    client.force_login(clinician_user)
+
+    assert create(client, form_data(patient, [anxiety], minutes="53")).status_code == 302
+    assert Session.objects.get().minutes == 53
+
+
+def test_a_crisis_under_30_minutes_says_why_it_is_90832(client, clinician_user, patient, anxiety):
+    client.force_login(clinician_user)
+    data = form_data(patient, [anxiety], service="crisis", end_time="10:25")
+
+    response = client.post(reverse("practice:session_suggest"), data)
+
+    assert [line.code for line in response.context["preview"].lines] == ["90832"]
+    assert_shown(
+        response,
+        "A crisis session under 30 minutes is billed as psychotherapy for the time spent "
+        "(90832): crisis psychotherapy (90839) starts at 30 minutes.",
+    )
+
+
+def test_a_page_just_opened_does_not_ask_where_the_session_took_place(
+    client, clinician_user, practice_row, office, patient, anxiety
+):
+    factories.LocationFactory(practice=practice_row, name="Annex")  # two: none chosen
+    client.force_login(clinician_user)
+
+    fresh = client.get(reverse("practice:session_create"))
+    assert escape(MESSAGES["no_location"]) not in fresh.content.decode()
+
+    # Once the client and the times are in, the preview says what is still missing.
+    data = form_data(patient, [anxiety], telehealth="")
+    response = client.post(reverse("practice:session_suggest"), data)
+    assert MESSAGES["no_location"] in response.context["preview"].problems
+
+
+def test_saving_a_ready_session_and_marking_it_ready_does_not_complain(
+    client, clinician_user, patient, anxiety
+):
+    client.force_login(clinician_user)
+    create(client, {**form_data(patient, [anxiety]), "ready": "1"})
+    session = Session.objects.get()
+    assert session.status == Session.Status.READY
+
+    data = {**form_data(patient, [anxiety], note="Edited"), "version": session.version}
+    response = client.post(
+        reverse("practice:session_edit", args=[session.pk]), {**data, "ready": "1"}
+    )
+
+    assert response.status_code == 302
+    assert not any("cannot be marked" in text for text in page_messages(response))
+    session.refresh_from_db()
+    assert (session.status, session.note) == (Session.Status.READY, "Edited")
