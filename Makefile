@@ -19,8 +19,9 @@ install: $(STAMP)
 demo: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_catalog
-	$(PY) manage.py demo
+	$(PY) manage.py demo --serve $(HOST)
 
+# HOST is runserver's address and port (make run HOST=0.0.0.0:8080); the demo logins name it.
 run: demo
 	$(PY) manage.py runserver $(HOST)
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.html import format_html
 from import_export import resources, widgets
 from import_export.fields import Field
+from import_export.resources import Diff
 from import_export.results import Result
 
 from billing.models import Payer, PayerRate, ProcedureCode
@@ -153,8 +155,33 @@ class CodeListWidget(widgets.ManyToManyWidget):
         return ProcedureCode.objects.filter(code__in=[c for c in listed if c])
 
 
+class OldToNewDiff(Diff):
+    """The import preview's cells: a changed value reads "old → new", an unchanged one as
+    it is. (import-export draws a character diff with struck-through digits, so a fee
+    going from 140.00 to 145.00 read as "1405.00".)"""
+
+    def as_html(self):
+        cells = []
+        for old, new in zip(self.left, self.right, strict=False):
+            old, new = str(old or ""), str(new or "")
+            if self.new or old == new:
+                cells.append(format_html("{}", new))
+            else:
+                cells.append(
+                    format_html(
+                        '<span class="visually-hidden">changed from </span>{}'
+                        ' <span aria-hidden="true">→</span>'
+                        '<span class="visually-hidden"> to</span> <strong>{}</strong>',
+                        old or "(empty)",
+                        new or "(empty)",
+                    )
+                )
+        return cells
+
+
 class CatalogResource(resources.ModelResource):
-    """Shared import rules: whole-file transaction, model validation, file line numbers."""
+    """Shared import rules: whole-file transaction, model validation, file line numbers,
+    and a preview that shows each change as "old → new"."""
 
     #: What the import id columns are called in the duplicate-row message.
     key_description = "key"
@@ -166,6 +193,9 @@ class CatalogResource(resources.ModelResource):
     @classmethod
     def get_result_class(cls):
         return FileLineResult
+
+    def get_diff_class(self):
+        return OldToNewDiff
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         try:

@@ -56,10 +56,23 @@ def dashboard(request):
         ),
         key=lambda row: order.index(row["status"]) if row["status"] in order else len(order),
     )
-    # Ready sessions that a claim build would take (self-pay clients get superbills).
+    # Ready sessions that a claim build would take. The "Ready to bill" row counts every
+    # ready session; the difference is said on the page: self-pay clients' sessions go on
+    # superbills, and a session being corrected goes on its claim's replacement.
     ready = billable_sessions().count()
+    ready_all = next((row["count"] for row in rows if row["status"] == Session.Status.READY), 0)
+    self_pay = (
+        Session.objects.billable().filter(client__self_pay=True).count() if ready_all > ready else 0
+    )
     return render(
         request,
         "billing/dashboard.html",
-        {"rows": rows, "claim_rows": claim_rows, "ready_sessions": ready},
+        {
+            "rows": rows,
+            "claim_rows": claim_rows,
+            "ready_sessions": ready,
+            "ready_all": ready_all,
+            "ready_self_pay": self_pay,
+            "ready_corrections": ready_all - ready - self_pay,
+        },
     )

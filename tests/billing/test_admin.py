@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -831,3 +832,20 @@ def test_time_ranges_are_shown_not_edited_in_the_admin(owner_client):
 
     assert 'name="min_minutes"' not in page and 'name="max_minutes"' not in page
     assert "docs/rules/coding.md §2" in page
+
+
+def test_the_import_preview_shows_a_changed_fee_as_old_to_new(owner_client):
+    ProcedureCode.objects.filter(code="90837").update(default_charge=Decimal("140.00"))
+    text = export_csv(owner_client, ProcedureCode, "procedurecoderesource", PROCEDURE_COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(text.decode("utf-8-sig"))))
+    for row in rows:
+        if row["code"] == "90837":
+            row["default_charge"] = "145.00"
+
+    preview = upload(owner_client, ProcedureCode, csv_text(rows, PROCEDURE_COLUMNS))
+
+    html = preview.content.decode()
+    assert preview.context.get("confirm_form") is not None, problems_on(preview)
+    assert re.search(r"140\.00\s*<span[^>]*>→</span>.*?<strong>145\.00</strong>", html, re.S)
+    # No character diff: its struck-through "140" beside "5.00" read as "1405.00".
+    assert "<del" not in html and "<ins" not in html

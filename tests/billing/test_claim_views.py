@@ -602,3 +602,28 @@ def test_the_dashboard_leaves_settled_work_to_the_reports(biller, insured, froze
     response = biller.get(reverse("billing:dashboard"))
     assert [row["status"] for row in response.context["claim_rows"]] == ["denied"]
     assert response.context["rows"] == []
+
+
+def test_the_dashboard_counts_are_links_and_a_self_pay_difference_is_explained(
+    biller, insured, frozen
+):
+    ready_session(insured)
+    ready_session(factories.ClientFactory(self_pay=True))
+    make_claim(insured.coverages.get(), status=Claim.Status.DRAFT)
+
+    response = biller.get(reverse("billing:dashboard"))
+
+    body = response.content.decode()
+    assert (response.context["ready_sessions"], response.context["ready_all"]) == (1, 2)
+    assert "1</strong> session ready to go on claims" in body
+    assert "1 is self-pay (billed on a superbill)" in body
+    sessions = reverse("practice:session_list")
+    assert f'<a href="{sessions}?status=ready">2</a>' in body
+    assert f'<a href="{sessions}?status=ready">2 ready to bill</a>' in body
+    assert f'<a href="{reverse("billing:claim_list")}?status=draft">1</a>' in body
+
+
+def test_the_dashboard_says_nothing_more_when_the_two_ready_counts_agree(biller, insured, frozen):
+    ready_session(insured)
+    body = biller.get(reverse("billing:dashboard")).content.decode()
+    assert "ready to go on claims" in body and "ready to bill</a>," not in body

@@ -23,7 +23,7 @@ from billing.scrubber import scrub
 from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
 from practice import demo_data
-from practice.management.commands.demo import clinician_npi
+from practice.management.commands.demo import clinician_npi, demo_url
 from practice.models import (
     Client,
     Clinician,
@@ -568,3 +568,15 @@ def test_claims_go_back_a_year_and_older_sessions_are_closed_without_claims():
     older = Session.objects.filter(date__lt=history_start, status__in=ATTENDED)
     assert older.exists()
     assert set(older.values_list("status", flat=True)) == {Session.Status.CLOSED}
+
+
+@pytest.mark.parametrize(
+    ("serve", "url"),
+    [
+        ("", "http://127.0.0.1:8000"),
+        ("8080", "http://127.0.0.1:8080"),
+        ("0.0.0.0:9000", "http://0.0.0.0:9000"),
+    ],
+)
+def test_the_demo_logins_name_the_address_make_run_serves(serve, url):
+    assert demo_url(serve) == url

@@ -218,3 +218,10 @@ def test_lock_outs_behind_a_proxy_count_the_clients_address(client, settings, bi
         HTTP_X_FORWARDED_FOR="198.51.100.8",
     )
     assert response.status_code == 302
+
+
+def test_the_login_page_gives_the_idle_log_off_in_minutes(client, settings):
+    settings.SESSION_COOKIE_AGE = 1800
+    page = client.get("/login/").content.decode()
+    assert "Sessions end after 30 minutes of inactivity." in page
+    assert "1800" not in page

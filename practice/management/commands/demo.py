@@ -131,6 +131,13 @@ class Command(BaseCommand):
             "--until", type=_date, help="last date of service, YYYY-MM-DD (default today)"
         )
         parser.add_argument(
+            "--serve",
+            default="",
+            metavar="HOST",
+            help="the address runserver will serve (make run's HOST, e.g. 0.0.0.0:8080); "
+            f"the logins name it (default {data.DEMO_URL})",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help=(
@@ -149,7 +156,7 @@ class Command(BaseCommand):
             if demo_exists() and not sized:
                 self.stdout.write("The demo practice is already set up.")
                 self.plan_appointments(timezone.localdate(), verbosity)
-                self.stdout.write(logins_text())
+                self.stdout.write(logins_text(url=demo_url(options["serve"])))
                 return
             held = practice_data_held()
             if held and sized:
@@ -220,7 +227,7 @@ class Command(BaseCommand):
                 f"(seed {builder.seed}, sessions {builder.start:%Y-%m-%d} to {until:%Y-%m-%d})."
             )
             self.stdout.write(summary_text())
-        self.stdout.write(logins_text())
+        self.stdout.write(logins_text(url=demo_url(options["serve"])))
 
     def plan_appointments(self, today: datetime.date, verbosity: int) -> None:
         """This week's and next week's appointments (practice/demo_appointments.py)."""
@@ -562,14 +569,25 @@ def summary_text() -> str:
     return "\n".join(lines)
 
 
-def logins_text() -> str:
+def demo_url(serve: str) -> str:
+    """The address to sign in at for runserver's ``addrport`` (make run's HOST): "8080"
+    alone is a port on 127.0.0.1, as runserver reads it; empty is the default address."""
+    serve = serve.strip()
+    if not serve:
+        return data.DEMO_URL
+    if serve.isdigit():
+        serve = f"127.0.0.1:{serve}"
+    return f"http://{serve}"
+
+
+def logins_text(*, url: str = data.DEMO_URL) -> str:
     users = {
         user.username: user
         for user in demo_users().select_related("clinician").order_by("date_joined", "pk")
     }
     if not users:
         return "No demo logins found."
-    lines = [f'Log in at {data.DEMO_URL} with password "{data.DEMO_PASSWORD}":']
+    lines = [f'Log in at {url} with password "{data.DEMO_PASSWORD}":']
     for username, *_ in data.STAFF_USERS:
         if username in users:
             role = "owner, with the admin site" if username == "owner" else username
