@@ -189,6 +189,18 @@ class SessionForm(VersionedModelForm):
             listed = {d.pk for d in self.fields["diagnoses"].queryset}
             self.initial["diagnoses"] = [pk for pk in self._chosen_diagnosis_ids() if pk in listed]
 
+    def get_initial_for_field(self, field, field_name):
+        """A page opened with a start and an end shows no minutes: they are the times'
+        (the browser disables Minutes too), so a changed end time is never contradicted
+        by the minutes the page was opened with."""
+        if (
+            field_name == "minutes"
+            and self.initial.get("start_time")
+            and self.initial.get("end_time")
+        ):
+            return None
+        return super().get_initial_for_field(field, field_name)
+
     # --- which client, which diagnoses ----------------------------------------------
 
     def _raw(self, name: str):

@@ -1718,3 +1718,15 @@ def test_saving_a_ready_session_and_marking_it_ready_does_not_complain(
     assert not any("cannot be marked" in text for text in page_messages(response))
     session.refresh_from_db()
     assert (session.status, session.note) == (Session.Status.READY, "Edited")
+
+
+def test_a_page_opened_with_times_shows_no_minutes_to_contradict_them(
+    client, clinician_user, patient, anxiety
+):
+    session = make_session(patient)
+    client.force_login(clinician_user)
+
+    html = client.get(reverse("practice:session_edit", args=[session.pk])).content.decode()
+
+    assert re.search(r'<input[^>]*name="minutes"(?![^>]*value=)[^>]*>', html)
+    assert 'value="10:53"' in html
