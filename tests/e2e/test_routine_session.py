@@ -96,10 +96,18 @@ def test_minutes_gives_way_once_the_start_and_end_are_in(page, live_server, firs
     page.goto(f"{live_server.url}/practice/sessions/new/?client={first_visit.pk}")
     minutes = page.get_by_label("Minutes", exact=True)
     expect(minutes).to_be_enabled()
-    page.get_by_label("Start time").fill("10:00")
+    fill_and_wait(page, page.get_by_label("Start time"), "10:00")
     expect(minutes).to_be_enabled()
-    page.get_by_label("End time").fill("10:45")
+    fill_and_wait(page, page.get_by_label("End time"), "10:45")
     expect(minutes).to_be_disabled()
     expect(minutes).to_have_attribute("placeholder", "45 (from the times)")
-    page.get_by_label("End time").fill("")
+    fill_and_wait(page, page.get_by_label("End time"), "")
     expect(minutes).to_be_enabled()
+
+
+def fill_and_wait(page, locator, value: str) -> None:
+    """Fill a field and wait for the proposal it asks for: each request finishes before
+    the next (none is cut short while the server still works on it), and none is left
+    running when the test's database is flushed."""
+    with page.expect_response(lambda response: "/practice/sessions/suggest/" in response.url):
+        locator.fill(value)
