@@ -18,8 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from billing.models import Claim, ClaimLine, ClaimPosting, Payer
 from billing.outputs.x837 import amount, transliterate
+from practice.common import ZERO
 
-ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 COINSURANCE = Decimal("0.20")  # Medicare Part B and the plans with coinsurance: 20 %
 UNDERPAID_BY = Decimal("7.50")

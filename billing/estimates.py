@@ -19,7 +19,6 @@ from django.db.models import (
     DecimalField,
     Exists,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -32,6 +31,7 @@ from django.utils import timezone
 from billing import coding, gfe, rules
 from billing.models import GoodFaithEstimate, GoodFaithEstimateLine, ProcedureCode
 from billing.outputs.superbill import SUPERBILL_STATUSES
+from practice.common import ZERO
 from practice.models import (
     Appointment,
     Client,
@@ -44,7 +44,6 @@ from practice.models import (
 )
 from practice.services import line_charge
 
-ZERO = Decimal("0.00")
 # The charges a client is billed for: what their superbill lists (attended sessions once
 # ready; drafts are not final).
 CHARGED_STATUSES = SUPERBILL_STATUSES
@@ -121,9 +120,7 @@ def estimate_prefill(*, client: Client, user, on: datetime.date) -> Draft:
         _visible_sessions(client, user)
         .filter(status__in=Session.ATTENDED_STATUSES)
         .select_related("clinician", "location")
-        .prefetch_related(
-            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure"))
-        )
+        .with_lines()
         .order_by("-date", "-start_time", "-pk")
         .first()
     )

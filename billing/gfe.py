@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import holidays
 
+from billing.periods import add_months
+
 # 45 CFR 149.610(b)(1)(vi): the lead times (in business days between scheduling and the
 # service) that start a delivery clock, and how many business days the clock gives.
 # (lead at least, business days to deliver): the longer lead is checked first.
@@ -120,19 +122,6 @@ def delivery_deadline(
     if requested_on is not None:
         deadlines.append(add_business_days(requested_on, REQUESTED_DEADLINE_DAYS))
     return min(deadlines) if deadlines else None
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later, or the month's last day when it has no such day
-    (Jan 31 + 1 month = Feb 28/29)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has a 28th")
 
 
 def period_end_for(start: datetime.date, months: int = MAX_PERIOD_MONTHS) -> datetime.date:

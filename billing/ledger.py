@@ -27,9 +27,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.models import Adjustment, ClaimLine, Payment, PaymentAllocation
+from practice.common import ZERO
 from practice.models import Client, ClientCharge, ServiceLine, Session
 
-ZERO = Decimal("0.00")
 # A self-pay client owes an attended session once it is logged for billing.
 SELF_PAY_STATUSES = (Session.Status.READY, Session.Status.BILLED, Session.Status.CLOSED)
 # Claims whose lines are with a payer: sent and neither taken back nor replaced.

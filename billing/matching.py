@@ -10,11 +10,10 @@ claim's status follows the money as after an import.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from billing.contracts import contract_check
-from billing.models import Adjustment, Claim, ClaimLine, ClaimPosting, PaymentAllocation
+from billing.models import Adjustment, Claim, ClaimPosting, PaymentAllocation
 from billing.posting import (
     ANSWERABLE,
     _follow_the_money,
@@ -65,7 +64,7 @@ def posting_match(*, posting: ClaimPosting, control_number: str, user=None) -> C
         claim = (
             Claim.objects.select_for_update()
             .filter(control_number=control_number.strip(), payer_id=payer_id)
-            .prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("position")))
+            .with_lines()
             .first()
         )
         if claim is None:

@@ -7,7 +7,6 @@ Catalog rows that a session or claim uses are deactivated, never deleted
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from concurrency.fields import AutoIncVersionField
 from django.db import models
@@ -20,8 +19,7 @@ from billing.validators import (
     validate_procedure_code,
     validate_x12_id,
 )
-
-ZERO = Decimal("0.00")
+from practice.common import ZERO, pointer_letter
 
 
 class ProcedureCodeQuerySet(models.QuerySet):
@@ -395,6 +393,18 @@ class PayerRate(models.Model):
 
 
 class ClaimQuerySet(models.QuerySet):
+    def with_lines(self) -> ClaimQuerySet:
+        """The claims' lines in box 24 order, in one more query."""
+        return self.prefetch_related(
+            models.Prefetch("lines", queryset=ClaimLine.objects.order_by("position"))
+        )
+
+    def with_diagnoses(self) -> ClaimQuerySet:
+        """The claims' diagnoses in box 21 order (A first), in one more query."""
+        return self.prefetch_related(
+            models.Prefetch("diagnoses", queryset=ClaimDiagnosis.objects.order_by("position"))
+        )
+
     def live(self) -> ClaimQuerySet:
         """Claims that still count: not voided, replaced, discarded or being corrected."""
         return self.exclude(status__in=Claim.DEAD_STATUSES)
@@ -598,7 +608,7 @@ class ClaimDiagnosis(models.Model):
 
     @property
     def letter(self) -> str:
-        return "ABCDEFGHIJKL"[self.position - 1]
+        return pointer_letter(self.position)
 
 
 class LineModifiers(models.Model):

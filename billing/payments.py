@@ -19,8 +19,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.ledger import ZERO, Charge, charges_of
+from billing.ledger import Charge, charges_of
 from billing.models import ClientAllocation, Payment
+from practice.common import ZERO
 from practice.history import acting_user
 from practice.models import Client, Session
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from billing.contracts import contract_check
@@ -39,9 +39,9 @@ from billing.remittance import (
     parse_835,
 )
 from billing.secondary import secondary_claims_build
+from practice.common import ZERO
 from practice.history import acting_user
 
-ZERO = Decimal("0.00")
 # Claims whose status the money may move; a draft, void or replaced claim keeps its own.
 ANSWERABLE = {
     Claim.Status.SUBMITTED,
@@ -157,7 +157,7 @@ def _post_transaction(
         claim.control_number: claim
         for claim in Claim.objects.select_for_update()
         .filter(control_number__in=numbers, payer=remittance.payer)
-        .prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("position")))
+        .with_lines()
     }
     live_postings = _live_postings(list(claims.values()))
 

@@ -21,7 +21,7 @@ import pyx12.params
 import pyx12.x12file
 import pyx12.x12n_document
 
-ZERO = Decimal("0.00")
+from practice.common import ZERO
 
 # Claim adjustment reason codes (X12 CARC list) a therapy practice meets most, in our own
 # short words for the denial queue and the claim page. Any other code shows as itself.

@@ -17,8 +17,7 @@ from decimal import Decimal
 
 from billing import coding
 from billing.models import Payer, PayerRate, ProcedureCode
-
-ZERO = Decimal("0.00")
+from practice.common import ZERO
 
 # docs/rules/coding.md §8: 10 = telehealth with the client at home, 02 = elsewhere. Used when the
 # payer names no POS of its own, and for self-pay clients.

@@ -24,6 +24,7 @@ from billing import coding, rules
 from billing.models import Claim, ClaimLine, DiagnosisCode
 from billing.outputs import x837
 from billing.validators import validate_npi, validate_tax_id
+from practice.common import MAX_POINTERS, POINTER_LETTERS
 from practice.models import Clinician, Coverage, Session
 
 ERROR = "error"
@@ -277,10 +278,10 @@ def check_diagnoses(ctx: ClaimContext) -> Iterator[Problem]:
 @rule("pointers", fix=SESSION)
 def check_pointers(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/identifiers.md §6: each line points at 1–4 of the claim's diagnoses (box 24E)."""
-    letters = "ABCDEFGHIJKL"[: len(ctx.diagnoses)]
+    letters = POINTER_LETTERS[: len(ctx.diagnoses)]
     for line in ctx.lines:
         pointers = line.diagnosis_pointers
-        if not 1 <= len(pointers) <= 4:
+        if not 1 <= len(pointers) <= MAX_POINTERS:
             yield Problem(
                 "pointers",
                 ERROR,

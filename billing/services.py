@@ -11,7 +11,6 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -20,14 +19,12 @@ from django.utils import timezone
 from billing import coding, contracts
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.rules import billing_clinicians
+from practice.common import MAX_DIAGNOSES, POINTER_LETTERS, ZERO
 from practice.history import acting_user, create_with_history, update_with_history
-from practice.models import Client, Clinician, Coverage, Practice, ServiceLine, Session
+from practice.models import Client, Clinician, Coverage, Practice, Session
 from practice.versions import StaleEdit, ensure_current
 
-ZERO = Decimal("0.00")
 MAX_LINES_PER_CLAIM = 50
-MAX_DIAGNOSES_PER_CLAIM = 12  # docs/rules/identifiers.md §6: A–L on the CMS-1500
-LETTERS = "ABCDEFGHIJKL"
 
 
 class ClaimError(Exception):
@@ -278,8 +275,8 @@ def _draft_batch(
     sessions = (
         Session.objects.filter(pk__in=session_ids, status=Session.Status.READY)
         .select_related("client", "clinician__supervisor", "location", "place_of_service")
+        .with_lines()
         .prefetch_related(
-            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
             "session_diagnoses__diagnosis__code",
             Prefetch("client__coverages", queryset=Coverage.objects.select_related("payer")),
         )
@@ -364,7 +361,7 @@ def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
         session_lines = len(session.lines.all())
         if chunk and (
             lines + session_lines > MAX_LINES_PER_CLAIM
-            or len(codes | session_codes) > MAX_DIAGNOSES_PER_CLAIM
+            or len(codes | session_codes) > MAX_DIAGNOSES
         ):
             yield chunk
             chunk, codes, lines = [], set(), 0
@@ -433,9 +430,9 @@ def _draft_claim(
         session_codes = _session_codes(session)
         for line in session.lines.all():
             letters = "".join(
-                LETTERS[positions[session_codes[LETTERS.index(letter)]] - 1]
+                POINTER_LETTERS[positions[session_codes[POINTER_LETTERS.index(letter)]] - 1]
                 for letter in line.diagnosis_pointers
-                if letter in LETTERS[: len(session_codes)]
+                if letter in POINTER_LETTERS[: len(session_codes)]
             )
             position = len(claim_lines) + 1
             claim_lines.append(
@@ -772,8 +769,8 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
         Session.objects.filter(lines__claim_lines__claim=claim)
         .distinct()
         .select_related("client", "clinician__supervisor", "location", "place_of_service")
+        .with_lines()
         .prefetch_related(
-            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
             "session_diagnoses__diagnosis__code",
         )
         .order_by("date", "start_time", "pk")

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from billing.ledger import (
     METHODS,
-    ZERO,
     Balance,
     Ledger,
     charges_of,
@@ -28,6 +27,7 @@ from billing.ledger import (
     ledgers,
 )
 from billing.models import ClientAllocation, Payment, Statement
+from practice.common import ZERO
 from practice.history import acting_user
 from practice.models import Client, Practice
 

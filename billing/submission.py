@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
-from billing.models import Batch, Claim, ClaimDiagnosis, ClaimLine, Clearinghouse, ControlCounter
+from billing.models import Batch, Claim, Clearinghouse, ControlCounter
 from billing.outputs.x837 import Envelope, OtherPayerAdjudication, render_837p
 from billing.outputs.x837_check import check_837p
 from billing.scrubber import CLEARINGHOUSE, ERROR, Fix, Problem, scrub
+from practice.common import ZERO
 from practice.history import update_with_history
 
 COUNTERS = ("ISA", "GS", "ST")
@@ -29,7 +30,6 @@ COUNTERS = ("ISA", "GS", "ST")
 MAX_CONTROL_NUMBER = 999_999_999
 # The 837P implementation guide asks for at most 5,000 claims per transaction set.
 MAX_CLAIMS_PER_FILE = 5000
-ZERO = Decimal("0.00")
 
 
 class SubmissionError(Exception):
@@ -67,10 +67,7 @@ def control_numbers_preview() -> tuple[int, int, int]:
 
 def claims_for_file() -> QuerySet[Claim]:
     """Claims with everything the 837P prints, in a fixed number of queries."""
-    return Claim.objects.select_related("payer").prefetch_related(
-        Prefetch("lines", queryset=ClaimLine.objects.order_by("position")),
-        Prefetch("diagnoses", queryset=ClaimDiagnosis.objects.order_by("position")),
-    )
+    return Claim.objects.select_related("payer").with_lines().with_diagnoses()
 
 
 def sendable_claims(*, payer=None, payers=None, include_drafts: bool = False) -> QuerySet[Claim]:

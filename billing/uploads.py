@@ -36,9 +36,9 @@ from billing.remittance import (
     parse_835,
     reason_words,
 )
+from practice.common import ZERO
 from practice.history import acting_user
 
-ZERO = Decimal("0.00")
 GROUP_WORDS = {
     "CO": "written off (contract)",
     "PR": "client's share",

@@ -28,6 +28,7 @@ from django.utils import timezone
 from billing import rules
 from billing.models import Payer, PlaceOfService
 from practice import services, session_plan
+from practice.common import ZERO
 from practice.models import (
     Appointment,
     AppointmentSeries,
@@ -39,7 +40,6 @@ from practice.models import (
     Session,
 )
 
-ZERO = Decimal("0.00")
 MAX_OCCURRENCES = 52  # a year of weekly sessions; plan further when the year is up
 LAST_DATE = datetime.date(9000, 12, 31)  # far enough; date arithmetic overflows at 9999
 GROUP_SERVICES = services.GROUP_SERVICES

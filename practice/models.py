@@ -26,8 +26,7 @@ from billing.validators import (
     validate_tax_id,
     validate_taxonomy,
 )
-
-ZERO = Decimal("0.00")
+from practice.common import ZERO
 
 
 class Sex(models.TextChoices):
@@ -587,6 +586,12 @@ SESSION_STATUSES = ["draft", "ready", "billed", "closed", "no_show", "late_cance
 
 
 class SessionQuerySet(models.QuerySet):
+    def with_lines(self) -> SessionQuerySet:
+        """The sessions' service lines with their procedure codes, in one more query."""
+        return self.prefetch_related(
+            models.Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure"))
+        )
+
     def for_user(self, user) -> SessionQuerySet:
         """Sessions a user may see: all for billing staff, a clinician's own otherwise."""
         from practice.roles import sees_all_clients

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from billing import coding, rules
 from billing.models import ClaimLine, Payer, ProcedureCode
+from practice.common import MAX_DIAGNOSES, MAX_POINTERS, POINTER_LETTERS, ZERO
 from practice.models import (
     Clinician,
     Coverage,
@@ -33,11 +34,7 @@ if TYPE_CHECKING:
 
     from practice import session_plan
 
-ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-POINTER_LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21: diagnoses A-L
-MAX_DIAGNOSES = 12
-MAX_POINTERS = 4
 MAX_MODIFIERS = 4
 GROUP_SERVICES = frozenset({Session.Service.GROUP, Session.Service.MULTI_FAMILY_GROUP})
 NOT_SEEN_STATUSES = frozenset(

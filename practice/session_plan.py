@@ -15,12 +15,12 @@ from decimal import Decimal
 
 from billing import coding, rules
 from billing.models import PlaceOfService, ProcedureCode
+from practice.common import ZERO
 from practice.models import Client, Clinician, Coverage, Diagnosis, Location, Session
 from practice.services import (
     GROUP_SERVICES,
     NO_DIAGNOSIS_MESSAGE,
     NOT_SEEN_STATUSES,
-    ZERO,
     PlannedLine,
     line_charge,
     pointer_letters,

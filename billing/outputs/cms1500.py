@@ -27,15 +27,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
-from billing.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.models import Claim, ClaimLine
 from billing.outputs.pdf import digits, iso_date, ocr_text
+from practice.common import MAX_DIAGNOSES, POINTER_LETTERS
 
 Mode = Literal["facsimile", "data"]
 MODES: tuple[str, ...] = ("facsimile", "data")
@@ -221,10 +222,7 @@ def claims_for_print(queryset: QuerySet[Claim] | None = None) -> QuerySet[Claim]
     """Claims with everything the form prints, in three queries whatever their number:
     the claims (with the original claim for box 22), their lines, their diagnoses."""
     queryset = Claim.objects.all() if queryset is None else queryset
-    return queryset.select_related("original").prefetch_related(
-        Prefetch("lines", queryset=ClaimLine.objects.order_by("position")),
-        Prefetch("diagnoses", queryset=ClaimDiagnosis.objects.order_by("position")),
-    )
+    return queryset.select_related("original").with_lines().with_diagnoses()
 
 
 def _money(amount: Decimal) -> str:
@@ -401,7 +399,7 @@ def claim_pages(claim: Claim) -> list[FormPage]:
     diagnoses = [
         (d.position, d.code.replace(".", ""))
         for d in claim.diagnoses.all()
-        if 1 <= d.position <= 12
+        if 1 <= d.position <= MAX_DIAGNOSES
     ]
     claim_lines = list(claim.lines.all())
     chunks = [
@@ -762,7 +760,7 @@ def _draw_form(canvas: Canvas) -> None:
     for n, spot in enumerate(DIAGNOSIS_FIELDS):
         letter_x = col_x(spot.col) - 2.2 * CHAR_WIDTH
         c.setFont("Helvetica", 6)
-        c.drawString(letter_x, baseline(spot.line) + 0.5, f"{'ABCDEFGHIJKL'[n]}.")
+        c.drawString(letter_x, baseline(spot.line) + 0.5, f"{POINTER_LETTERS[n]}.")
         c.setLineWidth(0.3)
         c.line(
             col_x(spot.col) - 2,

@@ -48,6 +48,7 @@ from billing.coding import DESCRIPTIONS
 from billing.models import ClientAllocation
 from billing.outputs.pdf import UNICODE_FONT, money, unicode_font, us_date, us_phone
 from billing.services import billing_lines
+from practice.common import POINTER_LETTERS, ZERO
 from practice.models import (
     Client,
     Clinician,
@@ -58,7 +59,6 @@ from practice.models import (
     SessionDiagnosis,
 )
 
-ZERO = Decimal("0.00")
 # Attended sessions only: no drafts, no no-shows or cancellations.
 SUPERBILL_STATUSES = (Session.Status.READY, Session.Status.BILLED, Session.Status.CLOSED)
 
@@ -138,8 +138,8 @@ def superbill_for(
         sessions.filter(client=client, date__range=(start, end), status__in=SUPERBILL_STATUSES)
         .filter(~Exists(on_claim))
         .select_related("clinician__supervisor", "place_of_service")
+        .with_lines()
         .prefetch_related(
-            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
             Prefetch(
                 "session_diagnoses",
                 queryset=SessionDiagnosis.objects.select_related("diagnosis__code"),
@@ -194,8 +194,9 @@ def superbill_for(
 def _pointed(codes: list[str], pointers: str) -> list[str]:
     """The session's diagnosis codes a line points at (A = the first); all of them when
     the pointers name none."""
-    letters = "ABCDEFGHIJKL"
-    chosen = [codes[letters.index(p)] for p in pointers if p in letters[: len(codes)]]
+    chosen = [
+        codes[POINTER_LETTERS.index(p)] for p in pointers if p in POINTER_LETTERS[: len(codes)]
+    ]
     return chosen or codes
 
 

@@ -23,13 +23,14 @@ from decimal import Decimal
 
 from anyascii import anyascii
 
+from practice.common import POINTER_LETTERS, ZERO
+
 ELEMENT = "*"
 COMPONENT = ":"
 REPETITION = "^"
 SEGMENT = "~"
 SEPARATORS = frozenset(ELEMENT + COMPONENT + REPETITION + SEGMENT)
 VERSION = "005010X222A1"
-ZERO = Decimal("0.00")
 
 # X12 basic and extended character sets (X12.6), less our four separators. Lower case
 # never reaches a file (we upper-case everything), so this is the set a value may use.
@@ -387,7 +388,7 @@ def _claim(
             str(line.units),
             line.place_of_service if line.place_of_service != pos else "",
             "",
-            tuple(str("ABCDEFGHIJKL".index(p) + 1) for p in line.diagnosis_pointers),
+            tuple(str(POINTER_LETTERS.index(p) + 1) for p in line.diagnosis_pointers),
         )
         w.add("DTP", "472", "D8", ccyymmdd(line.date_of_service))
         w.add("REF", "6R", text(line.line_control_number, "line control number"))

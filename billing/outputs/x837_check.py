@@ -15,10 +15,9 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 
 from billing.validators import validate_npi
+from practice.common import MAX_DIAGNOSES, MAX_POINTERS
 
 ISA_LENGTH = 106
-MAX_DIAGNOSES = 12
-MAX_POINTERS = 4
 
 
 def _segments(text: str) -> list[list[str]]:

@@ -25,6 +25,14 @@ A new report adds a module here and its name below; callers import from
 ``billing.reports`` (this package) so the modules can move without touching them.
 """
 
+from billing.periods import (
+    add_months,
+    last_full_months,
+    month_end,
+    months_in,
+    previous_period,
+    same_period_last_year,
+)
 from billing.reports.aging import AGING_LABELS, AgingRow, ar_by_client, ar_by_payer, payer_owes
 from billing.reports.codes import CodeRow, MonthCodeRow, services_by_code, services_by_month
 from billing.reports.collections import (
@@ -37,7 +45,6 @@ from billing.reports.common import (
     ATTENDED,
     MONEY,
     UNBILLED,
-    ZERO,
     AddDays,
     Filters,
     _coverage_on_date,
@@ -73,14 +80,6 @@ from billing.reports.health import (
     unbilled_by_age,
 )
 from billing.reports.mix import INDIVIDUAL_CODES, MixRow, mix_total, session_mix
-from billing.reports.periods import (
-    add_months,
-    last_full_months,
-    month_end,
-    months_in,
-    previous_period,
-    same_period_last_year,
-)
 from billing.reports.revenue import (
     SELF_PAY,
     ClinicianRevenueRow,
@@ -90,6 +89,7 @@ from billing.reports.revenue import (
     revenue_by_clinician,
     revenue_by_payer,
 )
+from practice.common import ZERO
 
 __all__ = [
     "AGE_BUCKETS",

@@ -33,7 +33,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from billing.ledger import BUCKETS as LEDGER_BUCKETS
 from billing.ledger import client_balances
 from billing.models import Adjustment, Claim, ClaimPosting
-from billing.reports.common import MONEY, ZERO, Filters, _clients, _limit_claims
+from billing.reports.common import MONEY, Filters, _clients, _limit_claims
+from practice.common import ZERO
 
 # (label, first day, last day) of age; anything older is OVER_120.
 AGING_BUCKETS = (

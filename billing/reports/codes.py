@@ -15,19 +15,19 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 
+from billing.periods import (
+    months_in,
+    previous_period,
+    same_period_last_year,
+)
 from billing.reports.common import (
     ATTENDED,
-    ZERO,
     Filters,
     _limit_service_lines,
     change,
     share,
 )
-from billing.reports.periods import (
-    months_in,
-    previous_period,
-    same_period_last_year,
-)
+from practice.common import ZERO
 from practice.models import ServiceLine
 
 

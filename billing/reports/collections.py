@@ -16,7 +16,8 @@ from decimal import Decimal
 from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 
 from billing.models import Claim, ClaimPosting, ClientAllocation, Payment, PaymentAllocation
-from billing.reports.common import MONEY, ZERO, Filters, _limit_claims, _name, _sessions
+from billing.reports.common import MONEY, Filters, _limit_claims, _name, _sessions
+from practice.common import ZERO
 from practice.models import Appointment
 
 CLIENTS = "Clients (copays, self-pay, balances)"

@@ -25,7 +25,6 @@ from billing.models import Claim, ClaimLine, Payer
 from practice import roles
 from practice.models import Client, Clinician, Coverage, ServiceLine, Session
 
-ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 ONE_DECIMAL = Decimal("0.1")
 MONEY = DecimalField(max_digits=12, decimal_places=2)

@@ -26,7 +26,6 @@ from billing.models import Claim, ClaimLine
 from billing.reports.common import (
     ONE_DECIMAL,
     UNBILLED,
-    ZERO,
     AddDays,
     Filters,
     _clients,
@@ -35,6 +34,7 @@ from billing.reports.common import (
     _limit_claims,
     _sessions,
 )
+from practice.common import ZERO
 from practice.models import Coverage, Session
 
 # Billing health: how close to a payer's timely-filing limit, or to the end of a prior

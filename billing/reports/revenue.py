@@ -18,7 +18,6 @@ from django.db.models.functions import Cast
 
 from billing.reports.common import (
     MONEY,
-    ZERO,
     Filters,
     _live_claim_lines,
     _minus,
@@ -27,6 +26,7 @@ from billing.reports.common import (
     claim_line_paid,
     service_line_paid,
 )
+from practice.common import ZERO
 
 SELF_PAY = "Self-pay"
 

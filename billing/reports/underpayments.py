@@ -12,7 +12,8 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from billing.models import ClaimLine, PaymentAllocation
-from billing.reports.common import ZERO, Filters, _limit_claim_lines
+from billing.reports.common import Filters, _limit_claim_lines
+from practice.common import ZERO
 
 
 @dataclass(frozen=True)

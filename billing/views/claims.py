@@ -8,11 +8,9 @@ the claim's state does not allow) becomes a message, never an error page.
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -33,13 +31,13 @@ from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
 from billing.scrubber import scrub
 from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
+from practice.common import ZERO
 from practice.models import Coverage, Sex
 from practice.versions import read_version
 
 PAGE_SIZE = 50
 # More skipped sessions than this are summed up in one message, not listed one by one.
 SKIPPED_LISTED = 20
-ZERO = Decimal("0.00")
 CHANGES_SHOWN = 50
 
 
@@ -131,9 +129,9 @@ def _claim_page(request: HttpRequest, pk: int, eob_form=None, status: int = 200)
     claim = get_object_or_404(
         Claim.objects.select_related(
             "payer", "client", "coverage", "rendering", "original", "created_by"
-        ).prefetch_related(
-            Prefetch("lines", queryset=ClaimLine.objects.order_by("position")), "diagnoses"
-        ),
+        )
+        .with_lines()
+        .prefetch_related("diagnoses"),
         pk=pk,
     )
     record_access(

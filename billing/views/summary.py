@@ -28,10 +28,9 @@ from billing.forms import LIVE_STATUSES, SummaryForm, lines_between
 from billing.models import Claim, ClaimLine, Payer
 from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
+from practice.common import POINTER_LETTERS, ZERO
 from practice.models import Practice
 
-ZERO = Decimal("0.00")
-LETTERS = "ABCDEFGHIJKL"
 CSV_HEADER = [
     "Payer",
     "Claim control number",
@@ -173,9 +172,9 @@ def build_summary(
             claim.patient_name = _patient_name(claim)
             for line in claim.summary_lines:
                 line.diagnosis_codes = [
-                    codes[LETTERS.index(letter) + 1]
+                    codes[POINTER_LETTERS.index(letter) + 1]
                     for letter in line.diagnosis_pointers
-                    if letter in LETTERS and LETTERS.index(letter) + 1 in codes
+                    if letter in POINTER_LETTERS and POINTER_LETTERS.index(letter) + 1 in codes
                 ]
         groups.append(
             PayerSummary(

@@ -24,7 +24,7 @@ from billing.views.payments import client_account
 from practice import roles
 from practice.audit import AccessKind, record_access
 from practice.forms.clients import APOSTROPHES, UNDOTTED_ICD10_RE, client_forms
-from practice.models import Client, ServiceLine, Session, SessionDiagnosis
+from practice.models import Client, Session, SessionDiagnosis
 from practice.services import client_save
 from practice.versions import StaleEdit
 
@@ -115,8 +115,8 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Session.objects.for_user(request.user)
         .filter(client=client)
         .select_related("clinician", "place_of_service")
+        .with_lines()
         .prefetch_related(
-            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure")),
             Prefetch(
                 "session_diagnoses",
                 queryset=SessionDiagnosis.objects.select_related("diagnosis__code"),

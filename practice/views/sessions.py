@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Sum
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -78,9 +78,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     }
     rows = (
         filtered.select_related("client", "clinician", "place_of_service")
-        .prefetch_related(
-            Prefetch("lines", queryset=ServiceLine.objects.select_related("procedure"))
-        )
+        .with_lines()
         .order_by("-date", "-start_time", "-pk")
     )
     paginator = Paginator(rows, PAGE_SIZE)

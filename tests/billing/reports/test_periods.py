@@ -1,4 +1,4 @@
-"""Report periods and percentages (billing/reports/periods.py, common.py).
+"""Report periods and percentages (billing/periods.py, billing/reports/common.py).
 
 "Today" is frozen at 15 February 2026 (America/New_York) by ``conftest.py``."""
 
