@@ -1,28 +1,12 @@
 from __future__ import annotations
 
-from functools import wraps
-
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.shortcuts import render
 
 from billing.models import Claim
 from billing.services import billable_sessions
-from practice import roles
 from practice.models import Session
-
-
-def billing_staff_only(view):
-    """Billing pages are for billers and owners; clinicians get 403."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not roles.can_bill(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
+from practice.roles import billing_staff_only
 
 SETTLED_CLAIM_STATUSES = [
     Claim.Status.PAID,

@@ -29,10 +29,10 @@ from billing.forms import (
 from billing.models import Claim, ClaimLine, DiagnosisCode, PaymentAllocation
 from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
 from billing.scrubber import scrub
-from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
 from practice.common import ZERO
 from practice.models import Coverage, Sex
+from practice.roles import billing_staff_only
 from practice.versions import read_version
 
 PAGE_SIZE = 50

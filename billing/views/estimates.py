@@ -17,9 +17,9 @@ from billing import estimates
 from billing.forms import EstimateDeliveryForm, EstimateForm, EstimateLineFormSet
 from billing.models import GoodFaithEstimate
 from billing.outputs.gfe import render_estimate
-from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
 from practice.models import Client
+from practice.roles import billing_staff_only
 
 ROWS_PER_PAGE = 50
 

@@ -15,10 +15,10 @@ from billing.forms import SuperbillForm
 from billing.models import Claim
 from billing.outputs.cms1500 import MODES, claims_for_print, render_cms1500
 from billing.outputs.superbill import draw_superbill, superbill_for
-from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
 from practice.models import Practice, Session
 from practice.params import id_param, parse_id
+from practice.roles import billing_staff_only
 
 MAX_BATCH = 200  # claims in one batch PDF (about 20 ms a form page)
 MAX_OFFSET = 36  # points (half an inch) a printer may be off by

@@ -33,10 +33,10 @@ from billing.statements import (
     statement_print,
     statements_send,
 )
-from billing.views import billing_staff_only
 from practice import roles
 from practice.audit import AccessKind, record_access
 from practice.models import Client, Session
+from practice.roles import billing_staff_only
 
 STATEMENTS_SHOWN = 100
 LEDGER_ROWS = 50  # the client page's latest lines; statements carry the rest
@@ -279,5 +279,5 @@ def client_account(user, client: Client) -> dict:
         "earlier": max(len(ledger.rows) - LEDGER_ROWS, 0),
         "can_bill": roles.can_bill(user),
         # Billing staff for anyone; a clinician for the clients they see.
-        "may_pay": roles.can_bill(user) or roles.clinician_of(user) is not None,
+        "may_pay": roles.works_with_clients(user),
     }

@@ -22,8 +22,8 @@ from billing.matching import MatchError, posting_match, unmatched_postings
 from billing.models import ClaimPosting, PaymentAllocation, PendingRemittance, Remittance
 from billing.remittance import RemittanceError
 from billing.uploads import PreviewChanged, upload_keep, upload_post, upload_preview
-from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
+from practice.roles import billing_staff_only
 
 PAGE_SIZE = 50
 

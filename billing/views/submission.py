@@ -27,9 +27,9 @@ from billing.models import (
     Clearinghouse,
 )
 from billing.submission import SubmissionError, claims_send, sendable_claims, submission_plan
-from billing.views import billing_staff_only
 from practice.audit import record_access
 from practice.models import AccessKind
+from practice.roles import billing_staff_only
 
 PAGE_SIZE = 50
 

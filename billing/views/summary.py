@@ -26,10 +26,10 @@ from django.views.decorators.http import require_GET
 
 from billing.forms import LIVE_STATUSES, SummaryForm, lines_between
 from billing.models import Claim, ClaimLine, Payer
-from billing.views import billing_staff_only
 from practice.audit import AccessKind, record_access
 from practice.common import POINTER_LETTERS, ZERO
 from practice.models import Practice
+from practice.roles import billing_staff_only
 
 CSV_HEADER = [
     "Payer",

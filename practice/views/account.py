@@ -195,8 +195,7 @@ def mfa_disable(request: HttpRequest) -> HttpResponse:
 
 def signin_list(request: HttpRequest) -> HttpResponse:
     """Owner only: lock-outs in force, and recent failed and successful sign-ins."""
-    if not roles.is_owner(request.user):
-        raise PermissionDenied
+    roles.require(roles.is_owner(request.user))
     username = request.GET.get("user", "").strip()[:150].replace("\0", "")
     successes = AccessLog.objects.order_by("-attempt_time")
     failures = AccessFailureLog.objects.order_by("-attempt_time")
@@ -236,8 +235,7 @@ def signin_list(request: HttpRequest) -> HttpResponse:
 def mfa_reset(request: HttpRequest) -> HttpResponse:
     """Owner only: forget someone's authenticator and recovery codes (a lost phone). Their
     next sign-in sets up a new one, if their role needs it."""
-    if not roles.is_owner(request.user):
-        raise PermissionDenied
+    roles.require(roles.is_owner(request.user))
     user_id = request.POST.get("user", "")
     valid_id = user_id.isascii() and user_id.isdigit() and len(user_id) < 19
     person = User.objects.filter(pk=int(user_id)).first() if valid_id else None
@@ -252,8 +250,7 @@ def mfa_reset(request: HttpRequest) -> HttpResponse:
 @require_POST
 def signin_unlock(request: HttpRequest) -> HttpResponse:
     """Owner only: lift a lock-out of a username or an address before its cool-off ends."""
-    if not roles.is_owner(request.user):
-        raise PermissionDenied
+    roles.require(roles.is_owner(request.user))
     kind = request.POST.get("kind")
     value = request.POST.get("value", "").replace("\0", "")[:150]
     if kind not in ("username", "address") or not value:

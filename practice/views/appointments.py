@@ -40,12 +40,6 @@ def _visible(request: HttpRequest):
     return Appointment.objects.for_user(request.user)
 
 
-def _require_planner(request: HttpRequest) -> None:
-    """Clinicians plan their own appointments, billing staff anyone's."""
-    if not (roles.sees_all_clients(request.user) or roles.clinician_of(request.user)):
-        raise PermissionDenied
-
-
 def _day_param(request: HttpRequest) -> datetime.date:
     """The ``date`` asked for, or today for a missing, malformed or far-off one (the
     pages step a week either side: years 1 and 9999 would overflow)."""
@@ -60,7 +54,8 @@ def _day_param(request: HttpRequest) -> datetime.date:
 def _whose(request: HttpRequest) -> tuple[Clinician | None, ClinicianPickForm | None]:
     """The clinician whose day is shown: a clinician's own; billing staff choose (their
     own first, when they also see clients)."""
-    _require_planner(request)
+    # Clinicians plan their own appointments, billing staff anyone's.
+    roles.require(roles.works_with_clients(request.user))
     if not roles.sees_all_clients(request.user):
         return roles.clinician_of(request.user), None
     picker = ClinicianPickForm(request.GET or None)
@@ -197,7 +192,8 @@ def week(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def appointment_create(request: HttpRequest) -> HttpResponse:
     """Plan an appointment, once or every week / two weeks until a date or N times."""
-    _require_planner(request)
+    # Clinicians plan their own appointments, billing staff anyone's.
+    roles.require(roles.works_with_clients(request.user))
     staff = roles.sees_all_clients(request.user)
     own = roles.clinician_of(request.user)
     chosen = id_param(request.GET, "clinician") if staff else None

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import csv
 import datetime
-from functools import wraps
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -42,16 +40,6 @@ CSV_HEADER = [
     "Address",
     "Path",
 ]
-
-
-def owner_only(view):
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not roles.is_owner(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class AccessFilterForm(forms.Form):
@@ -129,7 +117,7 @@ def _client_label(link: AccessEventClient) -> str:
         return f"client {link.client_id} (deleted)"
 
 
-@owner_only
+@roles.owner_only
 @require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
     """Accesses newest first, 50 a page: one count, one page, its clients (two queries)."""

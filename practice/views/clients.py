@@ -9,7 +9,6 @@ from __future__ import annotations
 import unicodedata
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Prefetch, ProtectedError, Q
@@ -94,7 +93,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "status_filters": STATUS_FILTERS,
             "show_clinician": roles.sees_all_clients(request.user),
-            "can_create": _may_create(request.user),
+            "can_create": roles.works_with_clients(request.user),
         },
     )
 
@@ -144,15 +143,10 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _may_create(user) -> bool:
-    return roles.sees_all_clients(user) or roles.clinician_of(user) is not None
-
-
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
     """A new client with diagnoses and coverages; a clinician's are their own."""
-    if not _may_create(request.user):
-        raise PermissionDenied
+    roles.require(roles.works_with_clients(request.user))
     return _client_page(request, Client())
 
 

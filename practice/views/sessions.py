@@ -45,20 +45,6 @@ def _visible(request: HttpRequest):
     return Session.objects.for_user(request.user)
 
 
-def _require_logger(request: HttpRequest) -> None:
-    """Sessions are logged by clinicians (their own) and billing staff (anyone's)."""
-    if not (roles.sees_all_clients(request.user) or roles.clinician_of(request.user)):
-        raise PermissionDenied
-
-
-def _may_change(user, session: Session) -> bool:
-    """The session's own clinician, or billing staff (for_user already hid the rest)."""
-    if roles.sees_all_clients(user):
-        return True
-    own = roles.clinician_of(user)
-    return own is not None and own.pk == session.clinician_id
-
-
 def _next_url(request: HttpRequest, default: str) -> str:
     return next_path(request, request.POST.get("next", ""), default)
 
@@ -160,7 +146,8 @@ def _save(request: HttpRequest, entry: SessionEntry, *, session: Session | None 
 def session_create(request: HttpRequest) -> HttpResponse:
     """Log a session. ``?client=<id>`` picks the client; ``?repeat=<id>`` also fills in
     the client's last session (service, length, place, diagnoses)."""
-    _require_logger(request)
+    # Sessions are logged by clinicians (their own) and billing staff (anyone's).
+    roles.require(roles.works_with_clients(request.user))
     if request.method == "POST":
         entry = SessionEntry(user=request.user, data=request.POST)
         if entry.is_valid():
@@ -211,7 +198,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         warnings = services.session_warnings(
             session=session, coverage=coverage, codes=[line.procedure.code for line in lines]
         )
-    may_change = _may_change(request.user, session)
+    may_change = roles.may_change(request.user, session)
     actions = [
         (status, STATUS_ACTIONS[status])
         for status in STATUS_ACTIONS
@@ -238,7 +225,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(_visible(request).select_related("clinician"), pk=pk)
-    if not _may_change(request.user, session):
+    if not roles.may_change(request.user, session):
         raise PermissionDenied
     if session.is_billed:
         messages.error(request, services.billed_reason(session))
@@ -267,12 +254,13 @@ def session_suggest(request: HttpRequest) -> HttpResponse:
     the client's diagnoses (out of band); while lines are not overridden it keeps the
     override rows in step with the proposal.
     """
-    _require_logger(request)
+    # Sessions are logged by clinicians (their own) and billing staff (anyone's).
+    roles.require(roles.works_with_clients(request.user))
     session = None
     session_id = id_param(request.GET, "session")
     if session_id is not None:
         session = get_object_or_404(_visible(request), pk=session_id)
-        if not _may_change(request.user, session):
+        if not roles.may_change(request.user, session):
             raise PermissionDenied
         if session.is_billed:
             reason = services.billed_reason(session)
@@ -305,7 +293,7 @@ def session_suggest(request: HttpRequest) -> HttpResponse:
 def session_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a session: draft ⇄ ready, no-show, late cancellation, cancelled."""
     session = get_object_or_404(_visible(request), pk=pk)
-    if not _may_change(request.user, session):
+    if not roles.may_change(request.user, session):
         raise PermissionDenied
     status = request.POST.get("status", "")
     version = read_version(request.POST)
@@ -324,7 +312,7 @@ def session_status(request: HttpRequest, pk: int) -> HttpResponse:
 def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a draft (GET asks to confirm). Anything past draft is kept."""
     session = get_object_or_404(_visible(request).select_related("client"), pk=pk)
-    if not _may_change(request.user, session):
+    if not roles.may_change(request.user, session):
         raise PermissionDenied
     if session.status != Session.Status.DRAFT:
         reason = (

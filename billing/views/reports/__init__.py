@@ -22,11 +22,9 @@ period, or a 400 for a CSV download; never a 500.
 from __future__ import annotations
 
 import datetime
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
@@ -56,18 +54,6 @@ LONGEST_RANGE_DAYS = 3660  # ten years
 
 
 # --- Access and the filter form ------------------------------------------------------
-
-
-def reports_access(view):
-    """Owners, billers and clinicians (their own work); a user without a role gets 403."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not (roles.sees_all_clients(request.user) or roles.clinician_of(request.user)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class ReportForm(forms.Form):
@@ -147,7 +133,7 @@ REPORTS: dict[str, Report] = {
 # --- Views ---------------------------------------------------------------------------
 
 
-@reports_access
+@roles.client_work_only
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """The list of reports."""
@@ -158,7 +144,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@reports_access
+@roles.client_work_only
 @require_GET
 def show(request: HttpRequest, slug: str) -> HttpResponse:
     """One registered report: its page, or one table's CSV with ``?format=csv&table=``.
