@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 from concurrency.fields import AutoIncVersionField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -19,7 +20,7 @@ from billing.validators import (
     validate_procedure_code,
     validate_x12_id,
 )
-from practice.common import ZERO, pointer_letter
+from practice.common import ZERO, Address, LineModifiers, pointer_letter
 
 
 class ProcedureCodeQuerySet(models.QuerySet):
@@ -191,7 +192,24 @@ class DiagnosisCode(models.Model):
         return f"{self.code} {self.description}"
 
 
-class Payer(models.Model):
+def validate_icd10_billable(value: str) -> None:
+    """docs/rules/identifiers.md §5: only the most specific codes are billable; check against the
+    catalog."""
+    validate_icd10_format(value)
+    row = DiagnosisCode.objects.filter(code=value).only("billable", "active").first()
+    if row is None:
+        raise ValidationError(f"{value} is not in the ICD-10-CM catalog.", code="icd10_unknown")
+    if not row.billable:
+        raise ValidationError(
+            f"{value} is a category, not a billable code; choose a more specific code "
+            f"under {value}.",
+            code="icd10_not_billable",
+        )
+    if not row.active:
+        raise ValidationError(f"{value} is no longer a valid code.", code="icd10_inactive")
+
+
+class Payer(Address):
     """An insurer, with the rules it applies to a therapy practice's claims."""
 
     class FilingIndicator(models.TextChoices):
@@ -236,11 +254,11 @@ class Payer(models.Model):
     payer_id = models.CharField(
         "electronic payer id", max_length=20, blank=True, help_text="From the clearinghouse list."
     )
+    # Wider than Address's (the 837P's N3 55 / N4 30): the columns were made so, and
+    # narrowing them would need a data migration. state and zip_code come from Address.
     address_line1 = models.CharField(max_length=100, blank=True)
     address_line2 = models.CharField(max_length=100, blank=True)
     city = models.CharField(max_length=60, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    zip_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     filing_indicator = models.CharField(
         max_length=2, choices=FilingIndicator, default=FilingIndicator.COMMERCIAL
@@ -609,25 +627,6 @@ class ClaimDiagnosis(models.Model):
     @property
     def letter(self) -> str:
         return pointer_letter(self.position)
-
-
-class LineModifiers(models.Model):
-    """Up to four modifiers on a line (docs/rules/coding.md §7), as the CMS-1500 and 837P carry
-    them."""
-
-    modifier_1 = models.CharField(max_length=2, blank=True)
-    modifier_2 = models.CharField(max_length=2, blank=True)
-    modifier_3 = models.CharField(max_length=2, blank=True)
-    modifier_4 = models.CharField(max_length=2, blank=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def modifiers(self) -> list[str]:
-        return [
-            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
-        ]
 
 
 class ClaimLine(LineModifiers):

@@ -74,25 +74,6 @@ def validate_icd10_format(value: str) -> None:
         )
 
 
-def validate_icd10_billable(value: str) -> None:
-    """docs/rules/identifiers.md §5: only the most specific codes are billable; check against the
-    catalog."""
-    from billing.models import DiagnosisCode
-
-    validate_icd10_format(value)
-    row = DiagnosisCode.objects.filter(code=value).only("billable", "active").first()
-    if row is None:
-        raise ValidationError(f"{value} is not in the ICD-10-CM catalog.", code="icd10_unknown")
-    if not row.billable:
-        raise ValidationError(
-            f"{value} is a category, not a billable code; choose a more specific code "
-            f"under {value}.",
-            code="icd10_not_billable",
-        )
-    if not row.active:
-        raise ValidationError(f"{value} is no longer a valid code.", code="icd10_inactive")
-
-
 def validate_procedure_code(value: str) -> None:
     """docs/rules/identifiers.md §7: CPT is five characters (digits, or four digits and F/T/U);
     HCPCS Level II is a letter and four digits."""

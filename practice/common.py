@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import models
+
 ZERO = Decimal("0.00")
 """Money's zero, with its two places (money is Decimal, never float)."""
 
@@ -26,3 +28,48 @@ MAX_POINTERS = 4
 def pointer_letter(position: int) -> str:
     """The letter of a claim's ``position``-th diagnosis (1 → A, 12 → L)."""
     return POINTER_LETTERS[position - 1]
+
+
+class Address(models.Model):
+    """Postal address fields, as claims print them."""
+
+    address_line1 = models.CharField("address", max_length=55, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=55, blank=True)
+    city = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField("ZIP code", max_length=10, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def zip_display(self) -> str:
+        """ZIP+4 with its dash for people (stored as 9 digits, as the 837P sends it)."""
+        code = self.zip_code
+        return f"{code[:5]}-{code[5:]}" if len(code) == 9 and code.isdigit() else code
+
+    @property
+    def address_lines(self) -> list[str]:
+        city_line = " ".join(
+            p for p in [f"{self.city}," if self.city else "", self.state, self.zip_display] if p
+        )
+        return [line for line in [self.address_line1, self.address_line2, city_line] if line]
+
+
+class LineModifiers(models.Model):
+    """Up to four modifiers on a line (docs/rules/coding.md §7), as the CMS-1500 and 837P carry
+    them."""
+
+    modifier_1 = models.CharField(max_length=2, blank=True)
+    modifier_2 = models.CharField(max_length=2, blank=True)
+    modifier_3 = models.CharField(max_length=2, blank=True)
+    modifier_4 = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def modifiers(self) -> list[str]:
+        return [
+            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
+        ]

@@ -19,46 +19,20 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from billing import coding
-from billing.models import DiagnosisCode, LineModifiers, Payer, PlaceOfService, ProcedureCode
+from billing.models import DiagnosisCode, Payer, PlaceOfService, ProcedureCode
 from billing.validators import (
     validate_member_id,
     validate_npi,
     validate_tax_id,
     validate_taxonomy,
 )
-from practice.common import ZERO
+from practice.common import ZERO, Address, LineModifiers
 
 
 class Sex(models.TextChoices):
     FEMALE = "F", "Female"
     MALE = "M", "Male"
     UNKNOWN = "U", "Unknown"
-
-
-class Address(models.Model):
-    """Postal address fields, as claims print them."""
-
-    address_line1 = models.CharField("address", max_length=55, blank=True)
-    address_line2 = models.CharField("address line 2", max_length=55, blank=True)
-    city = models.CharField(max_length=30, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    zip_code = models.CharField("ZIP code", max_length=10, blank=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def zip_display(self) -> str:
-        """ZIP+4 with its dash for people (stored as 9 digits, as the 837P sends it)."""
-        code = self.zip_code
-        return f"{code[:5]}-{code[5:]}" if len(code) == 9 and code.isdigit() else code
-
-    @property
-    def address_lines(self) -> list[str]:
-        city_line = " ".join(
-            p for p in [f"{self.city}," if self.city else "", self.state, self.zip_display] if p
-        )
-        return [line for line in [self.address_line1, self.address_line2, city_line] if line]
 
 
 class Practice(Address):

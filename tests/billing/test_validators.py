@@ -10,11 +10,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.models import DiagnosisCode
+from billing.models import DiagnosisCode, validate_icd10_billable
 from billing.validators import (
     npi_check_digit,
     validate_ein,
-    validate_icd10_billable,
     validate_icd10_format,
     validate_member_id,
     validate_modifier,
