@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from billing.models import Batch, Claim
 from billing.services import claims_build
+from billing.submission import claims_send, sendable_claims
 from practice.models import AccessEvent
 from tests import factories
 from tests.billing.test_scrubber import ready_session
@@ -81,6 +82,14 @@ def test_sending_makes_a_batch_marks_claims_submitted_and_lists_it(biller, setup
     assert_valid_837(batch.text)
     listing = biller.get(BATCHES)
     assert batch.file_name in listing.content.decode()
+
+
+def test_a_batch_sent_by_the_command_lists_command_as_its_sender(biller, setup):
+    """`manage.py send_claims` makes batches with no user; the list said so with a 500."""
+    claims_send(claims=sendable_claims(), user=None)
+    response = biller.get(BATCHES)
+    assert response.status_code == 200
+    assert ">command</td>" in response.content.decode()
 
 
 def test_sending_again_finds_nothing_left(biller, setup):
