@@ -366,11 +366,32 @@ class CsvImportExportMixin(ImportExportMixin):
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
 
 
+class LabelledListEditableMixin:
+    """Inputs of list_editable sit in table cells with no <label>; each gets an accessible
+    name from its column and its row ("Default charge: 90837") so a screen reader says what
+    it changes (WCAG 1.3.1, 4.1.2)."""
+
+    def get_changelist_form(self, request, **kwargs):
+        base = super().get_changelist_form(request, **kwargs)
+
+        class LabelledRowForm(base):
+            def __init__(self, *args, **form_kwargs) -> None:
+                super().__init__(*args, **form_kwargs)
+                row = getattr(self.instance, "code", None) or self.instance.pk
+                for field in self.fields.values():
+                    label = str(field.label or "").capitalize()
+                    field.widget.attrs.setdefault("aria-label", f"{label}: {row}")
+
+        return LabelledRowForm
+
+
 # --- catalog ------------------------------------------------------------------------
 
 
 @admin.register(ProcedureCode)
-class ProcedureCodeAdmin(CsvImportExportMixin, RetireInsteadOfDeleteMixin, admin.ModelAdmin):
+class ProcedureCodeAdmin(
+    LabelledListEditableMixin, CsvImportExportMixin, RetireInsteadOfDeleteMixin, admin.ModelAdmin
+):
     resource_classes = [ProcedureCodeResource]
     list_display = ["code", "description", "kind", "minutes", "default_charge", "active"]
     list_editable = ["default_charge", "active"]

@@ -56,7 +56,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "claims": page.object_list,
             "page_ids": ",".join(str(claim.pk) for claim in page.object_list),
-            "build_form": BuildClaimsForm(),
+            # Its own ids: the filter form above has a "payer" field too.
+            "build_form": BuildClaimsForm(auto_id="build_%s"),
         },
     )
 
