@@ -39,12 +39,13 @@
 
   /* After a submit that failed, move focus to what says why (WCAG 3.3.1): the page's
      error summary, else the first field marked invalid. The server renders the same
-     classes on every form (crispy's is-invalid, our error alerts). */
+     classes on every form (crispy's is-invalid, our error alerts); base.html marks
+     error messages data-error-summary. */
   function focusErrors() {
     var main = document.getElementById("main");
     if (!main) return;
     var invalid = main.querySelector(".is-invalid, .invalid-feedback.d-block, .errorlist");
-    var summary = main.querySelector(".error-summary") || (invalid && main.querySelector(".alert-danger"));
+    var summary = main.querySelector("[data-error-summary]") || (invalid && main.querySelector(".alert-danger"));
     var target = summary || invalid;
     if (!target) return;
     if (target === summary && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
