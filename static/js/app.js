@@ -21,12 +21,20 @@
     return heading ? heading.textContent.trim() : "Table";
   }
   function markScrollingTables() {
+    var used = {};
+    document.querySelectorAll("[data-scroll-region]").forEach(function (box) {
+      used[box.getAttribute("aria-label")] = true;
+    });
     document.querySelectorAll(".table-responsive").forEach(function (box) {
       var scrolls = box.scrollWidth > box.clientWidth + 1;
       if (scrolls && !box.hasAttribute("tabindex")) {
+        /* Region names must differ (two tables under one heading get "…, table 2"). */
+        var name = nameOf(box), label = name + " (scrolls sideways)", n = 1;
+        while (used[label]) label = name + ", table " + ++n + " (scrolls sideways)";
+        used[label] = true;
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", nameOf(box) + " (scrolls sideways)");
+        box.setAttribute("aria-label", label);
         box.dataset.scrollRegion = "";
       } else if (!scrolls && box.hasAttribute("data-scroll-region")) {
         box.removeAttribute("tabindex");
