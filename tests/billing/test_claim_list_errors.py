@@ -36,8 +36,8 @@ def biller(client, biller_user):
 def errors_column(response) -> dict[str, str]:
     """Control number -> the text of its Errors cell."""
     html = response.content.decode()
-    rows = re.findall(r"<tr>\s*<td><a href=\"[^\"]+\">([^<]+)</a>.*?</tr>", html, re.S)
-    cells = re.findall(r'<td class="text-end claim-errors">(.*?)</td>', html, re.S)
+    rows = re.findall(r"<tr>\s*<td[^>]*><a href=\"[^\"]+\">([^<]+)</a>.*?</tr>", html, re.S)
+    cells = re.findall(r'<td[^>]*class="text-end claim-errors">(.*?)</td>', html, re.S)
     assert len(rows) == len(cells)
     return {
         number: re.sub(r"<[^>]+>", "", cell).strip()
