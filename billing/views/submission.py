@@ -100,6 +100,8 @@ def send_claims(request: HttpRequest) -> HttpResponse:
             "plan": plan,
             "payer_rows": payer_rows,
             "clearinghouse": Clearinghouse.default(),
+            # Turned back by an acknowledgment: never resent until someone looks.
+            "rejected_count": Claim.objects.filter(status=Claim.Status.REJECTED).count(),
         },
         status=status,
     )

@@ -555,3 +555,13 @@ def test_a_277ca_about_a_client_with_an_accented_name_is_read(practice_row):
     text = build_277ca(batch, [ClaimAnswer(claim, payer_claim_number="PCN-01")])
     assert "NM1*QC*1*NGUYEN*SIOBHAN" in text
     assert acknowledgment_import(text=text).payer_numbers == 1
+
+
+def test_the_send_page_points_at_the_rejected_claims_waiting(biller, practice_row):
+    batch = sent_batch(1)
+    (claim,) = claims_of(batch)
+    assert "came back rejected" not in biller.get("/billing/send/").content.decode()
+    acknowledgment_import(text=build_277ca(batch, [ClaimAnswer(claim, "A7", "21")]))
+    page = biller.get("/billing/send/").content.decode()
+    assert "1 claim came back rejected from a 999 or 277CA and waits for you" in page
+    assert 'href="/billing/claims/?status=rejected"' in page
