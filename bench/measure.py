@@ -25,12 +25,15 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from billing import reports  # noqa: E402
-from billing.models import Claim, Clearinghouse  # noqa: E402
+from billing.models import Claim, Clearinghouse, Statement  # noqa: E402
+from billing.outputs.statement import render_statement  # noqa: E402
 from billing.outputs.x837 import Envelope, render_837p  # noqa: E402
 from billing.outputs.x837_check import check_837p  # noqa: E402
 from billing.posting import ANSWERABLE, remittance_post  # noqa: E402
+from billing.statements import statement_pdf_data, statements_build  # noqa: E402
 from billing.submission import claims_for_file  # noqa: E402
 from practice import demo_data  # noqa: E402
+from practice.models import Client as ClientRow  # noqa: E402
 from practice.models import Clinician, Session  # noqa: E402
 
 LIVE = "('void', 'replaced', 'discarded', 'correcting')"
@@ -285,10 +288,28 @@ def main() -> None:
                 pass
 
         measurements = {f"835 posting, {era_claims:,} claims": post_835, **measurements}
+    # Statements for 1,000 clients (self-pay ones first: they have balances in the demo):
+    # read their ledgers and aging, save the statements and print each PDF; rolled back.
+    statement_ids = list(
+        ClientRow.objects.order_by("-self_pay", "pk").values_list("pk", flat=True)[:1000]
+    )
+
+    def statements_1000():
+        with transaction.atomic():
+            rows = statements_build(client_ids=statement_ids, month=None, on=end)
+            for row in Statement.objects.bulk_create(rows):
+                render_statement(statement_pdf_data(row))
+            transaction.set_rollback(True)
+
     if connection.vendor == "postgresql":
         for name, text in SQL.items():
             measurements[f"{name} [sql]"] = sql(text)
     timings = {}
+    if statement_ids:
+        # Seconds per run: one timed run (after the warm-up) is enough.
+        name = f"statements, {len(statement_ids):,} clients (PDFs)"
+        timings[name] = timed(statements_1000, 1)
+        print(f"  {name}: {timings[name]['median_ms']:.1f} ms", file=sys.stderr)
     for name, fn in measurements.items():
         timings[name] = timed(fn, args.repeat)
         print(f"  {name}: {timings[name]['median_ms']:.1f} ms", file=sys.stderr)

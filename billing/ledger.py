@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -397,3 +398,85 @@ def client_ledger(client: Client, *, through: datetime.date | None = None) -> Le
     return ledgers([client], through=through).get(client.pk) or Ledger(
         client.pk, aging=Balance(client.pk)
     )
+
+
+# CMS-1500 box 29 and the claim's money per line.
+
+
+def amount_paid_box_29(claims: list) -> dict[int, Decimal]:
+    """CMS-1500 box 29 per claim, as each claim's payer wants it (``Payer.box_29``):
+    NUCC 1500 instructions, item 29, "the amount the patient and/or other payers paid on
+    the covered services". Other payers: what payers other than this claim's paid on the
+    same services (a secondary claim carries the primary's payment). The client: their
+    payments taken at the claim's sessions (less refunds) and what their other payments
+    applied to the claim's lines. A claim whose payer wants box 29 empty is absent.
+    Four queries whatever the number of claims; ``claims`` come with their payer."""
+    from billing.models import ClientAllocation, Payer
+
+    how = {c.pk: c.payer.box_29 for c in claims if c.payer.box_29 != Payer.AmountPaidBox.NONE}
+    result = {pk: ZERO for pk in how}
+    if not how:
+        return result
+    services: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    sessions: dict[int, set[int]] = defaultdict(set)  # session → claims
+    for claim_id, service_line, session, payer in ClaimLine.objects.filter(
+        claim__in=list(how), service_line__isnull=False
+    ).values_list("claim_id", "service_line_id", "service_line__session_id", "claim__payer_id"):
+        services[service_line].append((claim_id, payer))
+        sessions[session].add(claim_id)
+    for service_line, payer, paid in PaymentAllocation.objects.filter(
+        claim_line__service_line__in=list(services)
+    ).values_list("claim_line__service_line_id", "claim_line__claim__payer_id", "paid"):
+        for claim_id, own_payer in services[service_line]:
+            if payer != own_payer:
+                result[claim_id] += paid
+    client_too = {
+        pk for pk, wanted in how.items() if wanted == Payer.AmountPaidBox.CLIENT_AND_PAYERS
+    }
+    if not client_too:
+        return result
+    at_session = Payment.objects.filter(source=Payment.Source.CLIENT).filter(
+        models.Q(session__in=list(sessions)) | models.Q(refund_of__session__in=list(sessions))
+    )
+    for session, refunded_session, kind, amount in at_session.values_list(
+        "session_id", "refund_of__session_id", "kind", "amount"
+    ):
+        for claim_id in sessions[session or refunded_session] & client_too:
+            result[claim_id] += amount if kind == Payment.Kind.PAYMENT else -amount
+    for claim_id, amount, session, refunded_session in ClientAllocation.objects.filter(
+        claim_line__claim__in=list(client_too)
+    ).values_list(
+        "claim_line__claim_id", "amount", "payment__session_id", "payment__refund_of__session_id"
+    ):
+        if claim_id not in sessions.get(session or refunded_session, set()):
+            result[claim_id] += amount
+    return {pk: max(amount, ZERO) for pk, amount in result.items()}
+
+
+@dataclass(frozen=True)
+class LineMoney:
+    paid: Decimal = ZERO  # by payers
+    written_off: Decimal = ZERO  # CO, OA, PI
+
+    def balance(self, charge: Decimal) -> Decimal:
+        """Still owed on the line by the payer or the client: the claim page's rule
+        (``billing.posting.claim_money``) per line."""
+        return charge - self.paid - self.written_off
+
+
+def claim_lines_money(lines) -> dict[int, LineMoney]:
+    """Paid and written off per claim line (two queries for any number of lines;
+    ``lines`` a queryset or ids): the claim summary's Paid and Balance."""
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    written_off: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line, amount in PaymentAllocation.objects.filter(claim_line__in=lines).values_list(
+        "claim_line_id", "paid"
+    ):
+        paid[line] += amount
+    for line, amount in (
+        Adjustment.objects.filter(allocation__claim_line__in=lines)
+        .exclude(group="PR")
+        .values_list("allocation__claim_line_id", "amount")
+    ):
+        written_off[line] += amount
+    return {line: LineMoney(paid[line], written_off[line]) for line in set(paid) | set(written_off)}

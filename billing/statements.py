@@ -31,6 +31,8 @@ from practice.common import ZERO
 from practice.history import acting_user
 from practice.models import Client, Practice
 
+CHUNK = 2000  # clients per ledger read in a monthly run
+
 
 def _practice() -> dict:
     practice = Practice.current()
@@ -134,43 +136,15 @@ def statements_send(
         for client_id, balance in client_balances(on=on).items()
         if balance.balance > 0
     }
-    sent = set(
-        Statement.objects.filter(month=month, client__in=list(balances)).values_list(
-            "client_id", flat=True
-        )
-    )
+    sent = set(Statement.objects.filter(month=month).values_list("client_id", flat=True))
     ids = [pk for pk in balances if pk not in sent]
     if not ids:
-        return StatementRun(month, on, [], len(sent))
-    clients = Client.objects.in_bulk(ids)
-    books = ledgers(ids, through=on)
-    previous = _previous_dates(ids, on)
-    practice = _practice()
-    now = timezone.now()
-    rows = [
-        Statement(
-            client=clients[pk],
-            month=month,
-            statement_date=on,
-            period_start=(previous[pk] + datetime.timedelta(days=1)) if pk in previous else None,
-            previous_balance=Decimal(data["previous_balance"]),
-            balance=Decimal(data["balance"]),
-            data=data,
-            created_at=now,
-            created_by=acting_user(user),
+        return StatementRun(month, on, [], len(sent & set(balances)))
+    rows: list[Statement] = []
+    for start in range(0, len(ids), CHUNK):  # bounded memory and IN lists
+        rows += statements_build(
+            client_ids=ids[start : start + CHUNK], month=month, on=on, balances=balances, user=user
         )
-        for pk in sorted(ids, key=lambda pk: (clients[pk].last_name, clients[pk].first_name, pk))
-        for data in [
-            statement_data(
-                client=clients[pk],
-                ledger=books[pk],
-                balance=balances[pk],
-                statement_date=on,
-                previous=previous.get(pk),
-                practice=practice,
-            )
-        ]
-    ]
     try:
         with transaction.atomic():
             created = Statement.objects.bulk_create(rows)
@@ -184,7 +158,56 @@ def statements_send(
                 created.append(row)
             except IntegrityError:
                 continue
-    return StatementRun(month, on, created, len(sent) + len(rows) - len(created))
+    already = len(sent & set(balances)) + len(rows) - len(created)
+    return StatementRun(month, on, created, already)
+
+
+def statements_build(
+    *,
+    client_ids: list[int],
+    month: datetime.date | None,
+    on: datetime.date,
+    balances: dict[int, Balance] | None = None,
+    user=None,
+) -> list[Statement]:
+    """The statements (not yet saved) of these clients on a date, in name order: one
+    ledger read for all of them (billing.ledger.ledgers), one query for their previous
+    statements."""
+    if balances is None:
+        balances = client_balances(client_ids, on=on)
+    clients = Client.objects.in_bulk(client_ids)
+    books = ledgers(client_ids, through=on)
+    previous = _previous_dates(client_ids, on)
+    practice = _practice()
+    now = timezone.now()
+    rows = []
+    for pk in sorted(
+        client_ids, key=lambda pk: (clients[pk].last_name, clients[pk].first_name, pk)
+    ):
+        data = statement_data(
+            client=clients[pk],
+            ledger=books.get(pk) or Ledger(pk),
+            balance=balances.get(pk) or Balance(pk),
+            statement_date=on,
+            previous=previous.get(pk),
+            practice=practice,
+        )
+        rows.append(
+            Statement(
+                client=clients[pk],
+                month=month,
+                statement_date=on,
+                period_start=(previous[pk] + datetime.timedelta(days=1))
+                if pk in previous
+                else None,
+                previous_balance=Decimal(data["previous_balance"]),
+                balance=Decimal(data["balance"]),
+                data=data,
+                created_at=now,
+                created_by=acting_user(user),
+            )
+        )
+    return rows
 
 
 def statement_print(*, client: Client, user=None) -> Statement:

@@ -36,6 +36,7 @@ from reportlab.lib.colors import black
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
+from billing.ledger import amount_paid_box_29
 from billing.models import Claim, ClaimLine
 from billing.outputs.cms1500_form import (
     DATA_FONT,
@@ -78,7 +79,7 @@ def claims_for_print(queryset: QuerySet[Claim] | None = None) -> QuerySet[Claim]
     """Claims with everything the form prints, in three queries whatever their number:
     the claims (with the original claim for box 22), their lines, their diagnoses."""
     queryset = Claim.objects.all() if queryset is None else queryset
-    return queryset.select_related("original").with_lines().with_diagnoses()
+    return queryset.select_related("original", "payer").with_lines().with_diagnoses()
 
 
 def _money(amount: Decimal) -> str:
@@ -139,7 +140,7 @@ class FormPage:
     lines: list[dict[str, str]]
 
 
-def claim_pages(claim: Claim) -> list[FormPage]:
+def claim_pages(claim: Claim, *, amount_paid: Decimal | None = None) -> list[FormPage]:
     """The forms one claim prints on (docs/rules/claim-forms.md §7): every box from the snapshot,
     box 24
     six lines at a time, the total on the last form only."""
@@ -266,8 +267,10 @@ def claim_pages(claim: Claim) -> list[FormPage]:
         page_values = dict(values)
         last = number == len(chunks)
         page_values["28"] = _money(claim.total_charge) if last else "CONTINUED"
-        if last and claim.patient_paid:
-            page_values["29"] = _money(claim.patient_paid)
+        # Box 29 as the payer wants it (billing.ledger.amount_paid_box_29), blank when
+        # nothing was paid (NUCC: no amount paid, leave it blank).
+        if last and amount_paid:
+            page_values["29"] = _money(amount_paid)
         pages.append(
             FormPage(
                 values=page_values,
@@ -346,8 +349,10 @@ def render_cms1500(
         draw_form(canvas)
         canvas.endForm()
     pages = 0
+    claims = list(claims)
+    paid = amount_paid_box_29(claims)
     for claim in claims:
-        for page in claim_pages(claim):
+        for page in claim_pages(claim, amount_paid=paid.get(claim.pk)):
             canvas.saveState()
             canvas.translate(*offset)
             if mode == "facsimile":

@@ -25,12 +25,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing.forms import LIVE_STATUSES, SummaryForm, lines_between
+from billing.ledger import LineMoney, claim_lines_money
 from billing.models import Claim, ClaimLine, Payer
 from practice.audit import AccessKind, record_access
 from practice.common import POINTER_LETTERS, ZERO
 from practice.models import Practice
 from practice.roles import billing_staff_only
 
+NOTHING_YET = LineMoney()
 CSV_HEADER = [
     "Payer",
     "Claim control number",
@@ -43,6 +45,8 @@ CSV_HEADER = [
     "Diagnosis codes",
     "Charge",
     "Expected allowed",
+    "Paid",
+    "Balance",
 ]
 
 
@@ -54,6 +58,8 @@ class PayerSummary:
     allowed: Decimal = ZERO
     lines: int = 0
     without_rate: int = 0
+    paid: Decimal = ZERO  # by the payers, on the lines in range
+    balance: Decimal = ZERO  # still owed on them (billing.ledger.LineMoney.balance)
 
 
 @dataclass
@@ -69,6 +75,14 @@ class Summary:
     @property
     def allowed(self) -> Decimal:
         return sum((p.allowed for p in self.payers), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.paid for p in self.payers), ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        return sum((p.balance for p in self.payers), ZERO)
 
     @property
     def claim_count(self) -> int:
@@ -114,9 +128,9 @@ def build_summary(
     payers: QuerySet[Payer] | list[Payer] | None = None,
     statuses: list[str] | None = None,
 ) -> Summary:
-    """The summary's rows and totals in four queries: claims with their in-range totals
-    (one aggregate query), their in-range lines, their diagnoses, and the totals per payer
-    (one aggregate query)."""
+    """The summary's rows and totals in six queries: claims with their in-range totals
+    (one aggregate query), their in-range lines, their diagnoses, the totals per payer
+    (one aggregate query), and what payers paid and wrote off per line (two)."""
     chosen = summary_claims(start=start, end=end, payers=payers, statuses=statuses)
     in_range = Q(lines__date_of_service__gte=start, lines__date_of_service__lte=end)
     claims = (
@@ -163,6 +177,10 @@ def build_summary(
         )
         .order_by()
     }
+    in_range_lines = ClaimLine.objects.filter(
+        claim__in=chosen.values("pk"), date_of_service__gte=start, date_of_service__lte=end
+    )
+    money = claim_lines_money(in_range_lines)
     groups: list[PayerSummary] = []
     for _, payer_claims in groupby(claims, key=lambda c: c.payer_id):
         payer_claims = list(payer_claims)
@@ -170,7 +188,12 @@ def build_summary(
         for claim in payer_claims:
             codes = {d.position: d.code for d in claim.diagnoses.all()}
             claim.patient_name = _patient_name(claim)
+            claim.range_paid = claim.range_balance = ZERO
             for line in claim.summary_lines:
+                line_money = money.get(line.pk, NOTHING_YET)
+                line.paid, line.balance = line_money.paid, line_money.balance(line.charge)
+                claim.range_paid += line.paid
+                claim.range_balance += line.balance
                 line.diagnosis_codes = [
                     codes[POINTER_LETTERS.index(letter) + 1]
                     for letter in line.diagnosis_pointers
@@ -184,6 +207,8 @@ def build_summary(
                 allowed=totals.get("allowed", ZERO),
                 lines=totals.get("lines", 0),
                 without_rate=totals.get("without_rate", 0),
+                paid=sum((c.range_paid for c in payer_claims), ZERO),
+                balance=sum((c.range_balance for c in payer_claims), ZERO),
             )
         )
     return Summary(start=start, end=end, payers=groups)
@@ -225,6 +250,8 @@ def summary_csv(summary: Summary) -> HttpResponse:
                         " ".join(line.diagnosis_codes),
                         _amount(line.charge),
                         _amount(line.expected_allowed),
+                        _amount(line.paid),
+                        _amount(line.balance),
                     ]
                 )
     return response

@@ -216,7 +216,7 @@ def test_the_csv_has_a_header_and_exactly_the_rows(biller, october):
     spanning = october["spanning"].control_number
     blue = october["blue_claim"].control_number
     zoe = "O'Brien-Ångström, Zoë"
-    assert rows == [
+    assert [row[:11] for row in rows] == [
         ["Payer", "Claim control number", "Client", "Date of service", "POS", "Code",
          "Modifiers", "Units", "Diagnosis codes", "Charge", "Expected allowed"],
         ["Acme Health", spanning, "Lee, Sam", "2026-10-20", "11", "90834", "", "1", "F41.1",
@@ -240,6 +240,10 @@ def test_the_csv_has_a_header_and_exactly_the_rows(biller, october):
         ["Blue Ridge Mutual", blue, "Núñez, Ana", "2026-10-30", "11", "90846", "", "1",
          "F43.23", "150.00", "110.10"],
     ]  # fmt: skip
+    # Nothing paid yet: Paid 0.00, Balance the whole charge (tests/billing/test_claim_money.py
+    # has a paid claim).
+    assert rows[0][11:] == ["Paid", "Balance"]
+    assert all(row[11:] == ["0.00", row[9]] for row in rows[1:])
     charges = [D(row[9]) for row in rows[1:]]
     assert sum(charges) == D("1420.00")
 
@@ -344,9 +348,10 @@ def test_the_summary_runs_the_same_queries_for_2_or_30_claims(
     # aggregate query), the practice for the header, the session save, and the request's
     # two savepoint pairs (ATOMIC_REQUESTS). None of them per claim or per payer.
     # 17 with the read audit: the access and its clients, one bulk insert however many.
-    with django_assert_max_num_queries(17):
+    # 19 with Paid and Balance: what payers paid and wrote off per line (billing/ledger.py).
+    with django_assert_max_num_queries(19):
         response = biller.get(URL)
     assert response.context["summary"].claim_count == claims
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(19):
         response = biller.get(URL, {"format": "csv", "payers": [p.pk for p in payers]})
     assert len(response.content.decode("utf-8-sig").splitlines()) == 1 + 2 * claims

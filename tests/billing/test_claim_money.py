@@ -1,0 +1,125 @@
+"""Item 10 of issue 12: CMS-1500 box 29 as each payer wants it, and Paid and Balance on
+the claim summary."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from billing.ledger import amount_paid_box_29
+from billing.models import ClaimLine, Payer
+from billing.outputs import cms1500
+from billing.outputs.cms1500 import claims_for_print, render_cms1500
+from billing.payments import client_payment_record
+from billing.posting import EobLine, eob_post
+from practice.models import Session
+from tests import factories
+from tests.billing.test_claim_views import make_claim
+from tests.billing.test_cms1500 import printed_at
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 17, 0, tzinfo=datetime.UTC)):
+        yield
+
+
+def answered(claim, paid="100.00", written_off="30.00", share="30.00"):
+    eob_post(
+        claim=claim,
+        received_on=datetime.date(2026, 11, 3),
+        check_number="77",
+        lines=[
+            EobLine(
+                line,
+                D(paid),
+                (("CO", "45", D(written_off)), ("PR", "3", D(share))),
+            )
+            for line in claim.lines.all()
+        ],
+    )
+
+
+def box_29(claim) -> str:
+    data = render_cms1500([claims_for_print().get(pk=claim.pk)], mode="data")
+    return printed_at(data, cms1500.FIELDS["29"])
+
+
+def test_box_29_is_empty_on_a_primary_claim_by_default_even_after_a_copay(practice_row):
+    coverage = factories.CoverageFactory(copay=D("30.00"))
+    claim = make_claim(coverage)
+    session = Session.objects.get(client=coverage.client)
+    client_payment_record(
+        client=coverage.client,
+        amount=D("30.00"),
+        method="cash",
+        received_on=datetime.date(2026, 10, 5),
+        session=session,
+    )
+    assert amount_paid_box_29([claim]) == {claim.pk: D("0.00")}
+    assert not box_29(claim)
+
+
+def test_box_29_shows_the_clients_copay_when_the_payer_wants_it(practice_row):
+    coverage = factories.CoverageFactory(
+        copay=D("30.00"), payer=factories.PayerFactory(box_29=Payer.AmountPaidBox.CLIENT_AND_PAYERS)
+    )
+    claim = make_claim(coverage)
+    session = Session.objects.get(client=coverage.client)
+    client_payment_record(
+        client=coverage.client,
+        amount=D("30.00"),
+        method="card",
+        received_on=datetime.date(2026, 10, 5),
+        session=session,
+    )
+    assert box_29(claim).replace(" ", "") == "3000"
+    # The copay later applied to the claim's share is not counted twice.
+    answered(claim)
+    client_payment_record(
+        client=coverage.client,
+        amount=D("5.00"),
+        method="card",
+        received_on=datetime.date(2026, 11, 20),
+    )
+    assert amount_paid_box_29([claim]) == {claim.pk: D("30.00")}
+
+
+def test_box_29_on_a_secondary_claim_carries_what_the_primary_paid(practice_row):
+    primary = factories.CoverageFactory()
+    claim = make_claim(primary)
+    answered(claim)
+    secondary_payer = factories.PayerFactory(name="Second Mutual")
+    secondary = factories.CoverageFactory(client=primary.client, payer=secondary_payer, priority=2)
+    second = make_claim(secondary)
+    # The secondary claim bills the same service (a line that is no longer the live one).
+    ClaimLine.objects.filter(claim=second).update(
+        service_line=claim.lines.get().service_line, live=False, original_billing=False
+    )
+    assert amount_paid_box_29([claim, second]) == {claim.pk: D("0.00"), second.pk: D("100.00")}
+    none = factories.PayerFactory(name="Blank Box", box_29=Payer.AmountPaidBox.NONE)
+    second.payer = none
+    assert amount_paid_box_29([second]) == {}
+
+
+def test_the_summary_shows_paid_and_balance_per_line_claim_and_payer(client, biller_user):
+    coverage = factories.CoverageFactory()
+    claim = make_claim(coverage)
+    answered(claim)
+    client.force_login(biller_user)
+    url = reverse("billing:summary")
+    params = {"start": "2026-10-01", "end": "2026-10-31"}
+    summary = client.get(url, params).context["summary"]
+    assert (summary.paid, summary.balance) == (D("100.00"), D("30.00"))
+    line = summary.payers[0].claims[0].summary_lines[0]
+    assert (line.paid, line.balance) == (D("100.00"), D("30.00"))
+    rows = client.get(url, {**params, "format": "csv"}).content.decode("utf-8-sig").splitlines()
+    assert rows[0].endswith("Charge,Expected allowed,Paid,Balance")
+    assert rows[1].endswith(",100.00,30.00")
