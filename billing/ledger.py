@@ -34,7 +34,7 @@ from practice.models import Client, ClientCharge, ServiceLine, Session
 # A self-pay client owes an attended session once it is logged for billing.
 SELF_PAY_STATUSES = (Session.Status.READY, Session.Status.BILLED, Session.Status.CLOSED)
 # Claims whose lines are with a payer: sent and neither taken back nor replaced.
-INSURANCE_STATUSES = ("submitted", "paid", "partially_paid", "denied")
+INSURANCE_STATUSES = ("submitted", "paid", "partially_paid", "denied", "closed")
 # (label, first day, last day): days since the charge became the client's.
 BUCKETS = (
     ("0–30", 0, 30),
@@ -464,6 +464,9 @@ class LineMoney:
         return charge - self.paid - self.written_off
 
 
+NO_MONEY = LineMoney()
+
+
 def claim_lines_money(lines) -> dict[int, LineMoney]:
     """Paid and written off per claim line (two queries for any number of lines;
     ``lines`` a queryset or ids): the claim summary's Paid and Balance."""
@@ -480,3 +483,52 @@ def claim_lines_money(lines) -> dict[int, LineMoney]:
     ):
         written_off[line] += amount
     return {line: LineMoney(paid[line], written_off[line]) for line in set(paid) | set(written_off)}
+
+
+def claims_settle(claim_ids, *, user=None) -> list:
+    """Closed follows the money: a paid claim (its payer answered every line) whose
+    client's share is paid too — charge − payer paid − written off − the client's
+    payments applied to its lines is zero — is Closed; a closed claim owed something
+    again (a refund, a reversal) goes back to Paid. Partially paid and denied claims
+    wait for a person (an appeal, a corrected claim). A few queries for any number of
+    claims; each change is in the claim's history."""
+    from billing.models import Claim, ClientAllocation
+    from practice.history import acting_user
+
+    claims = list(
+        Claim.objects.filter(
+            pk__in=list(claim_ids), status__in=[Claim.Status.PAID, Claim.Status.CLOSED]
+        ).prefetch_related("lines")
+    )
+    if not claims:
+        return []
+    lines = [line.pk for claim in claims for line in claim.lines.all()]
+    money = claim_lines_money(lines)
+    client: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for claim_id, amount in ClientAllocation.objects.filter(claim_line__in=lines).values_list(
+        "claim_line__claim_id", "amount"
+    ):
+        client[claim_id] += amount
+    changed = []
+    for claim in claims:
+        owed = (
+            sum(
+                (money.get(line.pk, NO_MONEY).balance(line.charge) for line in claim.lines.all()),
+                ZERO,
+            )
+            - client[claim.pk]
+        )
+        status = Claim.Status.CLOSED if owed <= 0 else Claim.Status.PAID
+        if status != claim.status:
+            claim.status = status
+            claim.version += 1
+            changed.append(claim)
+    if changed:
+        Claim.objects.bulk_update(changed, ["status", "version"])
+        Claim.history.bulk_history_create(
+            changed,
+            update=True,
+            default_user=acting_user(user),
+            default_change_reason="Client payment applied",
+        )
+    return changed

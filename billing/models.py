@@ -459,6 +459,7 @@ class Claim(models.Model):
         # Turned back by the clearinghouse (999) or the payer's front end (277CA) before
         # adjudication: the payer holds no claim, so it is fixed and sent again as is.
         REJECTED = "rejected", "Rejected: fix and resend"
+        CLOSED = "closed", "Closed (nothing owed)"
         CORRECTING = "correcting", "Being corrected"
         REPLACED = "replaced", "Replaced"
         VOID = "void", "Void"
@@ -479,6 +480,7 @@ class Claim(models.Model):
         Status.PAID,
         Status.PARTIALLY_PAID,
         Status.DENIED,
+        Status.CLOSED,
         Status.CORRECTING,
         Status.REPLACED,
     )

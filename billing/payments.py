@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.ledger import Charge, charges_of
-from billing.models import ClientAllocation, Payment
+from billing.ledger import Charge, charges_of, claims_settle
+from billing.models import ClaimLine, ClientAllocation, Payment
 from practice.common import ZERO
 from practice.history import acting_user
 from practice.models import Client, Session
@@ -112,6 +112,13 @@ def _allocation(payment_id: int, key: tuple[str, int], amount: Decimal, now) -> 
     )
 
 
+def _settle(claim_line_ids: list[int], *, user) -> None:
+    """The claims whose client's share moved may close or reopen (billing.ledger)."""
+    if claim_line_ids:
+        claims = ClaimLine.objects.filter(pk__in=claim_line_ids).values_list("claim_id", flat=True)
+        claims_settle(set(claims), user=user)
+
+
 def credit_apply(*, client: Client, now=None) -> list[ClientAllocation]:
     """Apply the client's unapplied payments (oldest first) to their open charges (oldest
     first). Never more than a charge's open amount, never more than a payment's credit.
@@ -172,7 +179,8 @@ def client_payment_record(
         )
         payment.full_clean()
         payment.save()
-        credit_apply(client=client, now=now)
+        made = credit_apply(client=client, now=now)
+        _settle([a.claim_line_id for a in made if a.claim_line_id], user=user)
     return payment
 
 
@@ -240,4 +248,5 @@ def client_refund_record(
                 taken_back.append(_allocation(refund.pk, key, -take, now))
                 owed -= take
         ClientAllocation.objects.bulk_create(taken_back)
+        _settle([a.claim_line_id for a in taken_back if a.claim_line_id], user=user)
     return refund

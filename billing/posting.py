@@ -48,6 +48,7 @@ ANSWERABLE = {
     Claim.Status.PAID,
     Claim.Status.PARTIALLY_PAID,
     Claim.Status.DENIED,
+    Claim.Status.CLOSED,  # a reversal reopens it (billing.ledger.claims_settle)
 }
 PAYMENT_METHODS = {
     "ACH": Payment.Method.EFT,

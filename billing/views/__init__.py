@@ -10,6 +10,7 @@ from practice.roles import billing_staff_only
 
 SETTLED_CLAIM_STATUSES = [
     Claim.Status.PAID,
+    Claim.Status.CLOSED,
     Claim.Status.VOID,
     Claim.Status.REPLACED,
     Claim.Status.DISCARDED,

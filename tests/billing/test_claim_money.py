@@ -11,18 +11,19 @@ import time_machine
 from django.urls import reverse
 
 from billing.ledger import amount_paid_box_29
-from billing.models import ClaimLine, Payer
+from billing.models import Claim, ClaimLine, Payer
 from billing.outputs import cms1500
 from billing.outputs.cms1500 import claims_for_print, render_cms1500
-from billing.payments import client_payment_record
+from billing.payments import client_payment_record, client_refund_record
 from billing.posting import EobLine, eob_post
 from practice.models import Session
 from tests import factories
-from tests.billing.test_claim_views import make_claim
+from tests.billing.test_claim_views import Line, make_claim
 from tests.billing.test_cms1500 import printed_at
 
 pytestmark = pytest.mark.django_db
 D = Decimal
+D_DAY = datetime.date(2026, 11, 20)
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +124,49 @@ def test_the_summary_shows_paid_and_balance_per_line_claim_and_payer(client, bil
     rows = client.get(url, {**params, "format": "csv"}).content.decode("utf-8-sig").splitlines()
     assert rows[0].endswith("Charge,Expected allowed,Paid,Balance")
     assert rows[1].endswith(",100.00,30.00")
+
+
+def test_a_paid_claim_closes_when_the_client_pays_their_share_and_reopens_on_a_refund(
+    practice_row,
+):
+    coverage = factories.CoverageFactory()
+    claim = make_claim(coverage)
+    answered(claim)  # 100 paid, 30 written off, 30 the client's
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PAID
+    part = client_payment_record(
+        client=coverage.client, amount=D("20.00"), method="cash", received_on=D_DAY
+    )
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PAID
+    client_payment_record(
+        client=coverage.client, amount=D("10.00"), method="card", received_on=D_DAY
+    )
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.CLOSED
+    assert claim.history.first().history_change_reason == "Client payment applied"
+    client_refund_record(payment=part, amount=D("5.00"), method="cash", refunded_on=D_DAY)
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PAID
+
+
+def test_a_partially_paid_claim_stays_for_a_person_even_when_nothing_is_owed(practice_row):
+    coverage = factories.CoverageFactory()
+    claim = make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))])
+    first, second = claim.lines.all()
+    eob_post(
+        claim=claim,
+        received_on=datetime.date(2026, 11, 3),
+        check_number="78",
+        lines=[
+            EobLine(first, D("160.00")),
+            EobLine(second, D("0.00"), (("CO", "50", D("120.00")),)),
+        ],
+    )
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PARTIALLY_PAID
+    client_payment_record(
+        client=coverage.client, amount=D("5.00"), method="cash", received_on=D_DAY
+    )
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.PARTIALLY_PAID
