@@ -4,10 +4,12 @@ client owes, oldest charges paid first, refunds that restore the balance exactly
 from __future__ import annotations
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -233,3 +235,36 @@ def _applied(client) -> dict:
         key = ("session", allocation.service_line_id)
         totals[key] = totals.get(key, D("0")) + allocation.amount
     return {k: v for k, v in totals.items() if v}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_at_the_same_moment_never_apply_more_than_a_charge(practice_row):
+    """The client's row lock makes the second payment wait for the first one's
+    allocations: together they pay the 150.00 session once and leave 50.00 credit."""
+    client = factories.ClientFactory(self_pay=True)
+    session = self_pay_session(client, datetime.date(2026, 11, 2), "150.00")
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def record():
+        try:
+            barrier.wait()
+            pay(client, "100.00")
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    close_old_connections()
+    assert errors == []
+    applied = sum((a.amount for a in ClientAllocation.objects.all()), D("0"))
+    assert applied == D("150.00")
+    assert session.lines.get().client_allocations.count() == 2
+    balance = ledger.client_balance(client, on=TODAY)
+    assert (balance.balance, balance.credit) == (D("-50.00"), D("50.00"))
