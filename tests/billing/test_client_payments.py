@@ -250,3 +250,18 @@ def test_send_statements_command_and_the_billers_button(client, biller_user, own
     assert client.get(reverse("billing:statements_month_pdf", args=["2026-1x"])).status_code == 400
     with pytest.raises(Exception, match="YYYY-MM"):
         call_command("send_statements", "--month", "October")
+
+
+def test_a_clinician_sees_their_own_clients_ledger_and_receipts_but_no_billing_actions(
+    client, clinician_user, own_client
+):
+    self_pay_session(own_client, datetime.date(2026, 11, 2), "150.00")
+    payment = pay(own_client, "60.00")
+    client.force_login(clinician_user)
+    page = client.get(reverse("practice:client_detail", args=[own_client.pk])).content.decode()
+    section = page[page.index('id="ledger"') :]
+    assert "$90.00" in section[: section.index("</dl>")]
+    assert "Record a payment" in section
+    assert "Print a statement" not in section and "Refund</a>" not in section
+    receipt = client.get(reverse("billing:payment_receipt", args=[payment.pk]))
+    assert receipt.status_code == 200
