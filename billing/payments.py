@@ -146,6 +146,35 @@ def credit_apply(*, client: Client, now=None) -> list[ClientAllocation]:
     return ClientAllocation.objects.bulk_create(made)
 
 
+def credit_apply_for(client_ids: set[int], *, user=None) -> None:
+    """After a payer's posting: the clients among these with unapplied credit have it
+    applied to their open charges (the share the payer just named), and the claims whose
+    share is then paid close. Two aggregate queries when nobody has credit."""
+    if not client_ids:
+        return
+    net: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for client_id, kind, total in (
+        Payment.objects.filter(source=Payment.Source.CLIENT, client__in=list(client_ids))
+        .values("client_id", "kind")
+        .annotate(total=Sum("amount"))
+        .values_list("client_id", "kind", "total")
+    ):
+        net[client_id] += total if kind == Payment.Kind.PAYMENT else -total
+    if not any(amount > 0 for amount in net.values()):
+        return
+    for client_id, total in (
+        ClientAllocation.objects.filter(payment__client__in=[c for c, a in net.items() if a > 0])
+        .values("payment__client_id")
+        .annotate(total=Sum("amount"))
+        .values_list("payment__client_id", "total")
+    ):
+        net[client_id] -= total
+    for client_id in sorted(c for c, amount in net.items() if amount > 0):
+        _lock(client_id)
+        made = credit_apply(client=Client(pk=client_id))
+        _settle([a.claim_line_id for a in made if a.claim_line_id], user=user)
+
+
 def client_payment_record(
     *,
     client: Client,

@@ -422,6 +422,10 @@ def _follow_the_money(
             default_user=acting_user(user),
             default_change_reason=reason,
         )
+    # A copay taken before the payer answered now pays the client's share it named.
+    from billing.payments import credit_apply_for
+
+    credit_apply_for({claim.client_id for claim in claims}, user=user)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import ledger
-from billing.models import ClientAllocation, Payment
+from billing.models import Claim, ClientAllocation, Payment
 from billing.payments import PaymentError, client_payment_record, client_refund_record
 from billing.posting import EobLine, eob_post
 from practice.models import Appointment, ClientCharge, Session
@@ -104,7 +104,7 @@ def test_aging_bucket_edges_are_30_60_90_120_days():
     ]
 
 
-def test_a_copay_before_the_payer_answers_is_credit_then_pays_the_clients_share(practice_row):
+def test_a_copay_before_the_payer_answers_is_credit_until_the_payer_names_the_share(practice_row):
     coverage = factories.CoverageFactory(copay=D("30.00"))
     claim = make_claim(coverage)
     client = coverage.client
@@ -124,9 +124,11 @@ def test_a_copay_before_the_payer_answers_is_credit_then_pays_the_clients_share(
         D("0.00"),
         D("0.00"),
     )
-    # The next payment applies the old credit to the share first.
-    later = pay(client, "10.00")
+    # The payer's answer applied the copay to the share it named: the claim is settled.
     assert ClientAllocation.objects.get(payment=copay).claim_line == line
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.CLOSED
+    later = pay(client, "10.00")
     assert not later.allocations.exists()
     rows = ledger.client_ledger(client).rows
     assert [r.kind for r in rows] == ["claim", "payment", "insurance", "payment"]
