@@ -149,7 +149,10 @@ def test_a_biller_clears_a_scrubber_error_then_prints_the_summary_and_a_cms1500(
     total = money(live.aggregate(total=Sum("total_charge"))["total"])
     payer_row = page.locator(".summary-totals tbody tr").filter(has_text="Prairie Mutual")
     expect(payer_row).to_have_count(1)
-    expect(payer_row.locator("td")).to_have_text(["Prairie Mutual", "2", "2", total, "$280.00"])
+    # Nothing paid yet: Paid $0.00, the whole charge the balance.
+    expect(payer_row.locator("td")).to_have_text(
+        ["Prairie Mutual", "2", "2", total, "$280.00", "$0.00", total]
+    )
     expect(page.locator(".grand-total")).to_contain_text(total)
 
     navigation = page.get_by_role("navigation").first
@@ -167,7 +170,7 @@ def test_a_biller_clears_a_scrubber_error_then_prints_the_summary_and_a_cms1500(
     expect(header).to_contain_text("Riverbend Counseling Group PLLC")
     expect(header).to_contain_text(f"Services {first:%m/%d/%Y} – {last:%m/%d/%Y}")
     expect(page.locator(".payer-total td")).to_have_text(
-        ["Total Prairie Mutual: 2 claims, 2 lines", total, "$280.00"]
+        ["Total Prairie Mutual: 2 claims, 2 lines", total, "$280.00", "$0.00", total]
     )
     toolbar = page.get_by_role("button", name="Print")
     expect(toolbar).to_be_visible()
