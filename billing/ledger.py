@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from billing.models import Adjustment, ClaimLine, Payment, PaymentAllocation
@@ -122,8 +122,10 @@ def charges_of(clients: Clients = None, *, through: datetime.date | None = None)
     lines = ServiceLine.objects.filter(
         session__client__self_pay=True, session__status__in=SELF_PAY_STATUSES
     )
-    shares = PaymentAllocation.objects.filter(claim_line__isnull=False).exclude(
-        patient_responsibility=0
+    shares = (
+        PaymentAllocation.objects.filter(claim_line__isnull=False)
+        .exclude(patient_responsibility=0)
+        .exclude(_handed_to_a_secondary_payer())
     )
     fees = ClientCharge.objects.all()
     if ids is not None:
@@ -167,6 +169,19 @@ def charges_of(clients: Clients = None, *, through: datetime.date | None = None)
     ]
     charges.sort(key=lambda c: c.order)
     return charges
+
+
+def _handed_to_a_secondary_payer() -> Exists:
+    """A primary payer's patient responsibility billed on to a secondary claim
+    (billing/secondary.py) is not the client's: the secondary payer's answer names the
+    client's share."""
+    from billing.models import Claim
+
+    return Exists(
+        Claim.objects.filter(primary_claim=OuterRef("claim_line__claim")).exclude(
+            status__in=Claim.DEAD_STATUSES
+        )
+    )
 
 
 def credits_of(clients: Clients = None, *, through: datetime.date | None = None) -> list[Credit]:
@@ -333,7 +348,17 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
         postings = postings.filter(posting__payment__received_on__lte=through)
         adjustments = adjustments.filter(posting__payment__received_on__lte=through)
     claims: dict[int, LedgerRow] = {}
-    for claim_id, client_id, number, payer, sent, served_on, code, charge in billed.values_list(
+    for (
+        claim_id,
+        client_id,
+        number,
+        payer,
+        sent,
+        served_on,
+        code,
+        charge,
+        secondary,
+    ) in billed.values_list(
         "claim_id",
         "claim__client_id",
         "claim__control_number",
@@ -342,6 +367,7 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
         "date_of_service",
         "procedure_code",
         "charge",
+        "claim__primary_claim",
     ).order_by("claim_id", "position"):
         day = sent.date() if sent else served_on
         if through is not None and day > through:
@@ -349,17 +375,34 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
         row = claims.get(claim_id)
         if row is None:
             row = claims[claim_id] = LedgerRow(
-                day, f"Claim {number} to {payer}:", kind="claim", order=(day, 1, 0, claim_id)
+                day,
+                f"Claim {number} to {payer}{' (secondary)' if secondary else ''}:",
+                kind="claim",
+                order=(day, 1, 0, claim_id),
             )
             rows[client_id].append(row)
         row.description += f" {code} {served_on:%m/%d/%Y},"
-        row.billed += charge
+        if not secondary:  # a secondary claim bills what the primary left: counted there
+            row.billed += charge
     for row in claims.values():
         row.description = row.description.rstrip(",")
     written_off: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for allocation_id, amount in adjustments.values_list("allocation_id", "amount").order_by():
         written_off[allocation_id] += amount
-    for pk, client_id, day, payer, code, served_on, paid, share, reverses in postings.values_list(
+    postings = postings.annotate(handed_on=_handed_to_a_secondary_payer())
+    for (
+        pk,
+        client_id,
+        day,
+        payer,
+        code,
+        served_on,
+        paid,
+        share,
+        reverses,
+        handed_on,
+        secondary,
+    ) in postings.values_list(
         "pk",
         "claim_line__claim__client_id",
         "posting__payment__received_on",
@@ -369,15 +412,23 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
         "paid",
         "patient_responsibility",
         "reverses",
+        "handed_on",
+        "claim_line__claim__primary_claim",
     ).order_by("pk"):
         what = "took back its payment" if reverses else "answered"
+        text = f"{payer} {what}: {code} {served_on:%m/%d/%Y}"
+        if handed_on and share:
+            text += f" (the {share:.2f} left is billed to the secondary payer)"
         rows[client_id].append(
             LedgerRow(
                 day,
-                f"{payer} {what}: {code} {served_on:%m/%d/%Y}",
-                charge=share,
+                text,
+                charge=ZERO if handed_on else share,
                 insurance_paid=paid,
-                adjusted=written_off.get(pk, ZERO),
+                # A secondary payer's adjustments restate the primary's decision: only
+                # what it paid and the share it leaves to the client settle what is
+                # still with insurance.
+                adjusted=ZERO if secondary else written_off.get(pk, ZERO),
                 kind="insurance",
                 order=(day, 2, 0, pk),
             )

@@ -251,6 +251,7 @@ def _post_transaction(
     _follow_the_money(list(claims.values()), live_postings, payer_numbers(parsed), user=user)
     answered = {p.claim_id for p in postings if p.claim_id and p.status_code != STATUS_REVERSAL}
     secondary_claims_build(claims=[c for c in claims.values() if c.pk in answered], user=user)
+    _client_credit({c.client_id for c in claims.values()}, user=user)
 
 
 def payer_numbers(parsed: Transaction) -> dict[str, str]:
@@ -422,10 +423,6 @@ def _follow_the_money(
             default_user=acting_user(user),
             default_change_reason=reason,
         )
-    # A copay taken before the payer answered now pays the client's share it named.
-    from billing.payments import credit_apply_for
-
-    credit_apply_for({claim.client_id for claim in claims}, user=user)
 
 
 @dataclass(frozen=True)
@@ -575,4 +572,13 @@ def eob_post(
         )
         posting.new_allocations = allocations
         _follow_the_money([claim], {claim.pk: posting}, {}, user=user, reason="Paper EOB posted")
+        _client_credit({claim.client_id}, user=user)
     return posting
+
+
+def _client_credit(client_ids: set[int], *, user) -> None:
+    """A copay taken before the payer answered now pays the share the payer named (after
+    any secondary claim is built: a share billed on is not the client's yet)."""
+    from billing.payments import credit_apply_for
+
+    credit_apply_for(client_ids, user=user)

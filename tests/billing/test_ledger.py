@@ -270,3 +270,28 @@ def test_two_payments_at_the_same_moment_never_apply_more_than_a_charge(practice
     assert session.lines.get().client_allocations.count() == 2
     balance = ledger.client_balance(client, on=TODAY)
     assert (balance.balance, balance.credit) == (D("-50.00"), D("50.00"))
+
+
+def test_a_share_billed_on_to_a_secondary_payer_is_not_the_clients(practice_row):
+    primary = factories.CoverageFactory()
+    claim = make_claim(primary)
+    eob_post(
+        claim=claim,
+        received_on=datetime.date(2026, 11, 3),
+        check_number="1",
+        lines=[
+            EobLine(claim.lines.get(), D("100.00"), (("CO", "45", D("30")), ("PR", "1", D("30"))))
+        ],
+    )
+    client = primary.client
+    assert ledger.client_balance(client, on=TODAY).balance == D("30.00")
+    secondary = factories.CoverageFactory(
+        client=client, payer=factories.PayerFactory(name="Second Mutual"), priority=2
+    )
+    second = make_claim(secondary)
+    Claim.objects.filter(pk=second.pk).update(primary_claim=claim)
+    assert ledger.client_balance(client, on=TODAY).balance == D("0.00")
+    book = ledger.client_ledger(client)
+    assert book.balance == D("0.00")
+    assert "billed to the secondary payer" in book.rows[-1].description
+    assert book.insurance_pending == D("30.00")
