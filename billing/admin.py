@@ -563,6 +563,7 @@ class PayerAdmin(RefuseClashingSaveMixin, RetireInsteadOfDeleteMixin, admin.Mode
                     "charge_basis",
                     "box_29",
                     "requires_prior_authorization",
+                    "requires_referring_provider",
                 ]
             },
         ),

@@ -296,6 +296,13 @@ class Payer(Address):
         help_text="Add the clinician's level-of-license modifier (HO, HP, AJ…) to each line.",
     )
     requires_prior_authorization = models.BooleanField(default=False)
+    requires_referring_provider = models.BooleanField(
+        "requires a referring provider",
+        default=False,
+        help_text="Claims must name the provider who referred the client, with NPI (box 17, "
+        "qualifier DN): many HMOs, EAPs, TRICARE and Medicaid plans. Record it on the "
+        "client's coverage.",
+    )
     accepts_electronic_claims = models.BooleanField(
         default=True,
         help_text="Send this payer's claims as 837P files; untick for payers that take paper only.",

@@ -81,7 +81,12 @@ def claim_parties(
     other: Coverage | None,
 ) -> dict:
     """The snapshot of every party a claim prints (CMS-1500 boxes 1–13, 17, 24J, 25, 31–33;
-    837P loops 2010AA, 2010BA/BB, 2010CA, 2310B/C/D). Plain strings, dates in ISO form."""
+    837P loops 2010AA, 2010BA/BB, 2010CA, 2310A–D). Plain strings, dates in ISO form.
+
+    ``signatures`` holds the client's recorded release (box 12, CLM09) and assignment
+    (box 13, CLM08), each ``{"signed_on", "signer", "relation"}`` or None
+    (docs/rules/claim-forms.md §8); ``referring`` the coverage's referring provider
+    ``{"first_name", "last_name", "npi"}`` or None (docs/rules/claim-forms.md §9)."""
     payer = coverage.payer
     if coverage.subscriber_is_client:
         subscriber = {
@@ -136,6 +141,11 @@ def claim_parties(
             **_address(payer),
         },
         "subscriber": subscriber,
+        "referring": coverage.referring(),
+        "signatures": {
+            "release": client.signature("release"),
+            "assignment": client.signature("assignment"),
+        },
         "patient": {
             "first_name": client.first_name,
             "last_name": client.last_name,

@@ -148,3 +148,38 @@ def validate_x12_id(value: str) -> None:
             "Use only letters, digits, spaces, dots and hyphens, starting with a letter or digit.",
             code="x12_id_format",
         )
+
+
+# docs/rules/claim-forms.md §10: "PO Box 12", "P.O. Box", "P O Box", "POBox", "Post Office
+# Box", "Post-Office Box", "P.O.B. 12", in any case. \b keeps "Campo Box Rd" out.
+PO_BOX_RE = re.compile(
+    r"\b(?:p\.?\s*o\.?\s*b(?:ox\b|\.|\s*\d)|post[\s.-]*office\s*box\b)", re.IGNORECASE
+)
+ZIP_PLUS4_RE = re.compile(r"^\d{9}\Z", re.ASCII)
+
+
+def is_po_box(value: str) -> bool:
+    """Whether an address line names a post office box (docs/rules/claim-forms.md §10)."""
+    return bool(PO_BOX_RE.search(value or ""))
+
+
+def validate_street_address(value: str) -> None:
+    """docs/rules/claim-forms.md §10: the billing provider's address is where it is (NUCC 1500
+    item 33; X12 837P loop 2010AA N301), never a post office box."""
+    if is_po_box(value):
+        raise ValidationError(
+            "The billing address must be a street address: payers refuse a PO box in box 33. "
+            "Put a PO box for mail in the payer's correspondence instead.",
+            code="po_box",
+        )
+
+
+def validate_zip_plus4(value: str) -> None:
+    """docs/rules/claim-forms.md §10: the billing provider's ZIP code has all nine digits
+    (ZIP+4; X12 837P loop 2010AA N403). ``value`` is stored without its hyphen."""
+    if not ZIP_PLUS4_RE.match((value or "").replace("-", "")):
+        raise ValidationError(
+            "The billing address needs its 9-digit ZIP+4 (for example 62701-1234): "
+            "look it up on the USPS site.",
+            code="zip_plus4",
+        )

@@ -8,6 +8,7 @@ Client and session changes keep an audit trail (simple_history) that owners can 
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
@@ -133,8 +134,31 @@ class AccessEventAdmin(admin.ModelAdmin):
 # --- practice, locations, clinicians ----------------------------------------------------
 
 
+class PracticeForm(forms.ModelForm):
+    """The practice settings: the ZIP code typed with or without its hyphen is stored as
+    digits and shown with the hyphen; ``Practice.clean`` holds the box 33 rules (street
+    address, ZIP+4: docs/rules/claim-forms.md §10), each error beside its field."""
+
+    class Meta:
+        model = Practice
+        fields = "__all__"  # noqa: DJ007 -- the fieldsets below choose what shows
+        help_texts = {
+            "address_line1": "The street address claims print in box 33 (no PO box).",
+            "zip_code": "All nine digits (ZIP+4), such as 62701-1234.",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["zip_code"] = self.instance.zip_display
+
+    def clean_zip_code(self) -> str:
+        return self.cleaned_data["zip_code"].replace("-", "").replace(" ", "")
+
+
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
+    form = PracticeForm
     list_display = ["name", "npi", "tax_id_type", "city", "state"]
     fieldsets = [
         (None, {"fields": ["name", "phone"]}),
@@ -289,6 +313,13 @@ class CoverageInline(admin.StackedInline):
                 ],
             },
         ),
+        (
+            "Referring provider (box 17)",
+            {
+                "classes": ["collapse"],
+                "fields": [("referring_first_name", "referring_last_name", "referring_npi")],
+            },
+        ),
     ]
 
     def get_queryset(self, request):
@@ -341,6 +372,15 @@ class ClientAdmin(
                     "address_line1",
                     "address_line2",
                     ("city", "state", "zip_code"),
+                ]
+            },
+        ),
+        (
+            "Signatures on file (boxes 12 and 13)",
+            {
+                "fields": [
+                    ("release_signed_on", "release_signer", "release_signer_relation"),
+                    ("assignment_signed_on", "assignment_signer", "assignment_signer_relation"),
                 ]
             },
         ),

@@ -23,10 +23,23 @@ from billing.models import DiagnosisCode, Payer, PlaceOfService, ProcedureCode
 from billing.validators import (
     validate_member_id,
     validate_npi,
+    validate_street_address,
     validate_tax_id,
     validate_taxonomy,
+    validate_zip_plus4,
 )
 from practice.common import ZERO, Address, LineModifiers
+
+ADULT_AGE = 18  # docs/rules/claim-forms.md §8: a parent or guardian signs for a younger client
+
+
+def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
+    """Whole years of age on ``day``: the birthday itself counts (someone born on
+    29 February is a year older on 1 March of a common year)."""
+    years = day.year - date_of_birth.year
+    if (day.month, day.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years
 
 
 class Sex(models.TextChoices):
@@ -119,11 +132,24 @@ class Practice(Address):
         return self.name
 
     def clean(self) -> None:
-        if self.tax_id:
+        checks = {
+            "tax_id": lambda value: validate_tax_id(value, self.tax_id_type),
+            # docs/rules/claim-forms.md §10: the address prints in box 33 and loop 2010AA.
+            "address_line1": validate_street_address,
+            "address_line2": validate_street_address,
+            "zip_code": validate_zip_plus4,
+        }
+        errors: dict[str, list[str]] = {}
+        for name, check in checks.items():
+            value = getattr(self, name)
+            if not value:
+                continue
             try:
-                validate_tax_id(self.tax_id, self.tax_id_type)
+                check(value)
             except ValidationError as error:
-                raise ValidationError({"tax_id": error.messages}) from error
+                errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def current(cls) -> Practice | None:
@@ -264,6 +290,23 @@ class ClientQuerySet(models.QuerySet):
         return self.filter(Q(primary_clinician=clinician) | Exists(seen) | Exists(planned))
 
 
+class SignerRelation(models.TextChoices):
+    """Who signed a client's release or assignment (docs/rules/claim-forms.md §8)."""
+
+    SELF = "self", "The client"
+    PARENT = "parent", "Parent"
+    GUARDIAN = "guardian", "Legal guardian"
+    REPRESENTATIVE = "representative", "Other legal representative"
+
+
+# The two signatures a claim relies on (docs/rules/claim-forms.md §8): field prefix, what
+# it authorizes, the CMS-1500 box that says it is on file.
+SIGNATURES = (
+    ("release", "release of information", "box 12"),
+    ("assignment", "assignment of benefits", "box 13"),
+)
+
+
 class Client(Address):
     """A person the practice sees. Billing facts only; no clinical narrative."""
 
@@ -280,6 +323,29 @@ class Client(Address):
         default=False, help_text="Pays out of pocket; gets superbills, not claims."
     )
     active = models.BooleanField(default=True)
+    # docs/rules/claim-forms.md §8: the signed statements boxes 12 and 13 say are on file.
+    release_signed_on = models.DateField(
+        "release of information signed on",
+        null=True,
+        blank=True,
+        help_text="The date on the signed release (authorization to release information "
+        "to insurers). Claims print SIGNATURE ON FILE in box 12 only when it is recorded.",
+    )
+    release_signer = models.CharField("release signed by", max_length=70, blank=True)
+    release_signer_relation = models.CharField(
+        "release signer is", max_length=14, choices=SignerRelation, blank=True
+    )
+    assignment_signed_on = models.DateField(
+        "assignment of benefits signed on",
+        null=True,
+        blank=True,
+        help_text="The date on the signed assignment (insurer pays the practice). Claims "
+        "print SIGNATURE ON FILE in box 13 only when it is recorded.",
+    )
+    assignment_signer = models.CharField("assignment signed by", max_length=70, blank=True)
+    assignment_signer_relation = models.CharField(
+        "assignment signer is", max_length=14, choices=SignerRelation, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Optimistic lock (docs/concurrent-edits.md): every save bumps it; a form saved at an
     # older version is refused instead of overwriting the newer row.
@@ -296,7 +362,16 @@ class Client(Address):
                 condition=Q(date_of_birth__gte=datetime.date(1900, 1, 1)),
                 name="client_birth_date_plausible",
                 violation_error_message="A date of birth before 1900 is not possible here.",
-            )
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{kind}_signed_on__isnull": True})
+                    | ~Q(**{f"{kind}_signer": ""}),
+                    name=f"client_{kind}_signer_named",
+                    violation_error_message=f"Say who signed the {what}.",
+                )
+                for kind, what, _ in SIGNATURES
+            ),
         ]
 
     def __str__(self) -> str:
@@ -340,11 +415,56 @@ class Client(Address):
         coverages = self.coverages_on(on)
         return coverages[0] if coverages else None
 
-    def clean(self) -> None:
-        from django.utils import timezone
+    def is_minor_on(self, day: datetime.date) -> bool:
+        return age_on(self.date_of_birth, day) < ADULT_AGE
 
+    def signature(self, kind: str) -> dict[str, str] | None:
+        """The recorded ``"release"`` or ``"assignment"`` signature as a claim snapshots it
+        (docs/rules/claim-forms.md §8), or None when none is on file."""
+        signed_on = getattr(self, f"{kind}_signed_on")
+        if signed_on is None:
+            return None
+        return {
+            "signed_on": signed_on.isoformat(),
+            "signer": getattr(self, f"{kind}_signer"),
+            "relation": getattr(self, f"{kind}_signer_relation"),
+        }
+
+    def clean(self) -> None:
         if self.date_of_birth and self.date_of_birth > timezone.localdate():
             raise ValidationError({"date_of_birth": "A date of birth cannot be in the future."})
+        errors: dict[str, str] = {}
+        for kind, what, _ in SIGNATURES:
+            signed_on = getattr(self, f"{kind}_signed_on")
+            signer = getattr(self, f"{kind}_signer").strip()
+            relation = getattr(self, f"{kind}_signer_relation")
+            if signed_on is None:
+                if signer or relation:
+                    errors[f"{kind}_signed_on"] = f"Enter the date the {what} was signed."
+                continue
+            if signed_on > timezone.localdate():
+                errors[f"{kind}_signed_on"] = "A signature cannot be dated in the future."
+            elif self.date_of_birth and signed_on < self.date_of_birth:
+                errors[f"{kind}_signed_on"] = "This date is before the client was born."
+            if not signer:
+                errors[f"{kind}_signer"] = f"Enter the name of who signed the {what}."
+            if not relation:
+                errors[f"{kind}_signer_relation"] = (
+                    "Say who the signer is: the client, a parent, a legal guardian or another "
+                    "legal representative."
+                )
+            elif (
+                relation == SignerRelation.SELF
+                and self.date_of_birth
+                and f"{kind}_signed_on" not in errors
+                and self.is_minor_on(signed_on)
+            ):
+                errors[f"{kind}_signer_relation"] = (
+                    f"The client was {age_on(self.date_of_birth, signed_on)} on that date: a "
+                    "parent or legal guardian signs for a client under 18."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Diagnosis(models.Model):
@@ -476,6 +596,18 @@ class Coverage(Address):
     prior_auth_visits = models.PositiveSmallIntegerField("authorized visits", null=True, blank=True)
     prior_auth_from = models.DateField(null=True, blank=True)
     prior_auth_to = models.DateField(null=True, blank=True)
+    # docs/rules/claim-forms.md §9: who referred the client to this plan's care (box 17,
+    # loop 2310A). Kept per coverage: a referral is the plan's requirement and names
+    # the plan's primary care provider, so a new plan needs its own.
+    referring_first_name = models.CharField(
+        "referring provider first name", max_length=35, blank=True
+    )
+    referring_last_name = models.CharField(
+        "referring provider last name", max_length=60, blank=True
+    )
+    referring_npi = models.CharField(
+        "referring provider NPI", max_length=10, blank=True, validators=[validate_npi]
+    )
     version = AutoIncVersionField()
 
     objects = CoverageQuerySet.as_manager()
@@ -507,6 +639,12 @@ class Coverage(Address):
                 | (~Q(subscriber_first_name="") & ~Q(subscriber_last_name="")),
                 name="coverage_subscriber_named_when_not_self",
                 violation_error_message="Name the subscriber when it is not the client.",
+            ),
+            models.CheckConstraint(
+                condition=Q(referring_npi="")
+                | (~Q(referring_last_name="") & ~Q(referring_first_name="")),
+                name="coverage_referring_provider_named",
+                violation_error_message="Name the referring provider whose NPI is recorded.",
             ),
         ]
 
@@ -548,8 +686,26 @@ class Coverage(Address):
                 errors["subscriber_last_name"] = "Enter the subscriber's last name."
             if not self.subscriber_date_of_birth:
                 errors["subscriber_date_of_birth"] = "Enter the subscriber's date of birth."
+        if self.referring_first_name or self.referring_last_name or self.referring_npi:
+            for name, label in [
+                ("referring_first_name", "first name"),
+                ("referring_last_name", "last name"),
+                ("referring_npi", "NPI"),
+            ]:
+                if not getattr(self, name):
+                    errors[name] = f"Enter the referring provider's {label} too."
         if errors:
             raise ValidationError(errors)
+
+    def referring(self) -> dict[str, str] | None:
+        """The referring provider as a claim snapshots it (docs/rules/claim-forms.md §9)."""
+        if not self.referring_npi:
+            return None
+        return {
+            "first_name": self.referring_first_name,
+            "last_name": self.referring_last_name,
+            "npi": self.referring_npi,
+        }
 
     @property
     def subscriber_is_client(self) -> bool:

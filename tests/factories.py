@@ -115,6 +115,14 @@ class ClientFactory(factory.django.DjangoModelFactory):
     state = "IL"
     zip_code = "627029876"
     primary_clinician = factory.SubFactory(ClinicianFactory)
+    # docs/rules/claim-forms.md §8: both signatures on file, signed by the (adult) client.
+    # A test of a minor passes a guardian's, or None to leave them unrecorded.
+    release_signed_on = datetime.date(2024, 1, 8)
+    release_signer = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
+    release_signer_relation = "self"
+    assignment_signed_on = datetime.date(2024, 1, 8)
+    assignment_signer = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
+    assignment_signer_relation = "self"
 
 
 class PayerFactory(factory.django.DjangoModelFactory):

@@ -104,9 +104,17 @@ def _street(party: dict) -> str:
     return " ".join(p for p in (party.get("address_line1"), party.get("address_line2")) if p)
 
 
+def _zip(value: str) -> str:
+    """NUCC 1500 items 5, 7, 32, 33: a nine-digit ZIP code prints with its hyphen."""
+    number = digits(value)
+    return f"{number[:5]}-{number[5:]}" if len(number) == 9 else value or ""
+
+
 def _city_line(party: dict) -> str:
     return " ".join(
-        p for p in (party.get("city", ""), party.get("state", ""), party.get("zip_code", "")) if p
+        p
+        for p in (party.get("city", ""), party.get("state", ""), _zip(party.get("zip_code", "")))
+        if p
     )
 
 
@@ -176,14 +184,14 @@ def claim_pages(claim: Claim, *, amount_paid: Decimal | None = None) -> list[For
     values["5_street"] = _street(patient)
     values["5_city"] = patient.get("city", "")
     values["5_state"] = patient.get("state", "")
-    values["5_zip"] = patient.get("zip_code", "")
+    values["5_zip"] = _zip(patient.get("zip_code", ""))
     _phone(values, "5", patient.get("phone", ""))
     relationship = subscriber.get("relationship", "18")
     ticks.add(RELATIONSHIP_TICK.get(relationship, "6_other"))
     values["7_street"] = _street(subscriber)
     values["7_city"] = subscriber.get("city", "")
     values["7_state"] = subscriber.get("state", "")
-    values["7_zip"] = subscriber.get("zip_code", "")
+    values["7_zip"] = _zip(subscriber.get("zip_code", ""))
     if relationship == "18":
         _phone(values, "7", patient.get("phone", ""))
     if medicare_primary:
@@ -207,14 +215,25 @@ def claim_pages(claim: Claim, *, amount_paid: Decimal | None = None) -> list[For
             ticks.add(f"11a_{subscriber['sex'].lower()}")
         values["11c"] = subscriber.get("plan_name", "")
         ticks.add("11d_yes" if other else "11d_no")
-    values["12"] = "SIGNATURE ON FILE"
-    values["13"] = "SIGNATURE ON FILE"
+    # NUCC 1500 items 12 and 13 (docs/rules/claim-forms.md §8): "SIGNATURE ON FILE" only
+    # for a signature the client's record holds, box 12 with the date it was signed;
+    # otherwise blank (the scrubber's "signatures" rule stops such a claim).
+    signatures = parties.get("signatures") or {}
+    release = signatures.get("release")
+    if release:
+        values["12"] = "SIGNATURE ON FILE"
+        values["12_date"] = _mm_dd_yy(iso_date(release.get("signed_on")))
+    if signatures.get("assignment"):
+        values["13"] = "SIGNATURE ON FILE"
 
-    if supervising:
-        # docs/rules/coding.md §9: the supervisor in box 17 with qualifier DQ.
-        values["17_qual"] = "DQ"
-        values["17"] = _person_name(supervising)
-        values["17b"] = supervising.get("npi", "")
+    # NUCC 1500 item 17 (docs/rules/claim-forms.md §9): one provider, the referring one
+    # (DN) before a supervising one (DQ; docs/rules/coding.md §9). The 837P carries both.
+    referring = parties.get("referring")
+    shown = ("DN", referring) if referring else ("DQ", supervising) if supervising else None
+    if shown:
+        values["17_qual"] = shown[0]
+        values["17"] = _person_name(shown[1])
+        values["17b"] = shown[1].get("npi", "")
 
     values["21_ind"] = "0"  # ICD-10
     if claim.frequency in (Claim.Frequency.REPLACEMENT, Claim.Frequency.VOID):

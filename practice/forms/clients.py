@@ -24,10 +24,24 @@ from billing.models import DiagnosisCode, Payer
 from billing.validators import validate_icd10_format
 from practice import roles
 from practice.forms.widgets import DateInput
-from practice.models import Client, Clinician, Coverage, Diagnosis, Session, SessionDiagnosis
+from practice.models import (
+    SIGNATURES,
+    Client,
+    Clinician,
+    Coverage,
+    Diagnosis,
+    Session,
+    SessionDiagnosis,
+    SignerRelation,
+)
 from practice.versions import VersionedModelForm, compare_with_read
 
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+SIGNATURE_FIELDS = [
+    f"{kind}_{field}"
+    for kind, _, _ in SIGNATURES
+    for field in ("signed_on", "signer", "signer_relation")
+]
 # Typographic apostrophes (’ ʼ) are stored as the plain one, so "O’Brien" typed on a
 # phone and "O'Brien" typed on a keyboard are the same name (and search finds both).
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
@@ -143,17 +157,30 @@ class ClientForm(AddressCleaning, VersionedModelForm):
             "city",
             "state",
             "zip_code",
+            *SIGNATURE_FIELDS,
             "version",
         ]
         widgets = {
             "date_of_birth": DateInput(),
+            "release_signed_on": DateInput(),
+            "assignment_signed_on": DateInput(),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "state": forms.TextInput(attrs={"maxlength": 2, "autocapitalize": "characters"}),
             "zip_code": forms.TextInput(attrs={"inputmode": "numeric"}),
         }
-        labels = {"active": "Active"}
+        labels = {
+            "active": "Active",
+            "release_signed_on": "Release of information signed on",
+            "release_signer": "Signed by",
+            "release_signer_relation": "Signer is",
+            "assignment_signed_on": "Assignment of benefits signed on",
+            "assignment_signer": "Signed by",
+            "assignment_signer_relation": "Signer is",
+        }
         help_texts = {
             "active": "Inactive clients leave the client list and cannot get new sessions.",
+            "release_signed_on": "Lets insurers receive what they need to process claims (box 12).",
+            "assignment_signed_on": "Lets the insurer pay the practice directly (box 13).",
         }
 
     def __init__(self, *args, user, **kwargs) -> None:
@@ -215,7 +242,24 @@ class ClientForm(AddressCleaning, VersionedModelForm):
                     Column("zip_code", css_class="col-8 col-md-4"),
                 ),
             ),
+            Fieldset(
+                "Signatures on file",
+                *(
+                    Row(
+                        Column(f"{kind}_signed_on", css_class="col-12 col-md-4"),
+                        Column(f"{kind}_signer", css_class="col-7 col-md-5"),
+                        Column(f"{kind}_signer_relation", css_class="col-5 col-md-3"),
+                    )
+                    for kind, _, _ in SIGNATURES
+                ),
+                css_id="signatures",
+            ),
         )
+        for kind, _, _ in SIGNATURES:
+            self.fields[f"{kind}_signer_relation"].choices = [
+                ("", "—"),
+                *SignerRelation.choices,
+            ]
 
     def clean_first_name(self) -> str:
         return normalize_name(self.cleaned_data["first_name"])
@@ -225,6 +269,12 @@ class ClientForm(AddressCleaning, VersionedModelForm):
 
     def clean_date_of_birth(self) -> datetime.date | None:
         return check_birth_date(self.cleaned_data["date_of_birth"])
+
+    def clean_release_signer(self) -> str:
+        return normalize_name(self.cleaned_data["release_signer"])
+
+    def clean_assignment_signer(self) -> str:
+        return normalize_name(self.cleaned_data["assignment_signer"])
 
 
 class DiagnosisForm(VersionedModelForm):
@@ -376,6 +426,9 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
             "prior_auth_visits",
             "prior_auth_from",
             "prior_auth_to",
+            "referring_first_name",
+            "referring_last_name",
+            "referring_npi",
             "version",
         ]
         widgets = {
@@ -402,6 +455,9 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
             "prior_auth_number": "Prior authorization number",
             "prior_auth_from": "Authorized from",
             "prior_auth_to": "Authorized to",
+            "referring_first_name": "Referring provider first name",
+            "referring_last_name": "Last name",
+            "referring_npi": "NPI",
         }
 
     SUBSCRIBER_FIELDS = (
@@ -438,6 +494,12 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
 
     def clean_subscriber_date_of_birth(self) -> datetime.date | None:
         return check_birth_date(self.cleaned_data["subscriber_date_of_birth"])
+
+    def clean_referring_first_name(self) -> str:
+        return normalize_name(self.cleaned_data["referring_first_name"])
+
+    def clean_referring_last_name(self) -> str:
+        return normalize_name(self.cleaned_data["referring_last_name"])
 
     def clean(self) -> dict:
         cleaned = super().clean()

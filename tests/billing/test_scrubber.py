@@ -113,6 +113,10 @@ def test_the_scrubber_runs_exactly_the_rules_tested_here():
         "payer_id",
         "already_sent",
         "resubmission_reference",
+        # tests/billing/test_claim_parties.py
+        "signatures",
+        "referring_provider",
+        "billing_address",
     ]
 
 

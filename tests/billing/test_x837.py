@@ -351,10 +351,17 @@ def test_a_referring_provider_and_prior_authorization_are_printed(practice_row):
 def test_recorded_signatures_set_the_assignment_and_release_indicators(insured):
     ready_session(insured)
     claim = build_one()
-    assert starting(file_for(claim), "CLM")[0].endswith("*Y*A*N*I")
-    claim.parties["signatures"] = {"assignment": "2026-01-05", "release": "2026-01-05"}
-    claim.save(update_fields=["parties"])
+    assert claim.parties["signatures"]["release"]["signer"] == insured.release_signer
     assert starting(file_for(claim), "CLM")[0].endswith("*Y*A*Y*Y")
+
+
+def test_without_recorded_signatures_assignment_is_n_and_release_i(practice_row):
+    client = factories.ClientFactory(release_signed_on=None, assignment_signed_on=None)
+    factories.CoverageFactory(client=client)
+    ready_session(client)
+    claim = build_one()
+    assert claim.parties["signatures"] == {"release": None, "assignment": None}
+    assert starting(file_for(claim), "CLM")[0].endswith("*Y*A*N*I")
 
 
 def test_several_claims_share_one_billing_provider_loop(practice_row):
