@@ -283,6 +283,8 @@ PAYERS: tuple[DemoPayer, ...] = (
             "timely_filing_days": 120,
             "supervision_billing": "supervisor",
             "requires_prior_authorization": True,
+            # docs/rules/claim-forms.md §9: an HMO wants the primary care referral.
+            "requires_referring_provider": True,
         },
         home_pos="10",
         other_pos="02",
@@ -292,6 +294,15 @@ PAYERS: tuple[DemoPayer, ...] = (
         copays=("10.00", "15.00"),
         plan_names=("Northgate Select HMO",),
     ),
+)
+
+# Primary care providers who refer clients to the practice, recorded on the coverages of a
+# payer that requires a referral: (first, last, NPI serial: "1" + these eight digits +
+# the check digit).
+REFERRING_PROVIDERS = (
+    ("Margaret", "Holloway", "52840317"),
+    ("Rafael", "Domínguez", "52840325"),
+    ("Aisha", "Karimi", "52840333"),
 )
 
 # Codes each payer has a contracted rate for (skipped when the catalog lacks one).
@@ -633,7 +644,8 @@ EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
 # kind: "spouse" (subscriber is the client's spouse, relationship 01), "secondary"
 # (a primary and a secondary coverage), "child" (a parent is the subscriber, 19),
 # "self_pay", "auth_low" (a prior authorization nearly used up), "video" (sees the
-# clinician by video from home), "medicare" (65+). "clinician" names the kind of
+# clinician by video from home), "medicare" (65+), "referral" (an HMO that requires a
+# referring provider). "clinician" names the kind of
 # clinician who sees them (the first one of that kind, when the demo has one).
 STORY_CLIENTS = (
     {
@@ -712,5 +724,14 @@ STORY_CLIENTS = (
         "sex": "F",
         "age": 45,
         "kind": "self_pay",
+    },
+    {
+        "first": "Björn",
+        "clinician": "family_therapist",
+        "last": "Halvorsen",
+        "sex": "M",
+        "age": 38,
+        "kind": "referral",
+        "payer": "northgate",
     },
 )

@@ -165,6 +165,22 @@ class TestSmallDemo:
         names = {client.full_name for client in Client.objects.all()}
         assert {"Siobhán O'Connor", "Zoë Brontë-Smith", "Thảo Nguyễn"} <= names
 
+    def test_clients_have_signatures_on_file_and_a_minor_a_parents(self, small_demo):
+        assert not Client.objects.filter(release_signed_on__isnull=True).exists()
+        assert not Client.objects.filter(assignment_signed_on__isnull=True).exists()
+        mateo = Client.objects.get(first_name="Mateo", last_name="García")
+        assert (mateo.release_signer, mateo.release_signer_relation) == ("Lucía García", "parent")
+        assert mateo.assignment_signer == "Lucía García"
+
+    def test_the_hmo_requires_referrals_and_its_coverages_name_the_referrer(self, small_demo):
+        (payer,) = Payer.objects.filter(requires_referring_provider=True)
+        coverages = Coverage.objects.filter(payer=payer)
+        assert coverages.exists()
+        for coverage in coverages:
+            assert coverage.referring() is not None
+            validate_npi(coverage.referring_npi)
+        assert not Coverage.objects.exclude(payer=payer).exclude(referring_npi="").exists()
+
     def test_a_prior_authorization_is_nearly_used_up(self, small_demo):
         coverage = Coverage.objects.get(
             client__first_name="DeShawn", client__last_name="Washington"
@@ -315,6 +331,9 @@ class TestSmallDemo:
             "prescriber_codes",
             "license_modifier",
             "telehealth",
+            "signatures",
+            "referring_provider",
+            "billing_address",
         }
         result = claims_build(through=UNTIL)
         assert result.claims

@@ -59,6 +59,7 @@ from practice import roles
 from practice.demo_appointments import plan_demo_appointments
 from practice.history import snapshot_history
 from practice.models import (
+    ADULT_AGE,
     Client,
     Clinician,
     Coverage,
@@ -68,6 +69,8 @@ from practice.models import (
     ServiceLine,
     Session,
     SessionDiagnosis,
+    SignerRelation,
+    age_on,
 )
 from practice.services import session_proposal
 
@@ -1210,7 +1213,29 @@ class DemoBuilder:
         plan.group_member = clinician.group_weekday >= 0 and not plan.child and rng.random() < 0.2
         plan.sessions = self.plan_sessions(plan)
         self.plan_authorizations(plan)
+        self.sign(plan)
         return plan
+
+    def sign(self, plan: _ClientPlan) -> None:
+        """docs/rules/claim-forms.md §8: the release and assignment signed at the first
+        visit, by the client, or for a client under 18 on that day by a parent (the
+        subscriber parent) or a guardian. No random draw, so the rest of the demo is the
+        same with or without signatures."""
+        client = plan.client
+        first_day = min((visit.day for visit in plan.sessions), default=self.start)
+        signer, relation = f"{client.first_name} {client.last_name}", SignerRelation.SELF
+        if age_on(client.date_of_birth, first_day) < ADULT_AGE:
+            parent = next((c for c in plan.coverages if c.relationship == "19"), None)
+            if parent is not None:
+                signer = f"{parent.subscriber_first_name} {parent.subscriber_last_name}"
+                relation = SignerRelation.PARENT
+            else:
+                first = SUBSCRIBER_NAMES[len(client.first_name) % len(SUBSCRIBER_NAMES)][0]
+                signer, relation = f"{first} {client.last_name}", SignerRelation.GUARDIAN
+        for kind in ("release", "assignment"):
+            setattr(client, f"{kind}_signed_on", first_day)
+            setattr(client, f"{kind}_signer", signer)
+            setattr(client, f"{kind}_signer_relation", relation)
 
     def payer_index_of(self, coverage: Coverage) -> int:
         return self._payer_by_id[coverage.payer_id]
@@ -1339,6 +1364,15 @@ class DemoBuilder:
             copay=Decimal(rng.choice(spec.copays)) if priority == 1 else Decimal("0.00"),
             **address,
         )
+        if spec.fields.get("requires_referring_provider"):
+            # docs/rules/claim-forms.md §9: the referral on file (chosen without a random
+            # draw, from the member id already drawn).
+            first, last, serial = data.REFERRING_PROVIDERS[
+                sum(map(ord, coverage.member_id)) % len(data.REFERRING_PROVIDERS)
+            ]
+            coverage.referring_first_name = first
+            coverage.referring_last_name = last
+            coverage.referring_npi = make_npi("1" + serial)
         if subscriber:
             first, last, sex, age = subscriber
             coverage.subscriber_first_name = first
