@@ -52,6 +52,7 @@ LICENSE_MODIFIERS = frozenset(Clinician.LicenseLevel.values)
 SESSION = "session"  # the session behind the line: its codes, minutes, modifiers
 CLIENT = "client"  # the client page: name, address, diagnoses
 COVERAGE = "coverage"  # the client's coverages: member, subscriber, dates, authorization
+SIGNATURES_ON_FILE = "signatures"  # the client page: signatures on file (boxes 12, 13)
 PRACTICE = "practice"  # the practice settings: billing provider, tax id, address
 PAYER = "payer"  # the payer settings
 CLINICIAN = "clinician"  # a clinician's settings: NPI, license
@@ -161,7 +162,7 @@ class ClaimContext:
         if page == SESSION:
             line = next((line for line in self.lines if line.position == position), None)
             return self.fix_session(line) if line is not None else None
-        if page in {CLIENT, COVERAGE}:
+        if page in {CLIENT, COVERAGE, SIGNATURES_ON_FILE}:
             return Fix(page, self.claim.client_id)
         if page == PAYER:
             return Fix(page, self.claim.payer_id)
@@ -790,7 +791,7 @@ def check_resubmission_reference(ctx: ClaimContext) -> Iterator[Problem]:
 REBUILD = "then discard this draft and build the claim again (a claim keeps what it was built with)"
 
 
-@rule("signatures")
+@rule("signatures", fix=SIGNATURES_ON_FILE)
 def check_signatures(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §8 (NUCC 1500 items 12 and 13; X12 837P CLM08, CLM09): the
     client's release of information and assignment of benefits are recorded, and for a
@@ -833,7 +834,7 @@ def check_signatures(ctx: ClaimContext) -> Iterator[Problem]:
             )
 
 
-@rule("referring_provider")
+@rule("referring_provider", fix=COVERAGE)
 def check_referring_provider(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §9 (NUCC 1500 item 17; X12 837P loop 2310A): a payer that
     requires referrals gets the referring provider's name and a valid NPI."""
@@ -870,7 +871,7 @@ def check_referring_provider(ctx: ClaimContext) -> Iterator[Problem]:
         )
 
 
-@rule("billing_address")
+@rule("billing_address", fix=PRACTICE)
 def check_billing_address(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §10 (NUCC 1500 item 33; X12 837P loop 2010AA): the billing
     provider's address is a street address, never a PO box, with a nine-digit ZIP. On an

@@ -44,6 +44,9 @@ FIX_PAGES: dict[str, FixPage] = {
     scrubber.COVERAGE: FixPage(
         "Edit the coverage", "practice:client_edit", None, _staff, anchor="coverages-forms"
     ),
+    scrubber.SIGNATURES_ON_FILE: FixPage(
+        "Record the signatures", "practice:client_edit", None, _staff, anchor="signatures"
+    ),
     scrubber.PRACTICE: FixPage(
         "Practice settings",
         "admin:practice_practice_change",

@@ -26,6 +26,7 @@ from practice.admin import PracticeForm
 from practice.models import Client
 from tests import factories
 from tests.billing.test_cms1500 import pdf_pages, printed_at
+from tests.billing.test_fix_links import item, links, problems_on
 from tests.billing.test_scrubber import DAY, SOON, found, ready_session
 from tests.billing.test_x837 import file_for, starting
 from tests.practice.test_clients import _edit_data
@@ -398,3 +399,30 @@ def test_the_practice_admin_page_shows_the_box_33_error(client, owner_user, prac
     assert "payers refuse a PO box in box 33" in response.content.decode()
     practice_row.refresh_from_db()
     assert practice_row.address_line1 == "120 Main St Ste 4"
+
+
+# --- where each is fixed -----------------------------------------------------------------
+
+
+def test_each_new_error_links_to_where_it_is_fixed(client, biller_user, owner_user, practice_row):
+    payer = factories.PayerFactory(requires_referring_provider=True)
+    someone = factories.ClientFactory(release_signed_on=None)
+    practice_row.address_line1 = "PO Box 9"
+    practice_row.save()
+    claim = claim_for(someone, payer=payer)
+    edit = reverse("practice:client_edit", args=[someone.pk])
+    biller_items = problems_on(client, biller_user, claim)
+    assert links(item(biller_items, "No signed release")) == [
+        (f"{edit}#signatures", "Record the signatures")
+    ]
+    assert links(item(biller_items, "requires a referring provider")) == [
+        (f"{edit}#coverages-forms", "Edit the coverage")
+    ]
+    # The practice settings are the owner's: a biller sees their name, an owner a link.
+    assert links(item(biller_items, "is a PO box")) == []
+    owner_items = problems_on(client, owner_user, claim)
+    assert links(item(owner_items, "is a PO box")) == [
+        (reverse("admin:practice_practice_changelist"), "Practice settings")
+    ]
+    page = client.get(edit).content.decode()
+    assert 'id="signatures"' in page
