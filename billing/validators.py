@@ -168,8 +168,8 @@ def validate_street_address(value: str) -> None:
     item 33; X12 837P loop 2010AA N301), never a post office box."""
     if is_po_box(value):
         raise ValidationError(
-            "The billing address must be a street address: payers refuse a PO box in box 33. "
-            "Put a PO box for mail in the payer's correspondence instead.",
+            "The billing address must be the practice's street address: payers refuse a PO "
+            "box in box 33.",
             code="po_box",
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from billing.models import Claim, Payer
@@ -348,24 +349,14 @@ def test_a_street_address_with_zip_plus_4_is_quiet_and_prints_with_the_hyphen(pr
 
 
 def _practice_form(practice_row, **changes) -> PracticeForm:
+    """The settings form re-submitted as saved, ZIP typed with its hyphen, then ``changes``."""
     data = {
-        "name": practice_row.name,
-        "phone": practice_row.phone,
-        "tax_id": practice_row.tax_id,
-        "tax_id_type": practice_row.tax_id_type,
-        "npi": practice_row.npi,
-        "taxonomy": practice_row.taxonomy,
-        "address_line1": practice_row.address_line1,
-        "address_line2": "",
-        "city": practice_row.city,
-        "state": practice_row.state,
-        "zip_code": "62701-1234",
-        "late_cancel_hours": "24",
-        "no_show_fee": "0.00",
-        "late_cancel_fee": "0.00",
-        **changes,
+        name: "" if value is None else value
+        for name, value in model_to_dict(practice_row).items()
+        if name != "id"
     }
-    return PracticeForm(data, instance=practice_row)
+    data["missed_fees_for_all_clients"] = ""  # an unticked box is not sent
+    return PracticeForm({**data, "zip_code": "62701-1234", **changes}, instance=practice_row)
 
 
 def test_the_practice_settings_refuse_a_po_box_and_a_five_digit_zip_next_to_the_fields(
@@ -374,12 +365,13 @@ def test_the_practice_settings_refuse_a_po_box_and_a_five_digit_zip_next_to_the_
     form = _practice_form(practice_row, address_line2="P.O. Box 44", zip_code="62701")
     assert not form.is_valid()
     assert form.errors["address_line2"][0].startswith(
-        "The billing address must be a street address"
+        "The billing address must be the practice's street address"
     )
     assert form.errors["zip_code"] == [
         "The billing address needs its 9-digit ZIP+4 (for example 62701-1234): look it up on "
         "the USPS site."
     ]
+    practice_row.refresh_from_db()  # the refused form set its values on the instance
     form = _practice_form(practice_row, zip_code="62701-4321")
     assert form.is_valid(), form.errors
     form.save()
