@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.contracts import contract_check
@@ -435,6 +436,23 @@ class ClaimMoney:
     patient_responsibility: Decimal
     balance: Decimal  # charge − paid − written off: still owed by the payer or the client
     posted: bool
+
+
+def line_paid(line: str = "pk") -> Coalesce:
+    """``claim_money``'s Paid for one claim line, as SQL (a correlated subquery on the
+    claim line's ``line`` column): the sum of what the postings allocated to the line,
+    a reversal's negated rows included, so a reversed payment counts zero; 0.00 before
+    any posting. A claim's lines add up to its ``claim_money`` Paid whenever the payer
+    answered every line we sent (each line matched, no claim-level adjustment)."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    paid = (
+        PaymentAllocation.objects.filter(claim_line=OuterRef(line))
+        .order_by()
+        .values("claim_line")
+        .annotate(total=Sum("paid"))
+        .values("total")
+    )
+    return Coalesce(Subquery(paid, output_field=money), Value(ZERO), output_field=money)
 
 
 def claim_money(claim: Claim) -> ClaimMoney:

@@ -13,8 +13,9 @@ Python only fills gaps (months with no sessions) and divides for percentages. Th
 of queries never depends on the number of sessions, so ``bench/`` can call these directly.
 
 Money stays ``Decimal`` end to end. The revenue report's "paid" amounts come from
-``claim_line_paid()`` / ``service_line_paid()`` in ``common.py``, the one place to plug
-payments in there; until then they are NULL and the pages show "—". Aging, denials and
+``claim_line_paid()`` (``billing.posting.line_paid``: what the postings allocated to each
+claim line, the claim page's rule per line) and ``service_line_paid()`` in ``common.py``
+(NULL, "—", until self-pay payments are applied per service line). Aging, denials and
 collections read the postings (``billing/posting.py``) directly.
 
 Who sees what: ``Filters.user`` limits every query to what that user may see

@@ -18,10 +18,11 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from billing.models import Claim, ClaimLine, Payer
+from billing.posting import line_paid
 from practice import roles
 from practice.models import Client, Clinician, Coverage, ServiceLine, Session
 
@@ -36,16 +37,11 @@ UNBILLED = [Session.Status.DRAFT, Session.Status.READY]
 # --- Payments: the one place ---------------------------------------------------------
 
 
-def claim_line_paid() -> Cast:
-    """What the payer has paid on one claim line: NULL until payments exist.
-
-    When ``PaymentAllocation`` lands, return a correlated subquery here, e.g.
-    ``Subquery(PaymentAllocation.objects.filter(claim_line=OuterRef("pk")).values(
-    "claim_line").annotate(s=Sum("amount")).values("s"))`` — a subquery, not a join, so
-    summing charges beside it never counts a line twice. Every "paid" and "gap" column
-    reads this; nothing else changes.
-    """
-    return Cast(Value(None), output_field=MONEY)
+def claim_line_paid() -> Coalesce:
+    """What the payers have paid on one claim line: ``billing.posting.line_paid``, the
+    claim page's rule (``claim_money``) per line. A correlated subquery, not a join, so
+    summing charges beside it never counts a line twice."""
+    return line_paid()
 
 
 def service_line_paid() -> Cast:

@@ -24,6 +24,7 @@ from tests.billing.reports.helpers import (
 from tests.billing.test_services import ready_session
 
 pytestmark = pytest.mark.django_db
+ZERO = Decimal("0.00")
 
 
 # Acme (90837 expected $120) and Beta (no rates). In January 2026:
@@ -61,8 +62,8 @@ def test_revenue_by_payer_from_live_claim_lines_and_self_pay(revenue_data):
     assert [
         (r.payer, r.lines, r.lines_without_rate, r.charged, r.expected, r.paid, r.gap) for r in rows
     ] == [
-        ("Acme Health", 2, 0, Decimal("320.00"), Decimal("240.00"), None, None),
-        ("Beta Care", 1, 1, Decimal("160.00"), None, None, None),
+        ("Acme Health", 2, 0, Decimal("320.00"), Decimal("240.00"), ZERO, Decimal("240.00")),
+        ("Beta Care", 1, 1, Decimal("160.00"), None, ZERO, None),
         ("Self-pay", 1, 0, Decimal("150.00"), None, None, None),
     ]
 
@@ -78,7 +79,7 @@ def test_revenue_by_clinician_adds_claimed_and_self_pay(revenue_data, clinician,
         Decimal("150.00"),
         Decimal("470.00"),
         Decimal("240.00"),
-        None,
+        ZERO,  # nothing posted yet on the claim lines; self-pay payments are not per line
     )
     assert (b.insured_charged, b.self_pay_charged, b.charged, b.expected) == (
         Decimal("160.00"),
@@ -91,7 +92,7 @@ def test_revenue_by_clinician_adds_claimed_and_self_pay(revenue_data, clinician,
 def test_expected_vs_paid_per_payer_and_code(revenue_data):
     rows = reports.expected_vs_paid(D(2026, 1, 1), D(2026, 1, 31), Filters())
     assert [(r.payer, r.code, r.lines, r.units, r.charged, r.expected, r.gap) for r in rows] == [
-        ("Acme Health", "90837", 2, 2, Decimal("320.00"), Decimal("240.00"), None),
+        ("Acme Health", "90837", 2, 2, Decimal("320.00"), Decimal("240.00"), Decimal("240.00")),
         ("Beta Care", "90834", 1, 1, Decimal("160.00"), None, None),
     ]
 
@@ -102,7 +103,9 @@ def test_a_payer_filter_leaves_out_the_self_pay_row(revenue_data):
     assert [(r.payer, r.charged) for r in rows] == [("Acme Health", Decimal("320.00"))]
 
 
-def test_revenue_page_csv_has_dashes_for_paid_as_empty_cells(client, owner_user, revenue_data):
+def test_revenue_page_csv_has_paid_and_dashes_for_unknown_as_empty_cells(
+    client, owner_user, revenue_data
+):
     client.force_login(owner_user)
     url = reverse("billing:report_revenue")
     page = client.get(url)  # default: January 2026
@@ -119,10 +122,10 @@ def test_revenue_page_csv_has_dashes_for_paid_as_empty_cells(client, owner_user,
             "Paid ($)",
             "Expected minus paid ($)",
         ],
-        ["Acme Health", "2", "0", "320.00", "240.00", "", ""],
-        ["Beta Care", "1", "1", "160.00", "", "", ""],
+        ["Acme Health", "2", "0", "320.00", "240.00", "0.00", "240.00"],
+        ["Beta Care", "1", "1", "160.00", "", "0.00", ""],
         ["Self-pay", "1", "0", "150.00", "", "", ""],
-        ["Total", "4", "1", "630.00", "240.00", "", ""],
+        ["Total", "4", "1", "630.00", "240.00", "0.00", "240.00"],
     ]
     html = page.content.decode()
     assert "$320.00" in html and 'aria-label="Charged and expected by payer' in html
