@@ -218,6 +218,8 @@ def main() -> None:
         def fetch():
             response = who.get(path)
             assert response.status_code == 200, (path, response.status_code)
+            if response.streaming:  # the summary's CSV and print view: read them whole
+                b"".join(response.streaming_content)
 
         return fetch
 
@@ -230,6 +232,14 @@ def main() -> None:
         return run
 
     month = f"start={start}&end={end}"
+    busiest = (
+        Claim.objects.filter(lines__date_of_service__range=(start, end))
+        .values("payer_id")
+        .annotate(n=Count("lines"))
+        .order_by("-n")
+        .values_list("payer_id", flat=True)
+        .first()
+    )
     measurements = {
         "billing dashboard": page("/billing/"),
         "session list page (biller, all sessions)": page("/practice/sessions/"),
@@ -238,6 +248,8 @@ def main() -> None:
         "claim list page": page("/billing/claims/"),
         "summary page, one month": page(f"/billing/summary/?{month}"),
         "summary CSV, one month": page(f"/billing/summary/?{month}&format=csv"),
+        "summary print view, one month": page(f"/billing/summary/?{month}&print=1"),
+        "summary payer page, one month": page(f"/billing/summary/payer/{busiest}/?{month}"),
         "services by month, 12 months": lambda: reports.services_by_month(year_start, end, filters),
         "services by code, one month": lambda: reports.services_by_code(start, end, filters),
         "revenue by payer, one month": lambda: reports.revenue_by_payer(start, end, filters),

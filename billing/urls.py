@@ -74,6 +74,7 @@ urlpatterns = [
         name="remittance_match",
     ),
     path("summary/", summary.claim_summary, name="summary"),
+    path("summary/payer/<int:payer_id>/", summary.claim_summary_payer, name="summary_payer"),
     path("reports/", reports.index, name="reports"),
     # One URL and name per registered report (reports/services/ is billing:report_services).
     *(

@@ -119,9 +119,15 @@ def test_the_summary_shows_paid_and_balance_per_line_claim_and_payer(client, bil
     params = {"start": "2026-10-01", "end": "2026-10-31"}
     summary = client.get(url, params).context["summary"]
     assert (summary.paid, summary.balance) == (D("100.00"), D("30.00"))
-    line = summary.payers[0].claims[0].summary_lines[0]
+    assert (summary.payers[0].paid, summary.payers[0].balance) == (D("100.00"), D("30.00"))
+    section = reverse("billing:summary_payer", args=[coverage.payer.pk])
+    group = client.get(section, params).context["group"]
+    (paid_claim,) = group.claims
+    assert (paid_claim.range_paid, paid_claim.range_balance) == (D("100.00"), D("30.00"))
+    line = paid_claim.summary_lines[0]
     assert (line.paid, line.balance) == (D("100.00"), D("30.00"))
-    rows = client.get(url, {**params, "format": "csv"}).content.decode("utf-8-sig").splitlines()
+    streamed = client.get(url, {**params, "format": "csv"}).streaming_content
+    rows = b"".join(streamed).decode("utf-8-sig").splitlines()
     assert rows[0].endswith("Charge,Expected allowed,Paid,Balance")
     assert rows[1].endswith(",100.00,30.00")
 

@@ -142,6 +142,7 @@ CLAIM_URLS = [
     ("post", "billing:claim_payer_number", True),
     ("post", "billing:claim_post_eob", True),
     ("get", "billing:summary", False),
+    ("get", "billing:summary_payer", True),
 ]
 
 

@@ -1,6 +1,7 @@
-"""The claim summary per insurer (billing/views/summary.py): totals per claim, per payer
-and overall against hand-computed amounts, the CSV and print forms, bad input, and a
-query count that does not grow with the number of claims."""
+"""The claim summary per insurer (billing/views/summary.py): totals per payer on the page,
+each payer's claims on a page of its own, totals per claim, per payer and overall against
+hand-computed amounts, the streamed CSV and print forms, bad input, and a query count that
+does not grow with the number of claims."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils.html import escape
 
 from billing.models import Claim, ProcedureCode
 from billing.services import claims_build
+from billing.views.summary import CSV_HEADER
 from tests import factories
 from tests.billing.test_claim_views import Line, make_claim
 from tests.billing.test_services import ready_session
@@ -29,6 +31,17 @@ URL = "/billing/summary/"
 
 def day(n: int, month: int = 10) -> datetime.date:
     return datetime.date(2026, month, n)
+
+
+def section_url(payer) -> str:
+    return f"/billing/summary/payer/{payer.pk}/"
+
+
+def text(response) -> str:
+    """The body, read from the stream when streamed (the CSV and the print view)."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode("utf-8-sig")
+    return response.content.decode("utf-8-sig")
 
 
 @pytest.fixture(autouse=True)
@@ -127,8 +140,35 @@ def test_totals_per_claim_per_payer_and_overall_match_hand_computed_amounts(bill
     assert (summary.start, summary.end) == (OCT, day(31))  # last month by default
     assert [group.payer.name for group in summary.payers] == ["Acme Health", "Blue Ridge Mutual"]
     acme, blue = summary.payers
-    assert [c.pk for c in acme.claims] == [october["spanning"].pk, october["seven"].pk]
-    spanning, seven = acme.claims
+    assert (acme.charge, acme.allowed, acme.lines, acme.without_rate, acme.claim_count) == (
+        D("1095.00"),
+        D("724.50"),
+        8,
+        1,
+        2,
+    )
+    assert (blue.charge, blue.allowed, blue.lines, blue.claim_count) == (
+        D("325.00"),
+        D("250.35"),
+        2,
+        1,
+    )
+    assert (summary.charge, summary.allowed) == (D("1420.00"), D("974.85"))
+    assert summary.claim_count == 3
+    body = response.content.decode()
+    for amount in ["$1,095.00", "$724.50", "$325.00", "$250.35", "$1,420.00", "$974.85"]:
+        assert amount in body, amount
+    # The totals page names no client: each payer's claims are on its own page.
+    assert "Núñez" not in body and "Brien" not in body
+    query = "start=2026-10-01&amp;end=2026-10-31"
+    assert f'href="{section_url(october["acme"])}?{query}' in body
+    assert f'href="{section_url(october["blue"])}?{query}' in body
+
+    page = biller.get(section_url(october["acme"]), {"start": "2026-10-01", "end": "2026-10-31"})
+    assert page.status_code == 200
+    group = page.context["group"]
+    assert [c.pk for c in group.claims] == [october["spanning"].pk, october["seven"].pk]
+    spanning, seven = group.claims
     assert (seven.range_charge, seven.range_allowed, seven.range_lines) == (
         D("965.00"),
         D("626.50"),
@@ -139,41 +179,29 @@ def test_totals_per_claim_per_payer_and_overall_match_hand_computed_amounts(bill
         D("98.00"),
         1,
     )
-    assert (acme.charge, acme.allowed, acme.lines, acme.without_rate) == (
+    assert (group.charge, group.allowed, group.lines, group.claim_count) == (
         D("1095.00"),
         D("724.50"),
         8,
-        1,
+        2,
     )
-    assert (blue.charge, blue.allowed, blue.lines) == (D("325.00"), D("250.35"), 2)
-    assert (summary.charge, summary.allowed) == (D("1420.00"), D("974.85"))
-    assert summary.claim_count == 3
-
-    body = response.content.decode()
-    amounts = [
-        "$965.00",
-        "$626.50",
-        "$1,095.00",
-        "$724.50",
-        "$325.00",
-        "$250.35",
-        "$1,420.00",
-        "$974.85",
-    ]
-    for text in [*amounts, "(claim total $260.00 with 2 lines, some outside this range)"]:
-        assert text in body, text
-    assert escape("O'Brien-Ångström, Zoë") in body
-    assert "Núñez, Ana" in body
+    body = page.content.decode()
+    for text_ in ["$965.00", "$626.50", "$1,095.00", "$724.50",
+                  "(claim total $260.00 with 2 lines, some outside this range)"]:  # fmt: skip
+        assert text_ in body, text_
+    assert escape("O'Brien-Ångström, Zoë") in body and "Núñez" not in body
     assert "$999.00" not in body and "$888.00" not in body and "$777.00" not in body
+    blue_body = biller.get(section_url(october["blue"])).content.decode()
+    assert "Núñez, Ana" in blue_body and "$325.00" in blue_body and "Brien" not in blue_body
 
 
 def test_the_seventh_line_shows_its_codes_modifiers_and_diagnoses(biller, october):
-    summary = biller.get(URL).context["summary"]
-    seventh = summary.payers[0].claims[1].summary_lines[6]
+    group = biller.get(section_url(october["acme"])).context["group"]
+    seventh = group.claims[1].summary_lines[6]
     assert (seventh.position, seventh.procedure_code) == (7, "90785")
     assert seventh.modifiers == ["95", "HO"]
     assert seventh.diagnosis_codes == ["F32.A"]
-    sixth = summary.payers[0].claims[1].summary_lines[5]
+    sixth = group.claims[1].summary_lines[5]
     assert sixth.diagnosis_codes == ["F41.1", "F32.A"]
 
 
@@ -181,10 +209,21 @@ def test_payers_and_statuses_narrow_the_summary(biller, october):
     only_blue = biller.get(URL, {"payers": october["blue"].pk}).context["summary"]
     assert [g.payer.name for g in only_blue.payers] == ["Blue Ridge Mutual"]
     assert only_blue.charge == D("325.00")
-    only_paid = biller.get(URL, {"statuses": "paid"}).context["summary"]
-    assert [c.pk for g in only_paid.payers for c in g.claims] == [october["spanning"].pk]
-    only_void = biller.get(URL, {"statuses": "void"}).context["summary"]
-    assert [c.pk for g in only_void.payers for c in g.claims] == [october["voided"].pk]
+    acme = section_url(october["acme"])
+    only_paid = biller.get(acme, {"statuses": "paid"}).context["group"]
+    assert [c.pk for c in only_paid.claims] == [october["spanning"].pk]
+    only_void = biller.get(acme, {"statuses": "void"}).context["group"]
+    assert [c.pk for c in only_void.claims] == [october["voided"].pk]
+    none_for_blue = biller.get(section_url(october["blue"]), {"statuses": "paid"})
+    assert none_for_blue.context["group"].claims == []
+    assert "No claims for Blue Ridge Mutual in this range." in none_for_blue.content.decode()
+
+
+def test_a_payer_section_for_no_such_payer_is_404_and_bad_input_shows_the_form(biller, october):
+    assert biller.get("/billing/summary/payer/999999/").status_code == 404
+    response = biller.get(section_url(october["acme"]), {"start": "2026-02-30"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["start"] == ["Enter a valid date."]
 
 
 def test_an_explicit_range_counts_only_its_lines(biller, october):
@@ -202,20 +241,32 @@ def test_an_empty_month_says_so_with_a_zero_grand_total(biller, october):
     assert response.context["summary"].charge == D("0.00")
     grand = body[body.index("Grand total") :]
     assert "$0.00" in grand[:400]
+    csv_response = biller.get(URL, {"start": "2027-01-01", "end": "2027-01-31", "format": "csv"})
+    assert csv_response.streaming
+    assert text(csv_response).splitlines() == [",".join(CSV_HEADER)]  # the header alone
+    printed = text(biller.get(URL, {"start": "2027-01-01", "end": "2027-01-31", "print": "1"}))
+    assert "No claims in this range." in printed and printed.rstrip().endswith("</html>")
 
 
 def test_the_csv_has_a_header_and_exactly_the_rows(biller, october):
     response = biller.get(URL, {"format": "csv"})
     assert response.status_code == 200
+    assert response.streaming  # written as the claims are read, never held whole
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
         'attachment; filename="summary-2026-10-01-2026-10-31.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     seven = october["seven"].control_number
     spanning = october["spanning"].control_number
     blue = october["blue_claim"].control_number
     zoe = "O'Brien-Ångström, Zoë"
+    # Nothing paid yet: Paid 0.00, Balance the whole charge (tests/billing/test_claim_money.py
+    # has a paid claim).
+    assert rows[0][11:] == ["Paid", "Balance"]
+    assert all(row[11:] == ["0.00", row[9]] for row in rows[1:])
     assert [row[:11] for row in rows] == [
         ["Payer", "Claim control number", "Client", "Date of service", "POS", "Code",
          "Modifiers", "Units", "Diagnosis codes", "Charge", "Expected allowed"],
@@ -240,10 +291,6 @@ def test_the_csv_has_a_header_and_exactly_the_rows(biller, october):
         ["Blue Ridge Mutual", blue, "Núñez, Ana", "2026-10-30", "11", "90846", "", "1",
          "F43.23", "150.00", "110.10"],
     ]  # fmt: skip
-    # Nothing paid yet: Paid 0.00, Balance the whole charge (tests/billing/test_claim_money.py
-    # has a paid claim).
-    assert rows[0][11:] == ["Paid", "Balance"]
-    assert all(row[11:] == ["0.00", row[9]] for row in rows[1:])
     charges = [D(row[9]) for row in rows[1:]]
     assert sum(charges) == D("1420.00")
 
@@ -255,9 +302,7 @@ def test_a_csv_cell_that_looks_like_a_formula_is_quoted(biller, practice_row, cl
         client__primary_clinician=clinician,
     )
     make_claim(coverage, [Line(day(6))])
-    rows = list(
-        csv.reader(io.StringIO(biller.get(URL, {"format": "csv"}).content.decode("utf-8-sig")))
-    )
+    rows = list(csv.reader(io.StringIO(text(biller.get(URL, {"format": "csv"})))))
     assert rows[1][2] == "'=HYPERLINK(1), x"
 
 
@@ -266,21 +311,27 @@ def test_the_print_view_links_the_print_stylesheet_and_has_no_navigation(
 ):
     response = biller.get(URL, {"print": "1"})
     assert response.status_code == 200
-    body = response.content.decode()
+    assert response.streaming
+    body = text(response)
     assert 'href="/static/css/print.css"' in body
     assert "<nav" not in body and "navbar" not in body and "Log out" not in body
     # The practice header heads every table, so it prints at the top of every page.
     assert body.count('class="print-header"') == 3  # totals, Acme, Blue Ridge
-    for text in [
+    for words in [
         practice_row.name,
         practice_row.npi,
         practice_row.tax_id,
         "Services 10/01/2026 – 10/31/2026",
         "Printed 11/15/2026",
     ]:
-        assert text in body, text
+        assert words in body, words
     assert body.count("page-break") == 2  # each payer starts a new page
     assert "data-print" in body and "js/app.js" in body  # the button prints (static/js/app.js)
+    # Every payer's claims, in order, and the document closes.
+    assert body.index("Lee, Sam") < body.index(escape("O'Brien-Ångström, Zoë"))
+    assert body.index(escape("O'Brien-Ångström, Zoë")) < body.index("Núñez, Ana")
+    assert "Total Acme Health: 2 claims, 8 lines" in body
+    assert body.rstrip().endswith("</html>") and body.count("</main>") == 1
 
 
 def test_the_screen_page_prints_too(biller, october):
@@ -332,26 +383,40 @@ def test_a_claim_built_from_sessions_shows_the_payers_expected_allowed(biller, p
     assert (summary.charge, summary.allowed) == (D("160.00"), D("121.37"))
 
 
-@pytest.mark.parametrize("claims", [2, 30])
-def test_the_summary_runs_the_same_queries_for_2_or_30_claims(
+@pytest.mark.parametrize("claims", [1, 50])
+def test_the_summary_runs_the_same_queries_for_1_or_50_claims(
     biller, clinician, django_assert_max_num_queries, claims
 ):
     payers = [factories.PayerFactory() for _ in range(3)]
     for n in range(claims):
         coverage = factories.CoverageFactory(
-            payer=payers[n % 3], client__primary_clinician=clinician
+            payer=payers[n % 3],
+            client__first_name="Zoë" if n % 2 else "Thảo",
+            client__last_name=f"Nguyễn-{n}",
+            client__primary_clinician=clinician,
         )
         make_claim(coverage, [Line(day(1 + n % 28)), Line(day(2), "90785", D("25.00"))])
-    # 15 = the login session, the user, the user's roles, the user's clinician row (menu),
-    # payers for the form's checkboxes, the claims with their in-range totals (one
-    # aggregate query), their in-range lines, their diagnoses, the totals per payer (one
+    # The totals page: the login session, the user, the user's roles, the user's
+    # clinician row (menu), payers for the form's checkboxes, the totals per payer (one
     # aggregate query), the practice for the header, the session save, and the request's
-    # two savepoint pairs (ATOMIC_REQUESTS). None of them per claim or per payer.
-    # 17 with the read audit: the access and its clients, one bulk insert however many.
-    # 19 with Paid and Balance: what payers paid and wrote off per line (billing/ledger.py).
-    with django_assert_max_num_queries(19):
+    # savepoints (ATOMIC_REQUESTS); Paid and Balance: what payers paid and wrote off per
+    # line (billing/ledger.py, two queries) and the paid lines' payers. None of them per
+    # claim or per payer.
+    with django_assert_max_num_queries(15):
         response = biller.get(URL)
     assert response.context["summary"].claim_count == claims
-    with django_assert_max_num_queries(19):
+    # A payer's section: its totals, its claims with their in-range totals, their lines,
+    # their diagnoses, their money (two), and the read audit (the access and its clients).
+    with django_assert_max_num_queries(22):
+        response = biller.get(section_url(payers[0]))
+    assert len(response.context["group"].claims) == (claims + 2) // 3
+    # Streamed: the ids for the audit, then five queries per chunk of 500 claims.
+    with django_assert_max_num_queries(22):
         response = biller.get(URL, {"format": "csv", "payers": [p.pk for p in payers]})
-    assert len(response.content.decode("utf-8-sig").splitlines()) == 1 + 2 * claims
+        body = text(response)
+    assert response.streaming
+    assert len(body.splitlines()) == 1 + 2 * claims
+    assert "Nguyễn-0, Thảo" in body
+    with django_assert_max_num_queries(22):
+        body = text(biller.get(URL, {"print": "1"}))
+    assert body.count("summary-claim") == claims

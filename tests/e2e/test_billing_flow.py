@@ -165,6 +165,15 @@ def test_a_biller_clears_a_scrubber_error_then_prints_the_summary_and_a_cms1500(
     expect(practice_header).to_contain_text("Riverbend Counseling Group PLLC")
     page.emulate_media(media="screen")
 
+    # Each payer's claims load on a page of their own.
+    payer_row.get_by_role("link", name="Prairie Mutual").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Prairie Mutual")
+    expect(page.locator(".summary-claim").first).to_contain_text("Lindqvist, Theo")
+    expect(page.locator(".payer-total td").first).to_have_text(
+        "Total Prairie Mutual: 2 claims, 2 lines"
+    )
+    page.get_by_role("link", name="Back to every payer").click()
+
     page.get_by_role("link", name="Print view").click()
     header = page.locator(".summary-totals tr.print-header")
     expect(header).to_contain_text("Riverbend Counseling Group PLLC")

@@ -166,22 +166,32 @@ def test_a_superbill_refused_for_bad_dates_records_the_form_not_a_print(
 
 
 @pytest.mark.parametrize(
-    ("params", "kind", "what"),
+    ("section", "params", "kind", "what"),
     [
-        ({}, "view", "Claim summary"),
-        ({"print": "1"}, "print", "Claim summary"),
-        ({"format": "csv"}, "export", "Claim summary CSV"),
+        (True, {}, "view", "Claim summary"),
+        (False, {"print": "1"}, "print", "Claim summary"),
+        (False, {"format": "csv"}, "export", "Claim summary CSV"),
     ],
 )
 def test_the_claim_summary_records_every_client_and_claim_on_it(
-    client, biller_user, practice_row, params, kind, what
+    client, biller_user, practice_row, section, params, kind, what
 ):
-    clients = [factories.CoverageFactory().client for _ in range(4)]
+    payer = factories.PayerFactory()
+    clients = [factories.CoverageFactory(payer=payer).client for _ in range(4)]
     for someone in clients:
         ready_session(someone, date=RECENT)
     claims = claims_build().claims
-    response = _get(client, biller_user, reverse("billing:summary"), params)
+    if section:
+        # The totals page names no client and records nothing; a payer's page does.
+        assert _get(client, biller_user, reverse("billing:summary"), {}).status_code == 200
+        assert not AccessEvent.objects.exists()
+        url = reverse("billing:summary_payer", args=[payer.pk])
+    else:
+        url = reverse("billing:summary")
+    response = _get(client, biller_user, url, params)
     assert response.status_code == 200
+    if response.streaming:
+        b"".join(response.streaming_content)
     event = _only_event()
     assert (event.kind, event.what) == (kind, what)
     assert _clients(event) == {c.pk for c in clients}
