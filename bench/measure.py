@@ -39,7 +39,7 @@ from practice.models import Clinician, Session  # noqa: E402
 LIVE = "('void', 'replaced', 'discarded', 'correcting')"
 
 SQL = {
-    "summary page, one month": f"""
+    "summary CSV, one month": f"""
         SELECT p.name, c.control_number, cl.last_name, cl.first_name, l.date_of_service,
                l.place_of_service, l.procedure_code, l.modifier_1, l.modifier_2, l.units,
                l.diagnosis_pointers, l.charge, l.expected_allowed

@@ -6,21 +6,35 @@ reused while its size matches; `--rebuild` starts over. Measurements run in a ch
 process per database (Django reads DATABASE_URL once) and print a table per size, then
 the two side by side.
 
-    python bench/run.py [--sizes small,large] [--repeat 5] [--rebuild]
+Then, per size, each list page and the claim summary against its bare twin
+(bench/twins.py) under a short load on a gunicorn server (2 sync workers) with the bench
+settings (bench/settings.py): project and twin interleaved, the median of 3 rounds each,
+and the ratio project req/s / bare req/s (issue 14 asks for 0.60 or more).
+
+    python bench/run.py [--sizes small,large] [--repeat 5] [--rebuild] [--load-seconds 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
+import socket
+import statistics
 import subprocess
 import sys
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import requests_per_second, wrk_available
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+# Database names: sl_bench_small, sl_bench_large (another prefix keeps two checkouts apart).
+PREFIX = os.environ.get("BENCH_DB_PREFIX", "sl_bench")
 SIZES = {
     # About 5,000 sessions: the list-page benchmark of the session-logging issue.
     "small": ["--clinicians", "10", "--clients", "800", "--months", "3", "--seed", "1"],
@@ -41,7 +55,7 @@ def postgres_reachable() -> bool:
 
 def database_url(size: str, postgres: bool) -> str:
     if postgres:
-        return f"{PG_BASE}/sl_bench_{size}"
+        return f"{PG_BASE}/{PREFIX}_{size}"
     return f"sqlite:///{ROOT / 'var' / f'bench_{size}.sqlite3'}"
 
 
@@ -110,6 +124,101 @@ def measure(size: str, url: str, repeat: int) -> dict:
     return json.loads(out.stdout)
 
 
+ROUNDS = 3
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(port: int, path: str, cookie: str = "") -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    response = connection.getresponse()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def load(size: str, url: str, seconds: float) -> list[dict]:
+    """Each measured page and its bare twin on one gunicorn server, interleaved."""
+    port = _free_port()
+    env = {
+        **bench_env(url),
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    log = (ROOT / "var" / f"bench_server_{size}.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "practice.wsgi:application"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _ in range(120):
+            try:
+                params = json.loads(_get(port, "/bench-twin/params/").body)
+                break
+            except (OSError, ValueError):
+                time.sleep(0.5)
+        else:
+            raise SystemExit(f"[{size}] the bench server did not start: see {log.name}")
+        signed_in = SimpleCookie()
+        for header in _get(port, "/bench-twin/sign-in/biller/").headers.get_all("Set-Cookie"):
+            signed_in.load(header)
+        cookie = "; ".join(f"{k}={v.value}" for k, v in signed_in.items())
+        month = f"start={params['start']}&end={params['end']}"
+        pages = [
+            ("session list", "/practice/sessions/", "/bench-twin/sessions/"),
+            ("client list", "/practice/clients/", "/bench-twin/clients/"),
+            ("claim list", "/billing/claims/", "/bench-twin/claims/"),
+            ("claim summary, month", f"/billing/summary/?{month}", f"/bench-twin/summary/?{month}"),
+            (
+                "claim summary, busiest payer",
+                f"/billing/summary/payer/{params['payer']}/?{month}",
+                f"/bench-twin/summary/payer/{params['payer']}/?{month}",
+            ),
+        ]
+        rows = []
+        base = f"http://127.0.0.1:{port}"
+        for name, project, twin in pages:
+            for path in (project, twin):
+                response = _get(port, path, cookie)  # warm-up, and a 200 or stop
+                if response.status != 200:
+                    raise SystemExit(f"[{size}] {path}: HTTP {response.status}")
+            ours, bare = [], []
+            for _ in range(ROUNDS):
+                ours.append(requests_per_second(base + project, cookie, seconds))
+                bare.append(requests_per_second(base + twin, cookie, seconds))
+            rows.append(
+                {
+                    "page": name,
+                    "project_rps": statistics.median(ours),
+                    "bare_rps": statistics.median(bare),
+                }
+            )
+        return rows
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def print_load(size: str, rows: list[dict], seconds: float) -> None:
+    client = "wrk, 2 threads" if wrk_available() else "Python client, 8 threads"
+    print()
+    print(
+        f"[{size}] throughput, gunicorn 2 sync workers, {client}, 8 connections, "
+        f"{seconds:g} s a run, median of {ROUNDS} interleaved runs"
+    )
+    print(f"{'page':<32}{'project req/s':>15}{'bare req/s':>12}{'ratio':>8}")
+    for row in rows:
+        ratio = row["project_rps"] / row["bare_rps"] if row["bare_rps"] else 0.0
+        print(f"{row['page']:<32}{row['project_rps']:>15.1f}{row['bare_rps']:>12.1f}{ratio:>8.2f}")
+
+
 def print_table(results: dict[str, dict]) -> None:
     sizes = list(results)
     names = list(dict.fromkeys(name for r in results.values() for name in r["timings"]))
@@ -150,6 +259,7 @@ def main() -> None:
     parser.add_argument("--sizes", default=None, help="comma-separated: small,large")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--load-seconds", type=float, default=5, help="0: no load runs")
     args = parser.parse_args()
     postgres = postgres_reachable()
     sizes = (args.sizes or ("small,large" if postgres else "small")).split(",")
@@ -161,7 +271,12 @@ def main() -> None:
         url = database_url(size, postgres)
         build(size, url, args.rebuild)
         results[size] = measure(size, url, args.repeat)
+        if args.load_seconds:
+            results[size]["load"] = load(size, url, args.load_seconds)
     print_table(results)
+    for size, result in results.items():
+        if "load" in result:
+            print_load(size, result["load"], args.load_seconds)
     (ROOT / "var" / "bench_results.json").write_text(json.dumps(results, indent=2))
 
 
