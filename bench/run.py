@@ -174,6 +174,7 @@ def load(size: str, url: str, seconds: float) -> list[dict]:
             ("session list", "/practice/sessions/", "/bench-twin/sessions/"),
             ("client list", "/practice/clients/", "/bench-twin/clients/"),
             ("claim list", "/billing/claims/", "/bench-twin/claims/"),
+            ("remittance list", "/billing/remittances/", "/bench-twin/remittances/"),
             ("claim summary, month", f"/billing/summary/?{month}", f"/bench-twin/summary/?{month}"),
             (
                 "claim summary, busiest payer",

@@ -8,6 +8,7 @@ ids in the same order as the product page.
     /bench-twin/sessions/            /practice/sessions/            (first page, 50)
     /bench-twin/clients/             /practice/clients/             (active, first 50)
     /bench-twin/claims/              /billing/claims/               (newest first, 50)
+    /bench-twin/remittances/         /billing/remittances/          (newest first, 50)
     /bench-twin/summary/?start&end   /billing/summary/?start&end    (totals per payer)
     /bench-twin/summary/payer/<id>/  /billing/summary/payer/<id>/   (that payer's lines)
 """
@@ -26,7 +27,7 @@ from django.template import Context, Template
 from django.urls import include, path
 
 from billing.forms import LIVE_STATUSES
-from billing.models import Claim, ClaimLine
+from billing.models import Claim, ClaimLine, Remittance
 from practice.models import Client, Session
 
 PAGE = 50
@@ -85,6 +86,15 @@ def claims(request: HttpRequest) -> HttpResponse:
         )[:PAGE]
     )
     return _table("Claims", rows)
+
+
+def remittances(request: HttpRequest) -> HttpResponse:
+    rows = list(
+        Remittance.objects.order_by("-imported_at", "-pk").values_list(
+            "pk", "payer__name", "trace_number", "payment_date", "amount", "imported_at"
+        )[:PAGE]
+    )
+    return _table("Remittances", rows)
 
 
 def _month(request: HttpRequest) -> tuple[datetime.date, datetime.date]:
@@ -191,6 +201,7 @@ twins = [
     path("sessions/", sessions),
     path("clients/", clients),
     path("claims/", claims),
+    path("remittances/", remittances),
     path("summary/", summary),
     path("summary/payer/<int:payer_id>/", summary_payer),
     path("sign-in/<str:username>/", sign_in),
