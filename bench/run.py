@@ -97,6 +97,7 @@ def build(size: str, url: str, rebuild: bool) -> None:
     wanted = {"url": url, "args": SIZES[size]}
     if not rebuild and marker.exists() and json.loads(marker.read_text()) == wanted:
         print(f"[{size}] reusing the database built earlier ({url})")
+        manage(url, "migrate", "--no-input", "-v0")  # the code may have moved on since
         return
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
