@@ -23,7 +23,8 @@ from billing.scrubber import scrub
 from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
 from practice import demo_data
-from practice.management.commands.demo import clinician_npi, demo_url
+from practice.demo.output import demo_url
+from practice.demo.practice_setup import clinician_npi
 from practice.models import (
     Client,
     Clinician,

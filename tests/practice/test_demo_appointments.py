@@ -1,4 +1,4 @@
-"""The demo's appointments (practice/demo_appointments.py): this week and next, a series,
+"""The demo's appointments (practice/demo/appointments.py): this week and next, a series,
 telehealth, one left unlogged, no overlap with logged sessions, and idempotent."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from practice.demo_appointments import plan_demo_appointments
+from practice.demo.appointments import plan_demo_appointments
 from practice.models import Appointment
 from tests import factories
 

@@ -1,0 +1,162 @@
+"""Building the demo practice: ``DemoBuilder`` (one random stream, the steps in a fixed
+order) and ``demo_build``, the one transaction around it."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+
+from django.db import connection, transaction
+
+from billing.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.periods import add_months
+from practice import demo_data as data
+from practice.demo.appointments import plan_demo_appointments
+from practice.demo.claims import claim_history
+from practice.demo.clients import ClientPlanner
+from practice.demo.practice_setup import PracticeSetup
+from practice.demo.reset import reset_practice_data
+from practice.demo.sessions import SessionPlanner, us_holidays
+from practice.demo.writing import LINE_FIELDS, SESSION_FIELDS, FastTable, SessionWriter
+from practice.history import snapshot_history
+from practice.models import (
+    Client,
+    Coverage,
+    Diagnosis,
+    Practice,
+    ServiceLine,
+    Session,
+    SessionDiagnosis,
+)
+
+CLIENT_BATCH = 1000  # clients planned, written and forgotten together
+
+
+class DemoBuilder(PracticeSetup, ClientPlanner, SessionPlanner, SessionWriter):
+    """Builds the demo practice in one pass; every random choice comes from one
+    ``random.Random(seed)`` in a fixed order, so a seed always gives the same practice."""
+
+    def __init__(
+        self,
+        *,
+        clinicians: int,
+        clients: int,
+        months: int,
+        seed: int,
+        until: datetime.date,
+        progress=None,
+    ) -> None:
+        self.n_clinicians = clinicians
+        self.n_clients = clients
+        self.months = months
+        self.seed = seed
+        self.until = until
+        self.start = add_months(until, -months) + datetime.timedelta(days=1)
+        self.progress = progress
+        self.rng = random.Random(seed)
+        self.holidays = us_holidays(range(self.start.year, until.year + 1))
+        self.busy: dict[int, int] = {}
+        self.group_sizes: dict[int, int] = {}
+        self.times = {
+            minute: datetime.time(minute // 60, minute % 60) for minute in range(6 * 60, 22 * 60)
+        }
+        self.line_memo: dict[tuple, tuple] = {}
+        self.counts = {"sessions": 0, "lines": 0, "session diagnoses": 0}
+        self.session_table = FastTable(Session, SESSION_FIELDS)
+        self.line_table = FastTable(ServiceLine, LINE_FIELDS)
+        self.session_diagnosis_table = FastTable(
+            SessionDiagnosis, ("session_id", "diagnosis_id", "position")
+        )
+
+    def build(self) -> None:
+        self.load_catalog()
+        self.build_practice()
+        self.build_users_and_clinicians()
+        self.build_payers()
+        self.build_clients_and_sessions()
+
+    def build_clients_and_sessions(self) -> None:
+        started = time.monotonic()
+        last_report = started
+        self.clinician_weights = [c.kind.client_weight for c in self.clinicians]
+        self.child_clinicians = [
+            i for i, c in enumerate(self.clinicians) if not c.kind.prescriber
+        ] or list(range(len(self.clinicians)))
+        for first in range(0, self.n_clients, CLIENT_BATCH):
+            count = min(CLIENT_BATCH, self.n_clients - first)
+            plans = [self.plan_client(first + offset) for offset in range(count)]
+            self.write(plans)
+            done = first + count
+            now = time.monotonic()
+            if self.progress and (now - last_report >= 5 or done == self.n_clients):
+                last_report = now
+                self.progress(
+                    f"  clients {done:,}/{self.n_clients:,}, sessions "
+                    f"{self.counts['sessions']:,}, lines {self.counts['lines']:,} "
+                    f"({now - started:.0f} s)"
+                )
+
+
+DEMO_CREATED = "Demo practice"
+
+
+def record_creation() -> None:
+    """A creation record in the change history for every row the demo wrote, one
+    ``INSERT … SELECT`` per table (the rows went in without ``save()``)."""
+    for model in (Client, Diagnosis, Coverage, Session, ServiceLine):
+        snapshot_history(model.objects.all(), reason=DEMO_CREATED)
+
+
+def plan_appointments(today: datetime.date, *, progress=None) -> None:
+    """This week's and next week's appointments (practice/demo/appointments.py)."""
+    practice = Practice.objects.filter(name=data.PRACTICE["name"]).first()
+    if practice is None:
+        return
+    with transaction.atomic():
+        made = plan_demo_appointments(practice=practice, today=today)
+    if made and progress:
+        progress(f"Planned {made} appointments from {today:%Y-%m-%d}.")
+
+
+def demo_build(*, builder: DemoBuilder, reset: bool, progress=None) -> None:
+    """Build the practice, its appointments, its creation history and its billed past in
+    one transaction (after deleting the practice data first when ``reset``)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Check foreign keys per statement, not all at commit: a million-row
+            # transaction would otherwise queue millions of checks in server memory.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if reset:
+            deleted = reset_practice_data()
+            if progress:
+                progress(f"Deleted the practice data ({deleted}).")
+        builder.build()
+        plan_appointments(builder.until, progress=progress)
+        record_creation()
+        claim_history(until=builder.until, progress=progress)
+    if connection.vendor == "postgresql":
+        _analyze()
+
+
+def _analyze() -> None:
+    """Fresh planner statistics, so the first queries on a million new rows (and
+    benchmarks run straight after) do not plan as if the tables were empty."""
+    with connection.cursor() as cursor:
+        quote = connection.ops.quote_name
+        tables = (
+            Client,
+            Coverage,
+            Session,
+            SessionDiagnosis,
+            ServiceLine,
+            Claim,
+            ClaimLine,
+            ClaimDiagnosis,
+        )
+        # VACUUM too: the claim history rewrote most sessions' status, and until
+        # the dead rows go, index scans on status wade through them.
+        # (VACUUM cannot run inside a transaction, e.g. a test's: ANALYZE then.)
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+        cursor.execute(f"{verb} " + ", ".join(quote(model._meta.db_table) for model in tables))

@@ -1,0 +1,115 @@
+"""The demo's past, billed and answered: claims built after each month, sent, and
+answered by the payers' 835 files (``practice.demo.remittances``)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from billing.models import Claim
+from billing.periods import add_months
+from billing.services import claims_build
+from practice.demo.remittances import DemoRemittances
+from practice.demo.writing import BATCH_SIZE
+from practice.history import snapshot_history
+from practice.models import Session
+
+UNBILLED_DAYS = 21  # the last three weeks stay ready (or draft) for the biller to build
+SETTLED_DAYS = 45  # claims built longer ago than this have been answered by the payer
+# Claims go back a year; older sessions were billed before the practice moved to
+# SessionLedger (closed, without claims here). Building claims costs about a millisecond
+# a session, so this keeps the million-session benchmark practice to minutes.
+CLAIM_HISTORY_MONTHS = 12
+
+
+def _month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    ends = []
+    day = first
+    while day <= last:
+        following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        ends.append(min(following - datetime.timedelta(days=1), last))
+        day = following
+    return ends
+
+
+def claim_history(*, until: datetime.date, progress=None) -> None:
+    """Bill the demo's past like a practice would: claims built by the biller a few days
+    after each month ends, submitted the next day, and answered by the payer — mostly
+    paid, some partly paid, a few denied — while the last three weeks stay unbilled.
+
+    Uses billing.services.claims_build, so the history is exactly what the app builds.
+    """
+    first = Session.objects.order_by("date").values_list("date", flat=True).first()
+    cutoff = until - datetime.timedelta(days=UNBILLED_DAYS)
+    if first is None or first > cutoff:
+        return
+    history_start = add_months(cutoff.replace(day=1), 1 - CLAIM_HISTORY_MONTHS)
+    if first < history_start:
+        Session.objects.filter(
+            status__in=[Session.Status.READY, Session.Status.DRAFT], date__lt=history_start
+        ).update(status=Session.Status.CLOSED)
+        first = history_start
+    biller = User.objects.filter(username="biller").first()
+    zone = timezone.get_current_timezone()
+    answered = (
+        [Claim.Status.PAID] * 16
+        + [Claim.Status.PARTIALLY_PAID] * 2
+        + [
+            Claim.Status.DENIED,
+            Claim.Status.SUBMITTED,
+        ]
+    )
+    eras = DemoRemittances(biller=biller)
+    for month_end in _month_ends(first, cutoff):
+        built = claims_build(through=month_end, user=biller)
+        built_on = month_end + datetime.timedelta(days=3)
+        at = datetime.datetime.combine(built_on, datetime.time(9, 30), tzinfo=zone)
+        ids = [claim.pk for claim in built.claims]
+        for start in range(0, len(ids), BATCH_SIZE):
+            Claim.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(
+                status=Claim.Status.SUBMITTED,
+                created_at=at,
+                submitted_at=at + datetime.timedelta(days=1),
+            )
+        if (until - built_on).days > SETTLED_DAYS:
+            # The payers answer with 835 files; past a few hundred claims a payer a month
+            # (the benchmark practice) the rest are marked answered without postings, so
+            # building a million sessions stays a matter of minutes.
+            rest = eras.answer(ids, paid_on=built_on + datetime.timedelta(days=24))
+            by_status: dict[str, list[int]] = {}
+            for claim_id in rest:
+                by_status.setdefault(answered[claim_id % len(answered)], []).append(claim_id)
+            for status, chosen in by_status.items():
+                for start in range(0, len(chosen), BATCH_SIZE):
+                    Claim.objects.filter(pk__in=chosen[start : start + BATCH_SIZE]).update(
+                        status=status
+                    )
+        if progress:
+            progress(f"  claims through {month_end:%Y-%m-%d}: {len(ids):,}")
+    eras.reverse_one()
+    # A claim the payer answered was closed when its answer came.
+    for paid_on, chosen in eras.closed_on.items():
+        Claim.objects.filter(
+            pk__in=chosen, status__in=[Claim.Status.PAID, Claim.Status.DENIED]
+        ).update(closed_at=datetime.datetime.combine(paid_on, datetime.time(9, 0), tzinfo=zone))
+    paid_sessions = Session.objects.filter(
+        status=Session.Status.BILLED,
+        lines__claim_lines__live=True,
+        lines__claim_lines__claim__status=Claim.Status.PAID,
+    )
+    Session.objects.filter(pk__in=paid_sessions.values("pk")).update(status=Session.Status.CLOSED)
+    # Self-pay clients paid at the time; their superbills were handed over.
+    Session.objects.filter(
+        client__self_pay=True, status=Session.Status.READY, date__lte=cutoff
+    ).update(status=Session.Status.CLOSED)
+    # The history shows where the demo moved things on (claims_build recorded the builds):
+    # every claim was sent and most answered, and closed sessions were closed here.
+    snapshot_history(Claim.objects.all(), history_type="~", reason=DEMO_ANSWERED)
+    snapshot_history(
+        Session.objects.filter(status=Session.Status.CLOSED), history_type="~", reason=DEMO_ANSWERED
+    )
+
+
+DEMO_ANSWERED = "Demo practice: its past billed and answered"
