@@ -102,6 +102,35 @@ class SessionPlanner:
         rng = self.rng
         clinician = self.clinicians[plan.clinician]
         prescriber = clinician.kind.prescriber
+        first_day, intake, length = self.course_start(plan)
+        if prescriber:
+            interval = rng.choice((14, 21, 28, 28))
+        else:
+            interval = rng.choices((7, 14, 21), weights=(62, 30, 8))[0]
+        sessions: list[Visit] = []
+        recent = self.until - datetime.timedelta(days=RECENT_DAYS)
+        day = first_day
+        count = 0
+        while day <= self.until and count < length:
+            planned, day = day, day + datetime.timedelta(days=interval)
+            when = self.session_day(planned)
+            if when is None:
+                continue
+            first_session = intake and count == 0
+            visit = self.plan_session(plan, clinician, when, first_session, prescriber)
+            if visit is None:
+                continue
+            count += 1
+            status, note = self.attendance(first_session)
+            if status == Status.READY and visit.day > recent and rng.random() < 0.55:
+                status = Status.DRAFT
+            sessions.append(visit._replace(status=status, note=note))
+        return sessions
+
+    def course_start(self, plan: ClientPlan) -> tuple[datetime.date, bool, int]:
+        """The first planned day (a weekday), whether it is an intake, and how many
+        sessions the episode of care has."""
+        rng = self.rng
         window = (self.until - self.start).days
         if plan.story:
             first_day = self.start + datetime.timedelta(days=rng.randint(0, min(13, window)))
@@ -118,44 +147,36 @@ class SessionPlanner:
             length = self.episode_length()
         if first_day.weekday() >= 5:
             first_day += datetime.timedelta(days=7 - first_day.weekday())
-        if prescriber:
-            interval = rng.choice((14, 21, 28, 28))
-        else:
-            interval = rng.choices((7, 14, 21), weights=(62, 30, 8))[0]
-        sessions: list[Visit] = []
-        recent = self.until - datetime.timedelta(days=RECENT_DAYS)
-        day = first_day
-        count = 0
-        while day <= self.until and count < length:
-            planned, day = day, day + datetime.timedelta(days=interval)
-            if rng.random() < 0.05:  # vacation, illness
-                continue
-            when = planned
-            if rng.random() < 0.08:  # moved within the week
-                when = planned + datetime.timedelta(days=rng.choice((-2, -1, 1, 2)))
-                if when.weekday() >= 5:
-                    when = planned
-            if when in self.holidays or when > self.until or when < self.start:
-                continue
-            first_session = intake and count == 0
-            visit = self.plan_session(plan, clinician, when, first_session, prescriber)
-            if visit is None:
-                continue
-            count += 1
-            status, note = Status.READY, ""
-            if not first_session:
-                roll = rng.random()
-                if roll < 0.04:
-                    status = Status.NO_SHOW
-                elif roll < 0.07:
-                    status = Status.LATE_CANCEL
-                    note = "Late cancellation; fee policy reviewed with the client."
-                elif roll < 0.095:
-                    status = Status.CANCELLED
-            if status == Status.READY and visit.day > recent and rng.random() < 0.55:
-                status = Status.DRAFT
-            sessions.append(visit._replace(status=status, note=note))
-        return sessions
+        return first_day, intake, length
+
+    def session_day(self, planned: datetime.date) -> datetime.date | None:
+        """The day a planned session happens, or None (a vacation or illness, a holiday,
+        outside the window)."""
+        rng = self.rng
+        if rng.random() < 0.05:  # vacation, illness
+            return None
+        when = planned
+        if rng.random() < 0.08:  # moved within the week
+            when = planned + datetime.timedelta(days=rng.choice((-2, -1, 1, 2)))
+            if when.weekday() >= 5:
+                when = planned
+        if when in self.holidays or when > self.until or when < self.start:
+            return None
+        return when
+
+    def attendance(self, first_session: bool) -> tuple[str, str]:
+        """(status, note): the first session happens; later ones are sometimes a no-show
+        or cancelled."""
+        if first_session:
+            return Status.READY, ""
+        roll = self.rng.random()
+        if roll < 0.04:
+            return Status.NO_SHOW, ""
+        if roll < 0.07:
+            return Status.LATE_CANCEL, "Late cancellation; fee policy reviewed with the client."
+        if roll < 0.095:
+            return Status.CANCELLED, ""
+        return Status.READY, ""
 
     def episode_length(self) -> int:
         """Sessions in one episode of care: many short, some long-term clients."""
@@ -177,67 +198,15 @@ class SessionPlanner:
     ) -> Visit | None:
         """What one session is (service, length, telehealth) and when it fits in the
         clinician's day; None when the day is full."""
-        rng = self.rng
-        em = None
-        ic = False
-        size = None
-        if intake:
-            service = "intake_medical" if prescriber else "intake"
-            minutes = rng.choice((55, 60, 60, 60))
-            ic = plan.child and rng.random() < 0.2
-        elif prescriber:
-            if rng.random() < 0.7:
-                service, minutes = "individual", rng.choice(EM_MINUTES)
-                em = "99214" if rng.random() < 0.6 else "99213"
-                if em not in self.procedure_ids:
-                    em = None
-            else:
-                service, minutes = "individual", rng.choice(LENGTHS[plan.usual])
-        else:
-            roll = rng.random()
-            family_rate = 0.35 if clinician.kind.key == "family_therapist" else 0.03
-            if plan.child:
-                family_rate = 0.2
-            if roll < 0.012 and not plan.child:
-                service, minutes = "crisis", rng.choice(CRISIS_MINUTES)
-            elif roll < 0.012 + family_rate:
-                without = plan.child and rng.random() < 0.25
-                service = "family_without_client" if without else "family"
-                minutes = rng.choice((50, 50, 53, 55))
-            elif plan.group_member and rng.random() < 0.5:
-                service, minutes = "group", 90
-            else:
-                service, minutes = "individual", rng.choice(LENGTHS[plan.usual])
-                ic = rng.random() < (0.15 if plan.child else 0.01)
-
+        service, minutes, em, ic = self.session_kind(plan, clinician, intake, prescriber)
         # Telehealth (docs/rules/coding.md §7.1, §8): by the client's habit; groups meet
         # in the office.
-        roll = rng.random()
-        tele = ""
-        if service != "group":
-            if plan.mode == "video":
-                tele = "video" if roll < 0.88 else "audio" if roll < 0.94 else ""
-            elif plan.mode == "mixed":
-                tele = "video" if roll < 0.45 else "audio" if roll < 0.5 else ""
-            else:
-                tele = "video" if roll < 0.05 else "audio" if roll < 0.06 else ""
-        at_home = bool(tele) and rng.random() < plan.home_rate
-
-        index = plan.clinician
-        if service == "group":
-            # The clinician's weekly group, same week, everyone at once.
-            day = day + datetime.timedelta(days=clinician.group_weekday - day.weekday())
-            if day > self.until or day < self.start or day in self.holidays:
-                return None
-            key = index * 1_000_000 + day.toordinal()
-            size = self.group_sizes.get(key)
-            if size is None:
-                size = self.group_sizes[key] = rng.randint(5, 9)
-            hour = GROUP_SLOT
-        else:
-            hour = self.book(index, day, plan.hour, math.ceil(minutes / 60))
-            if hour is None:
-                return None
+        tele = self.telehealth(plan, service)
+        at_home = bool(tele) and self.rng.random() < plan.home_rate
+        slot = self.slot(plan, clinician, day, service, minutes)
+        if slot is None:
+            return None
+        day, hour, size = slot
         payer = self.payer_on(plan, day)
         if tele == "audio" and (
             intake or (payer != NO_PAYER and not self.payers[payer].audio_only_allowed)
@@ -248,6 +217,81 @@ class SessionPlanner:
         return Visit(
             day, start, minutes, service, tele, at_home, ic, size, payer, em, therapy=therapy
         )
+
+    def session_kind(
+        self, plan: ClientPlan, clinician: DemoClinician, intake: bool, prescriber: bool
+    ) -> tuple[str, int, str | None, bool]:
+        """(service, minutes, the prescriber's E/M code or None, interactive complexity)."""
+        rng = self.rng
+        if intake:
+            service = "intake_medical" if prescriber else "intake"
+            minutes = rng.choice((55, 60, 60, 60))
+            return service, minutes, None, plan.child and rng.random() < 0.2
+        if prescriber:
+            if rng.random() < 0.7:
+                service, minutes = "individual", rng.choice(EM_MINUTES)
+                em = "99214" if rng.random() < 0.6 else "99213"
+                return service, minutes, (em if em in self.procedure_ids else None), False
+            return "individual", rng.choice(LENGTHS[plan.usual]), None, False
+        return self.therapy_kind(plan, clinician)
+
+    def therapy_kind(
+        self, plan: ClientPlan, clinician: DemoClinician
+    ) -> tuple[str, int, str | None, bool]:
+        """A therapist's session: mostly individual, some family, crisis or group."""
+        rng = self.rng
+        ic = False
+        roll = rng.random()
+        family_rate = 0.35 if clinician.kind.key == "family_therapist" else 0.03
+        if plan.child:
+            family_rate = 0.2
+        if roll < 0.012 and not plan.child:
+            service, minutes = "crisis", rng.choice(CRISIS_MINUTES)
+        elif roll < 0.012 + family_rate:
+            without = plan.child and rng.random() < 0.25
+            service = "family_without_client" if without else "family"
+            minutes = rng.choice((50, 50, 53, 55))
+        elif plan.group_member and rng.random() < 0.5:
+            service, minutes = "group", 90
+        else:
+            service, minutes = "individual", rng.choice(LENGTHS[plan.usual])
+            ic = rng.random() < (0.15 if plan.child else 0.01)
+        return service, minutes, None, ic
+
+    def telehealth(self, plan: ClientPlan, service: str) -> str:
+        """The telehealth mode ("video", "audio" or "") by the client's habit; groups meet
+        in the office."""
+        roll = self.rng.random()
+        if service == "group":
+            return ""
+        if plan.mode == "video":
+            return "video" if roll < 0.88 else "audio" if roll < 0.94 else ""
+        if plan.mode == "mixed":
+            return "video" if roll < 0.45 else "audio" if roll < 0.5 else ""
+        return "video" if roll < 0.05 else "audio" if roll < 0.06 else ""
+
+    def slot(
+        self,
+        plan: ClientPlan,
+        clinician: DemoClinician,
+        day: datetime.date,
+        service: str,
+        minutes: int,
+    ) -> tuple[datetime.date, int, int | None] | None:
+        """(day, hour slot, group size) for the session, or None when it does not fit."""
+        index = plan.clinician
+        if service != "group":
+            hour = self.book(index, day, plan.hour, math.ceil(minutes / 60))
+            return None if hour is None else (day, hour, None)
+        # The clinician's weekly group, same week, everyone at once.
+        day = day + datetime.timedelta(days=clinician.group_weekday - day.weekday())
+        if day > self.until or day < self.start or day in self.holidays:
+            return None
+        key = index * 1_000_000 + day.toordinal()
+        size = self.group_sizes.get(key)
+        if size is None:
+            size = self.group_sizes[key] = self.rng.randint(5, 9)
+        return day, GROUP_SLOT, size
 
     def book(self, clinician: int, day: datetime.date, preferred: int, slots: int) -> int | None:
         """A free start hour for ``slots`` hours on the clinician's day, nearest the
