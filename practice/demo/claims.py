@@ -34,6 +34,17 @@ def _month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date
     return ends
 
 
+# Claims past what the payers answer by 835 file are marked answered, by claim id.
+ANSWERED = [Claim.Status.PAID] * 16 + [Claim.Status.PARTIALLY_PAID] * 2
+ANSWERED += [Claim.Status.DENIED, Claim.Status.SUBMITTED]
+
+
+def _update_claims(ids: list[int], **values) -> None:
+    """Update these claims, ``BATCH_SIZE`` ids a statement."""
+    for start in range(0, len(ids), BATCH_SIZE):
+        Claim.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(**values)
+
+
 def claim_history(*, until: datetime.date, progress=None) -> None:
     """Bill the demo's past like a practice would: claims built by the biller a few days
     after each month ends, submitted the next day, and answered by the payer — mostly
@@ -53,26 +64,18 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
         first = history_start
     biller = User.objects.filter(username="biller").first()
     zone = timezone.get_current_timezone()
-    answered = (
-        [Claim.Status.PAID] * 16
-        + [Claim.Status.PARTIALLY_PAID] * 2
-        + [
-            Claim.Status.DENIED,
-            Claim.Status.SUBMITTED,
-        ]
-    )
     eras = DemoRemittances(biller=biller)
     for month_end in _month_ends(first, cutoff):
         built = claims_build(through=month_end, user=biller)
         built_on = month_end + datetime.timedelta(days=3)
         at = datetime.datetime.combine(built_on, datetime.time(9, 30), tzinfo=zone)
         ids = [claim.pk for claim in built.claims]
-        for start in range(0, len(ids), BATCH_SIZE):
-            Claim.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(
-                status=Claim.Status.SUBMITTED,
-                created_at=at,
-                submitted_at=at + datetime.timedelta(days=1),
-            )
+        _update_claims(
+            ids,
+            status=Claim.Status.SUBMITTED,
+            created_at=at,
+            submitted_at=at + datetime.timedelta(days=1),
+        )
         if (until - built_on).days > SETTLED_DAYS:
             # The payers answer with 835 files; past a few hundred claims a payer a month
             # (the benchmark practice) the rest are marked answered without postings, so
@@ -80,12 +83,9 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
             rest = eras.answer(ids, paid_on=built_on + datetime.timedelta(days=24))
             by_status: dict[str, list[int]] = {}
             for claim_id in rest:
-                by_status.setdefault(answered[claim_id % len(answered)], []).append(claim_id)
+                by_status.setdefault(ANSWERED[claim_id % len(ANSWERED)], []).append(claim_id)
             for status, chosen in by_status.items():
-                for start in range(0, len(chosen), BATCH_SIZE):
-                    Claim.objects.filter(pk__in=chosen[start : start + BATCH_SIZE]).update(
-                        status=status
-                    )
+                _update_claims(chosen, status=status)
         if progress:
             progress(f"  claims through {month_end:%Y-%m-%d}: {len(ids):,}")
     eras.reverse_one()

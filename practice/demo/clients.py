@@ -182,73 +182,29 @@ class ClientPlanner:
         return ids
 
     def plan_coverages(self, plan: ClientPlan, age: int, address: dict) -> list[Coverage]:
-        """docs/rules/claim-forms.md §4: the client's policies. Most have one; some are self-pay,
-        some
-        are covered through a spouse (01) or a parent (19), some have a secondary plan
-        or change insurer during the window."""
+        """docs/rules/claim-forms.md §4: the client's policies. Most have one; some are
+        self-pay, some are covered through a spouse (01) or a parent (19), some have a
+        secondary plan or change insurer during the window."""
         rng = self.rng
+        payer_key = self.primary_payer_key(plan, age)
+        if payer_key is None:
+            return []
         story = plan.story
-        kind = story["kind"] if story else None
-        if kind == "self_pay":
-            return []
-        if story:
-            payer_key = story["payer"]
-        elif rng.random() < (0.05 if plan.child else 0.09) and age < 65:
-            return []
-        elif age >= 65:
-            payer_key = "medicare"
-        else:
-            payer_key = weighted(
-                rng, data.CHILD_PAYER_WEIGHTS if plan.child else data.ADULT_PAYER_WEIGHTS
-            )
         # Coverage started on a 1 January or a first of the month before the demo window.
         years_back = rng.randint(0, 3)
         effective_from = datetime.date(self.start.year - years_back, rng.randint(1, 12), 1)
         if effective_from > self.start:
             effective_from = datetime.date(self.start.year, 1, 1)
-        coverages = []
-        subscriber = None
-        relationship = "18"
-        if kind in ("spouse", "child"):
-            s_first, s_last, s_sex, s_age = story["subscriber"]
-            subscriber = (s_first, s_last, s_sex, s_age)
-            relationship = "01" if kind == "spouse" else "19"
-        elif plan.child and payer_key != "medicaid":
-            subscriber = self.random_person(plan.client.last_name, rng.randint(28, 52))
-            relationship = "19"
-        elif (
-            not story
-            and payer_key in ("evergreen", "prairie_blue", "keystone", "northgate")
-            and rng.random() < 0.14
-        ):
-            subscriber = self.random_person(
-                plan.client.last_name, max(age + rng.randint(-6, 6), 19)
-            )
-            relationship = "01"
+        subscriber, relationship = self.policy_holder(plan, payer_key, age)
         primary = self.coverage(payer_key, 1, relationship, subscriber, effective_from, address)
-        coverages.append(primary)
+        coverages = [primary]
         # Some clients change insurer during the window (a new job, a new plan year).
         if not story and self.months >= 3 and rng.random() < 0.05:
             switch = add_months(self.start, rng.randint(1, self.months - 1)).replace(day=1)
             primary.effective_to = switch - datetime.timedelta(days=1)
             choices = [k for k in ("evergreen", "prairie_blue", "keystone") if k != payer_key]
             coverages.append(self.coverage(rng.choice(choices), 1, "18", None, switch, address))
-        secondary = story.get("secondary") if story else None
-        # Medicaid pays last, so a Medicaid client's other plan would be primary: none here.
-        if (
-            secondary is None
-            and not story
-            and not plan.child
-            and payer_key != "medicaid"
-            and rng.random() < 0.05
-        ):
-            secondary = (
-                "prairie_blue"
-                if payer_key == "medicare"
-                else rng.choice(
-                    [k for k in ("evergreen", "prairie_blue", "keystone") if k != payer_key]
-                )
-            )
+        secondary = self.secondary_payer_key(plan, payer_key)
         if secondary:
             if payer_key == "medicare":
                 coverages.append(self.coverage(secondary, 2, "18", None, effective_from, address))
@@ -258,6 +214,53 @@ class ClientPlanner:
                 )
                 coverages.append(self.coverage(secondary, 2, "01", spouse, effective_from, address))
         return coverages
+
+    def primary_payer_key(self, plan: ClientPlan, age: int) -> str | None:
+        """The primary payer's key in ``data.PAYERS``, or None for a self-pay client."""
+        rng = self.rng
+        story = plan.story
+        if story:
+            return None if story["kind"] == "self_pay" else story["payer"]
+        if rng.random() < (0.05 if plan.child else 0.09) and age < 65:
+            return None
+        if age >= 65:
+            return "medicare"
+        return weighted(rng, data.CHILD_PAYER_WEIGHTS if plan.child else data.ADULT_PAYER_WEIGHTS)
+
+    def policy_holder(self, plan: ClientPlan, payer_key: str, age: int) -> tuple[tuple | None, str]:
+        """(subscriber, relationship code): the client (18, no subscriber), a spouse (01)
+        or a parent (19)."""
+        rng = self.rng
+        story = plan.story
+        kind = story["kind"] if story else None
+        if kind in ("spouse", "child"):
+            s_first, s_last, s_sex, s_age = story["subscriber"]
+            return (s_first, s_last, s_sex, s_age), "01" if kind == "spouse" else "19"
+        if plan.child and payer_key != "medicaid":
+            return self.random_person(plan.client.last_name, rng.randint(28, 52)), "19"
+        if (
+            not story
+            and payer_key in ("evergreen", "prairie_blue", "keystone", "northgate")
+            and rng.random() < 0.14
+        ):
+            spouse = self.random_person(plan.client.last_name, max(age + rng.randint(-6, 6), 19))
+            return spouse, "01"
+        return None, "18"
+
+    def secondary_payer_key(self, plan: ClientPlan, payer_key: str) -> str | None:
+        """The secondary payer's key, for a few adults (and the story clients that have
+        one)."""
+        story = plan.story
+        if story:
+            return story.get("secondary")
+        # Medicaid pays last, so a Medicaid client's other plan would be primary: none here.
+        if plan.child or payer_key == "medicaid" or self.rng.random() >= 0.05:
+            return None
+        if payer_key == "medicare":
+            return "prairie_blue"
+        return self.rng.choice(
+            [k for k in ("evergreen", "prairie_blue", "keystone") if k != payer_key]
+        )
 
     def random_person(self, last_name: str, age: int) -> tuple[str, str, str, int]:
         rng = self.rng

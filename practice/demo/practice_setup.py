@@ -107,7 +107,12 @@ class PracticeSetup:
             self.locations.append(location)
 
     def build_users_and_clinicians(self) -> None:
-        rng = self.rng
+        people, clinician_users = self.build_users()
+        self.build_clinicians(people, clinician_users)
+
+    def build_users(self) -> tuple[list[tuple[str, str]], list[User]]:
+        """The staff's and the clinicians' logins with their roles; returns the
+        clinicians' names and users."""
         usernames = [name for name, *_ in data.STAFF_USERS] + [
             self.clinician_username(i) for i in range(self.n_clinicians)
         ]
@@ -156,8 +161,11 @@ class PracticeSetup:
             ],
             batch_size=BATCH_SIZE,
         )
-        clinician_users = users[len(data.STAFF_USERS) :]
+        return people, users[len(data.STAFF_USERS) :]
 
+    def build_clinicians(self, people: list[tuple[str, str]], clinician_users: list[User]) -> None:
+        """The clinicians, by kind in turn (a supervised kind after its supervisor)."""
+        rng = self.rng
         kinds = data.CLINICIAN_KINDS
         self.clinicians: list[DemoClinician] = []
         models_by_index: list[Clinician] = []
@@ -187,9 +195,20 @@ class PracticeSetup:
             models_by_index.append(clinician)
             location = self.locations[kind.location % len(self.locations)]
             self.clinicians.append(DemoClinician(clinician, kind, location))
-        licensed = [c for c in models_by_index if c.supervisor is None]
-        supervised = [c for c in models_by_index if c.supervisor is not None]
-        for group in (licensed, supervised):  # supervisors need their ids first
+        self.save_clinicians(models_by_index)
+        for i, clinician in enumerate(self.clinicians):
+            if clinician.kind.runs_group:
+                clinician.group_weekday = i % 5
+        self.first_of_kind: dict[str, int] = {}
+        for i, clinician in enumerate(self.clinicians):
+            self.first_of_kind.setdefault(clinician.kind.key, i)
+
+    @staticmethod
+    def save_clinicians(clinicians: list[Clinician]) -> None:
+        """Licensed clinicians first: their supervisees need their ids."""
+        licensed = [c for c in clinicians if c.supervisor is None]
+        supervised = [c for c in clinicians if c.supervisor is not None]
+        for group in (licensed, supervised):
             for clinician in group:
                 if clinician.supervisor is not None:
                     clinician.supervisor_id = clinician.supervisor.pk
@@ -197,12 +216,6 @@ class PracticeSetup:
                 for clinician in group:
                     clinician.full_clean(validate_unique=False)
             Clinician.objects.bulk_create(group, batch_size=BATCH_SIZE)
-        for i, clinician in enumerate(self.clinicians):
-            if clinician.kind.runs_group:
-                clinician.group_weekday = i % 5
-        self.first_of_kind: dict[str, int] = {}
-        for i, clinician in enumerate(self.clinicians):
-            self.first_of_kind.setdefault(clinician.kind.key, i)
 
     @staticmethod
     def clinician_username(index: int) -> str:

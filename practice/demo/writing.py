@@ -132,7 +132,18 @@ class SessionWriter:
     """``DemoBuilder``'s writing: a batch of planned clients to the database."""
 
     def write(self, plans: Sequence[ClientPlan]) -> None:
-        rng = self.rng
+        """The batch's clients with their diagnoses and coverages, then their sessions,
+        then the sessions' diagnoses and lines."""
+        diagnoses = self.write_clients(plans)
+        by_client: dict[int, list[int]] = {}
+        for diagnosis in diagnoses:
+            by_client.setdefault(diagnosis.client_id, []).append(diagnosis.pk)
+        session_rows, extras = self.session_rows(plans, by_client)
+        session_ids = self.session_table.insert(session_rows, returning_ids=True)
+        self.counts["sessions"] += len(session_rows)
+        self.write_lines(session_ids, extras)
+
+    def write_clients(self, plans: Sequence[ClientPlan]) -> list[Diagnosis]:
         Client.objects.bulk_create([plan.client for plan in plans], batch_size=BATCH_SIZE)
         diagnoses: list[Diagnosis] = []
         coverages: list[Coverage] = []
@@ -150,12 +161,16 @@ class SessionWriter:
                 coverages.append(coverage)
         Diagnosis.objects.bulk_create(diagnoses, batch_size=BATCH_SIZE)
         Coverage.objects.bulk_create(coverages, batch_size=BATCH_SIZE)
+        return diagnoses
 
+    def session_rows(
+        self, plans: Sequence[ClientPlan], by_client: dict[int, list[int]]
+    ) -> tuple[list[tuple], list[tuple | None]]:
+        """The sessions' rows (in ``SESSION_FIELDS`` order) and, per session, what its
+        lines need: (lines, pointers, diagnosis ids), or None for a session without."""
+        rng = self.rng
         session_rows: list[tuple] = []
-        extras: list[tuple | None] = []  # per session: (lines, pointers, diagnosis ids)
-        by_client: dict[int, list[int]] = {}
-        for diagnosis in diagnoses:
-            by_client.setdefault(diagnosis.client_id, []).append(diagnosis.pk)
+        extras: list[tuple | None] = []
         times = self.times
         attended = (Status.DRAFT, Status.READY)
         for plan in plans:
@@ -198,8 +213,9 @@ class SessionWriter:
                     extras.append((lines, pointers, diagnosis_ids))
                 else:
                     extras.append(None)
-        session_ids = self.session_table.insert(session_rows, returning_ids=True)
+        return session_rows, extras
 
+    def write_lines(self, session_ids: list[int], extras: list[tuple | None]) -> None:
         line_rows: list[tuple] = []
         session_diagnosis_rows: list[tuple] = []
         for session_id, extra in zip(session_ids, extras, strict=True):
@@ -215,6 +231,5 @@ class SessionWriter:
                 )
         self.session_diagnosis_table.insert(session_diagnosis_rows)
         self.line_table.insert(line_rows)
-        self.counts["sessions"] += len(session_rows)
         self.counts["lines"] += len(line_rows)
         self.counts["session diagnoses"] += len(session_diagnosis_rows)
