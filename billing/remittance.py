@@ -231,7 +231,8 @@ def parse_835(text: str) -> list[Transaction]:
     return transactions
 
 
-def _read(text: str) -> list[Transaction]:
+# One pass over the 835's segments with one branch per segment tag, in file order.
+def _read(text: str) -> list[Transaction]:  # noqa: C901
     transactions: list[Transaction] = []
     current: Transaction | None = None
     claim: ClaimPayment | None = None

@@ -247,7 +247,8 @@ class _Form:
             self.c.drawString(col_x(col + offset) + 1, line_top(line) - 11.0, text)
 
 
-def draw_form(canvas: Canvas) -> None:
+# One drawing pass down the paper form, box by box: splitting it would scatter the form.
+def draw_form(canvas: Canvas) -> None:  # noqa: C901
     """The blank form in red: every box, its number and its label."""
     f = _Form(canvas)
     c = canvas

@@ -31,7 +31,8 @@ def _decimal(value: str) -> Decimal | None:
         return None
 
 
-def check_837p(text: str) -> list[str]:
+# One pass over the segments with one branch per segment tag, in file order.
+def check_837p(text: str) -> list[str]:  # noqa: C901
     """Problems in an 837P file that pyx12 does not report (see the module docstring)."""
     problems: list[str] = []
     stripped = text.lstrip()
