@@ -2,8 +2,8 @@
 for accessibility walk these lists.
 
 The demo command builds the practice (clinicians, clients, sessions, claims in every
-status, this week's appointments); a sent batch and a Good Faith Estimate are added so
-their pages have rows too.
+status, answers posted from 835 files, this week's appointments); a sent batch, a Good
+Faith Estimate and a statement are added so their pages have rows too.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.utils import timezone
 from billing import estimates
 from billing.models import Claim, GoodFaithEstimate, ProcedureCode
 from billing.services import claims_build
+from billing.statements import statement_print
 from billing.submission import claims_send, sendable_claims
 from practice.demo_data import DEMO_PASSWORD
 from practice.models import Appointment, Client, Clinician, Session
@@ -61,6 +62,7 @@ def demo_practice() -> Practice:
     insured = mine.filter(self_pay=False, coverages__isnull=False).order_by("pk").first()
     self_pay = mine.filter(self_pay=True).order_by("pk").first() or mine.order_by("-pk").first()
     estimate = _estimate(self_pay)
+    statement_print(client=self_pay, user=None)
     session = Session.objects.filter(clinician=clinician).order_by("-date", "pk").first()
     appointment = (
         Appointment.objects.filter(clinician=clinician, status=Appointment.Status.PLANNED)
@@ -92,6 +94,8 @@ def demo_practice() -> Practice:
         "/billing/batches/",
         "/billing/estimates/",
         "/billing/send/",
+        "/billing/remittances/",
+        "/billing/statements/",
     ]
     billing = [
         "/billing/",
