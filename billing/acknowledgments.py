@@ -38,6 +38,7 @@ from billing.models import (
     ClaimAcknowledgment,
 )
 from billing.remittance import pyx12_problems
+from practice.formats import us_date
 from practice.history import acting_user
 
 GUIDE_999 = ("005010X231A1", "005010X231")
@@ -396,7 +397,7 @@ def _read_277ca(reader) -> Parsed:
             date = _date((value("DTP03") or "")[:8])
             if date and claim is not None and claim.line_notes:
                 claim.line_notes[-1] = claim.line_notes[-1].replace(
-                    f"{line}:", f"{line} on {date:%m/%d/%Y}:", 1
+                    f"{line}:", f"{line} on {us_date(date)}:", 1
                 )
     return parsed
 

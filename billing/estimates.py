@@ -32,6 +32,7 @@ from billing import coding, gfe, rules
 from billing.models import GoodFaithEstimate, GoodFaithEstimateLine, ProcedureCode
 from billing.outputs.superbill import SUPERBILL_STATUSES
 from practice.common import ZERO
+from practice.formats import us_date
 from practice.models import (
     Appointment,
     Client,
@@ -199,7 +200,7 @@ def estimate_create(
     elif gfe.period_too_long(period_start, period_end):
         errors["period_end"] = (
             "One estimate covers at most 12 months: end the period by "
-            f"{gfe.period_end_for(period_start):%m/%d/%Y} and issue a new one after."
+            f"{us_date(gfe.period_end_for(period_start))} and issue a new one after."
         )
     if not services:
         errors["__all__"] = "Add at least one expected service."
@@ -290,7 +291,7 @@ def estimate_deliver(
         if locked.is_delivered:
             raise EstimateDelivered(
                 f"{locked.number} was already given on "
-                f"{timezone.localtime(locked.delivered_at):%m/%d/%Y}; it cannot change. "
+                f"{us_date(locked.delivered_at)}; it cannot change. "
                 "Issue a new estimate to replace it."
             )
         locked.delivered_at = at or timezone.now()
@@ -405,9 +406,9 @@ def clients_needing_estimate(*, clients: QuerySet[Client], on: datetime.date) ->
         deadline = client.gfe_deadline
         if client.gfe_delivered_at is None:
             if deadline is not None and deadline < on:
-                reason, urgency = f"Not given; deadline {deadline:%m/%d/%Y} passed", 0
+                reason, urgency = f"Not given; deadline {us_date(deadline)} passed", 0
             elif deadline is not None:
-                reason, urgency = f"Not given; due by {deadline:%m/%d/%Y}", 1
+                reason, urgency = f"Not given; due by {us_date(deadline)}", 1
             else:
                 reason, urgency = "Not given yet", 2
             out.append(NeedRow(client, reason, urgency=urgency, deadline=deadline))

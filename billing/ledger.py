@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from billing.models import Adjustment, ClaimLine, Payment, PaymentAllocation
 from practice.common import ZERO
+from practice.formats import us_date
 from practice.models import Client, ClientCharge, ServiceLine, Session
 
 # A self-pay client owes an attended session once it is logged for billing.
@@ -73,7 +74,7 @@ class Charge:
 
     @property
     def description(self) -> str:
-        when = f"{self.service_date:%m/%d/%Y}"
+        when = us_date(self.service_date)
         if self.kind == "session":
             return f"Session {when}: {self.code}"
         if self.kind == "share":
@@ -381,7 +382,7 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
                 order=(day, 1, 0, claim_id),
             )
             rows[client_id].append(row)
-        row.description += f" {code} {served_on:%m/%d/%Y},"
+        row.description += f" {code} {us_date(served_on)},"
         if not secondary:  # a secondary claim bills what the primary left: counted there
             row.billed += charge
     for row in claims.values():
@@ -416,7 +417,7 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
         "claim_line__claim__primary_claim",
     ).order_by("pk"):
         what = "took back its payment" if reverses else "answered"
-        text = f"{payer} {what}: {code} {served_on:%m/%d/%Y}"
+        text = f"{payer} {what}: {code} {us_date(served_on)}"
         if handed_on and share:
             text += f" (the {share:.2f} left is billed to the secondary payer)"
         rows[client_id].append(

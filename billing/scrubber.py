@@ -30,6 +30,7 @@ from billing.validators import (
     validate_zip_plus4,
 )
 from practice.common import MAX_POINTERS, POINTER_LETTERS
+from practice.formats import us_date
 from practice.models import (
     ADULT_AGE,
     SIGNATURES,
@@ -231,7 +232,7 @@ def _record_errors(claim: Claim, errors: int) -> None:
 
 
 def _line_label(line: ClaimLine) -> str:
-    return f"Line {line.position} ({line.procedure_code}, {line.date_of_service:%m/%d/%Y})"
+    return f"Line {line.position} ({line.procedure_code}, {us_date(line.date_of_service)})"
 
 
 @rule("npi")
@@ -320,7 +321,7 @@ def check_add_ons(ctx: ClaimContext) -> Iterator[Problem]:
     for (date, _), visit in ctx.visits.items():
         for message in coding.add_on_problems([line.procedure_code for _, line in visit]):
             fix = ctx.fix_session(visit[0][1])
-            yield Problem("add_ons", ERROR, f"{date:%m/%d/%Y}: {message}", fix=fix)
+            yield Problem("add_ons", ERROR, f"{us_date(date)}: {message}", fix=fix)
 
 
 @rule("time_rule", fix=SESSION)
@@ -361,7 +362,7 @@ def check_same_day(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/coding.md §4.1: code pairs never billed for one client on one date
     (``coding.SAME_DAY_PAIRS``), on this claim or beside another live claim's lines."""
     for day, message in _new_day_problems(ctx, coding.same_day_pair_problems):
-        yield Problem("same_day", ERROR, f"{day:%m/%d/%Y}: {message}", fix=ctx.fix_session_on(day))
+        yield Problem("same_day", ERROR, f"{us_date(day)}: {message}", fix=ctx.fix_session_on(day))
 
 
 @rule("daily_limit")
@@ -370,7 +371,7 @@ def check_daily_limit(ctx: ClaimContext) -> Iterator[Problem]:
     90839, 90791, 90792, 90785)."""
     for day, message in _new_day_problems(ctx, coding.daily_limit_problems):
         fix = ctx.fix_session_on(day)
-        yield Problem("daily_limit", ERROR, f"{day:%m/%d/%Y}: {message}", fix=fix)
+        yield Problem("daily_limit", ERROR, f"{us_date(day)}: {message}", fix=fix)
 
 
 @rule("prescriber_codes", fix=SESSION)
@@ -573,7 +574,7 @@ def check_duplicates(ctx: ClaimContext) -> Iterator[Problem]:
     )
     for (day, code, _), count in keys.items():
         if count > 1:
-            yield Problem("duplicates", WARNING, f"{code} appears {count} times on {day:%m/%d/%Y}.")
+            yield Problem("duplicates", WARNING, f"{code} appears {count} times on {us_date(day)}.")
     elsewhere = (
         ClaimLine.objects.filter(
             live=True,
@@ -593,7 +594,7 @@ def check_duplicates(ctx: ClaimContext) -> Iterator[Problem]:
         yield Problem(
             "duplicates",
             WARNING,
-            f"{row['procedure_code']} on {row['date_of_service']:%m/%d/%Y} is also on claim "
+            f"{row['procedure_code']} on {us_date(row['date_of_service'])} is also on claim "
             f"{row['claim__control_number']}.",
         )
 
@@ -612,14 +613,14 @@ def check_timely_filing(ctx: ClaimContext) -> Iterator[Problem]:
                 "timely_filing",
                 ERROR,
                 f"{_line_label(line)}: the {limit_days}-day filing limit passed on "
-                f"{deadline:%m/%d/%Y}.",
+                f"{us_date(deadline)}.",
                 line.position,
             )
         elif left <= TIMELY_FILING_WARNING_DAYS:
             yield Problem(
                 "timely_filing",
                 WARNING,
-                f"{_line_label(line)}: file by {deadline:%m/%d/%Y} ({left} days left).",
+                f"{_line_label(line)}: file by {us_date(deadline)} ({left} days left).",
                 line.position,
             )
 
@@ -827,7 +828,7 @@ def check_signatures(ctx: ClaimContext) -> Iterator[Problem]:
             yield Problem(
                 "signatures",
                 ERROR,
-                f"{name} was {age_on(born, minor_on)} on {minor_on:%m/%d/%Y}, and the {what} "
+                f"{name} was {age_on(born, minor_on)} on {us_date(minor_on)}, and the {what} "
                 f"({box}) was signed by {signer}: a parent or legal guardian signs for a "
                 f"client under {ADULT_AGE}. Record their signature on the client's page, "
                 f"{REBUILD}.",

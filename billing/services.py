@@ -20,6 +20,7 @@ from billing import coding, contracts
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.rules import billing_clinicians
 from practice.common import MAX_DIAGNOSES, POINTER_LETTERS, ZERO
+from practice.formats import us_date
 from practice.history import acting_user, create_with_history, update_with_history
 from practice.models import Client, Clinician, Coverage, Practice, Session
 from practice.versions import StaleEdit, ensure_current
@@ -788,7 +789,7 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
     waiting = [s for s in sessions if s.status == Session.Status.DRAFT]
     if waiting:
         raise ClaimError(
-            f"The session of {waiting[0].date:%m/%d/%Y} is a draft: mark it ready first."
+            f"The session of {us_date(waiting[0].date)} is a draft: mark it ready first."
         )
     sessions = [s for s in sessions if s.status == Session.Status.READY and s.lines.all()]
     if not sessions:

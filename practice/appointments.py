@@ -29,6 +29,7 @@ from billing import rules
 from billing.models import Payer, PlaceOfService
 from practice import services, session_plan
 from practice.common import ZERO
+from practice.formats import us_date
 from practice.models import (
     Appointment,
     AppointmentSeries,
@@ -95,7 +96,7 @@ def occurrence_dates(
     if count is not None and count < 1:
         raise ValueError("A series has at least one appointment.")
     if until is not None and until > LAST_DATE:
-        raise ValueError(f"Plan appointments before {LAST_DATE:%m/%d/%Y}.")
+        raise ValueError(f"Plan appointments before {us_date(LAST_DATE)}.")
     step = datetime.timedelta(weeks=every_weeks)
     dates: list[datetime.date] = []
     day = first
@@ -188,7 +189,7 @@ def overlapping(
 def overlap_message(appointment: Appointment, other: Appointment) -> str:
     return (
         f"{appointment.clinician.full_name} already has an appointment on "
-        f"{other.date:%m/%d/%Y} from {other.start_time:%H:%M} to {other.end_time:%H:%M} "
+        f"{us_date(other.date)} from {other.start_time:%H:%M} to {other.end_time:%H:%M} "
         f"({other.client.full_name})."
     )
 
@@ -239,7 +240,7 @@ def appointment_plan(
     or after ``count`` times). All or nothing: an occurrence that overlaps another of the
     clinician's appointments refuses the whole plan with a ValidationError naming it."""
     if date > LAST_DATE:
-        raise ValidationError({"date": f"Plan appointments before {LAST_DATE:%m/%d/%Y}."})
+        raise ValidationError({"date": f"Plan appointments before {us_date(LAST_DATE)}."})
     if every_weeks:
         try:
             dates = occurrence_dates(first=date, every_weeks=every_weeks, until=until, count=count)
@@ -309,7 +310,7 @@ def appointment_update(
         shift = datetime.timedelta(0)
         if "date" in changes:
             if changes["date"] > LAST_DATE:
-                raise ValidationError({"date": f"Plan appointments before {LAST_DATE:%m/%d/%Y}."})
+                raise ValidationError({"date": f"Plan appointments before {us_date(LAST_DATE)}."})
             shift = changes["date"] - current.date
         moved = [target.pk for target in targets]
         for target in targets:
@@ -325,7 +326,7 @@ def appointment_update(
                 raise ValidationError(
                     {
                         NON_FIELD_ERRORS: [
-                            f"The appointment on {target.date:%m/%d/%Y}: {message}"
+                            f"The appointment on {us_date(target.date)}: {message}"
                             for message in error.messages
                         ]
                     }
@@ -403,7 +404,7 @@ def _record_missed(original: Appointment, status: str, user, at) -> Outcome:
     if status == Appointment.Status.NO_SHOW and at < appointment.starts_at:
         raise ValueError(
             f"The appointment starts at {appointment.start_time:%H:%M} on "
-            f"{appointment.date:%m/%d/%Y}: a no-show is recorded after the start."
+            f"{us_date(appointment.date)}: a no-show is recorded after the start."
         )
     window = practice.late_cancel_hours
     if status == Appointment.Status.LATE_CANCEL:

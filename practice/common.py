@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from django.db import models
 
+from practice.formats import zip_plus4
+
 ZERO = Decimal("0.00")
 """Money's zero, with its two places (money is Decimal, never float)."""
 
@@ -44,9 +46,8 @@ class Address(models.Model):
 
     @property
     def zip_display(self) -> str:
-        """ZIP+4 with its dash for people (stored as 9 digits, as the 837P sends it)."""
-        code = self.zip_code
-        return f"{code[:5]}-{code[5:]}" if len(code) == 9 and code.isdigit() else code
+        """ZIP+4 with its hyphen for people (stored as 9 digits, as the 837P sends it)."""
+        return zip_plus4(self.zip_code)
 
     @property
     def address_lines(self) -> list[str]:

@@ -29,6 +29,7 @@ from billing.validators import (
     validate_zip_plus4,
 )
 from practice.common import ZERO, Address, LineModifiers
+from practice.formats import us_date, us_datetime
 
 ADULT_AGE = 18  # docs/rules/claim-forms.md §8: a parent or guardian signs for a younger client
 
@@ -848,7 +849,7 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.client} ({self.get_service_display()})"
+        return f"{us_date(self.date)} {self.client} ({self.get_service_display()})"
 
     @property
     def is_billed(self) -> bool:
@@ -1016,7 +1017,7 @@ class AccessEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_kind_display()} {self.what}"
+        return f"{us_datetime(self.at)} {self.username} {self.get_kind_display()} {self.what}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -1087,7 +1088,7 @@ class AppointmentSeries(models.Model):
         ]
 
     def __str__(self) -> str:
-        end = f"until {self.until:%m/%d/%Y}" if self.until else f"{self.count} times"
+        end = f"until {us_date(self.until)}" if self.until else f"{self.count} times"
         return f"{self.get_every_weeks_display()}, {end}"
 
 
@@ -1205,7 +1206,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date:%m/%d/%Y} {self.start_time:%H:%M} {self.client}"
+        return f"{us_date(self.date)} {self.start_time:%H:%M} {self.client}"
 
     @property
     def is_telehealth(self) -> bool:
@@ -1267,4 +1268,4 @@ class ClientCharge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.date:%m/%d/%Y} {self.amount}"
+        return f"{self.get_kind_display()} {us_date(self.date)} {self.amount}"

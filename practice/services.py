@@ -19,6 +19,7 @@ from django.db import transaction
 from billing import coding, rules
 from billing.models import ClaimLine, Payer, ProcedureCode
 from practice.common import MAX_DIAGNOSES, MAX_POINTERS, POINTER_LETTERS, ZERO
+from practice.formats import us_date
 from practice.models import (
     Clinician,
     Coverage,
@@ -275,13 +276,13 @@ def session_warnings(
     if coverage is None:
         if not client.self_pay:
             warnings.append(
-                f"{client.full_name} has no primary coverage in force on {on:%m/%d/%Y}: "
+                f"{client.full_name} has no primary coverage in force on {us_date(on)}: "
                 "the lines use self-pay rules. Add or update the coverage before billing."
             )
     else:
         if coverage.priority != Coverage.Priority.PRIMARY:
             warnings.append(
-                f"{coverage.payer.name} is billed as the payer responsible on {on:%m/%d/%Y}: "
+                f"{coverage.payer.name} is billed as the payer responsible on {us_date(on)}: "
                 f"it is recorded as {coverage.get_priority_display().lower()} and no primary "
                 "coverage is in force. Record the new primary coverage if there is one."
             )
@@ -298,7 +299,7 @@ def session_warnings(
         if repeated:
             warnings.append(
                 f"Possible duplicate: {client.full_name} already has {', '.join(repeated)} "
-                f"on {on:%m/%d/%Y} in another session."
+                f"on {us_date(on)} in another session."
             )
     return warnings
 
@@ -314,10 +315,10 @@ def _authorization_warnings(*, session: Session, coverage: Coverage) -> list[str
             ]
         return []
     if coverage.prior_auth_to and on > coverage.prior_auth_to:
-        return [f"Prior authorization {number} expired on {coverage.prior_auth_to:%m/%d/%Y}."]
+        return [f"Prior authorization {number} expired on {us_date(coverage.prior_auth_to)}."]
     if coverage.prior_auth_from and on < coverage.prior_auth_from:
         return [
-            f"Prior authorization {number} starts on {coverage.prior_auth_from:%m/%d/%Y}, "
+            f"Prior authorization {number} starts on {us_date(coverage.prior_auth_from)}, "
             "after this date of service."
         ]
     if coverage.prior_auth_visits is None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from billing import coding, rules
 from billing.models import PlaceOfService, ProcedureCode
 from practice.common import ZERO
+from practice.formats import us_date
 from practice.models import Client, Clinician, Coverage, Diagnosis, Location, Session
 from practice.services import (
     GROUP_SERVICES,
@@ -248,7 +249,7 @@ def _plan_overlap(plan: SessionPlan, facts: SessionFacts) -> None:
         plan.problems.append(
             Problem(
                 f"This overlaps another session of {clinician.full_name} on "
-                f"{day:%m/%d/%Y} ({other.start_time:%H:%M}–{other.end_time:%H:%M}, "
+                f"{us_date(day)} ({other.start_time:%H:%M}–{other.end_time:%H:%M}, "
                 f"{other.client}).",
                 field="start_time",
                 code="overlap",

@@ -171,6 +171,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=6 * 365 + 2)
 
 LANGUAGE_CODE = "en-us"
+# Dates people read: MM/DD/YYYY everywhere (practice/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["practice.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True

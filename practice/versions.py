@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from concurrency.exceptions import RecordModifiedError
 from django import forms
 from django.db import models
-from django.utils import timezone
+
+from practice.formats import us_date, us_datetime
 
 # Columns that change on every save or never change: not worth showing.
 HIDDEN_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "created_by"})
@@ -109,7 +110,7 @@ class StaleEdit(Exception):
 
 
 def _by(change: Change) -> str:
-    when = f"{timezone.localtime(change.when):%m/%d/%Y %H:%M}" if change.when else ""
+    when = us_datetime(change.when) if change.when else ""
     return " ".join(part for part in (f"by {change.who}" if change.who else "", when) if part)
 
 
@@ -355,9 +356,9 @@ def display(obj: models.Model, f: models.Field) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime.datetime):
-        return f"{timezone.localtime(value):%m/%d/%Y %H:%M}"
+        return us_datetime(value)
     if isinstance(value, datetime.date):
-        return f"{value:%m/%d/%Y}"
+        return us_date(value)
     if isinstance(value, datetime.time):
         return f"{value:%H:%M}"
     return str(value)

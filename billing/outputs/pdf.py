@@ -15,6 +15,8 @@ import functools
 import unicodedata
 from decimal import Decimal
 
+from practice import formats
+
 # Letters that NFKD does not decompose into ASCII.
 _ASCII_FALLBACK = {
     "ß": "ss",
@@ -90,8 +92,8 @@ def money(amount: Decimal | None) -> str:
 
 
 def us_date(value: datetime.date | None) -> str:
-    """MM/DD/YYYY, the order US payers and clients read."""
-    return value.strftime("%m/%d/%Y") if value else ""
+    """MM/DD/YYYY, the order US payers and clients read (practice/formats has the rule)."""
+    return formats.us_date(value)
 
 
 def iso_date(value: str | None) -> datetime.date | None:

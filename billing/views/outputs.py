@@ -16,6 +16,7 @@ from billing.models import Claim
 from billing.outputs.cms1500 import MODES, claims_for_print, render_cms1500
 from billing.outputs.superbill import draw_superbill, superbill_for
 from practice.audit import AccessKind, record_access
+from practice.formats import us_date
 from practice.models import Practice, Session
 from practice.params import id_param, parse_id
 from practice.roles import billing_staff_only
@@ -164,8 +165,8 @@ def superbill(request):
     if not bill.rows:
         form.add_error(
             None,
-            f"No attended session of {client.full_name} from {start:%m/%d/%Y} to "
-            f"{end:%m/%d/%Y} is left to put on a superbill: sessions billed to an insurer on "
+            f"No attended session of {client.full_name} from {us_date(start)} to "
+            f"{us_date(end)} is left to put on a superbill: sessions billed to an insurer on "
             "a claim are left off.",
         )
         return _superbill_page(request, form, status=400)

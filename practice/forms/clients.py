@@ -23,6 +23,7 @@ from django.utils import timezone
 from billing.models import DiagnosisCode, Payer
 from billing.validators import validate_icd10_format
 from practice import roles
+from practice.formats import us_date
 from practice.forms.widgets import DateInput
 from practice.models import (
     SIGNATURES,
@@ -654,7 +655,7 @@ class BaseCoverageFormSet(forms.BaseInlineFormSet):
                     form.add_error(
                         "effective_from",
                         f"Two {labels[priority]} coverages overlap in time (this one and "
-                        f"{earlier_payer} from {earlier_period[0]:%m/%d/%Y}); give the older "
+                        f"{earlier_payer} from {us_date(earlier_period[0])}); give the older "
                         "one an 'effective to' date, or change a priority.",
                     )
                     break

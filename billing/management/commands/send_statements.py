@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from billing.forms import StatementMonthForm
 from billing.statements import statements_send
+from practice.formats import us_date
 
 
 class Command(BaseCommand):
@@ -33,6 +34,6 @@ class Command(BaseCommand):
         made = len(run.created)
         self.stdout.write(
             f"{made} statement{'s' if made != 1 else ''} made for {run.month:%B %Y} "
-            f"(dated {run.statement_date:%m/%d/%Y})"
+            f"(dated {us_date(run.statement_date)})"
             + (f"; {run.already_sent} already sent before." if run.already_sent else ".")
         )

@@ -16,6 +16,7 @@ from billing.views.reports.tables import (
     Table,
     last_full_month,
 )
+from practice.formats import us_date
 
 
 def _bucket_columns() -> list[Column]:
@@ -32,7 +33,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
     payer_table = Table(
         name="payers",
         caption=f"Owed by payers on sent claims, by days since the claim was sent, on "
-        f"{today:%m/%d/%Y}",
+        f"{us_date(today)}",
         columns=[
             Column("Payer"),
             *_bucket_columns(),
@@ -54,7 +55,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
     )
     chart = charts.bar_chart(
         chart_id="chart-aging",
-        title=f"Owed by payers by age of the claim on {today:%m/%d/%Y}",
+        title=f"Owed by payers by age of the claim on {us_date(today)}",
         desc=(
             "One bar per payer split into what it owes on claims sent 0–30, 31–60, 61–90, "
             "91–120 and over 120 days ago, in dollars, with the payer's total at the end "
@@ -70,13 +71,13 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         stacked=True,
     )
     as_of = (
-        f"As of today ({today:%m/%d/%Y}), whatever the dates chosen. A payer's part ages "
+        f"As of today ({us_date(today)}), whatever the dates chosen. A payer's part ages "
         "from the day its claim was sent."
     )
     clients = q.ar_by_client(start, end, filters)
     client_table = Table(
         name="clients",
-        caption=f"Owed by clients, by days since each charge became theirs, on {today:%m/%d/%Y}",
+        caption=f"Owed by clients, by days since each charge became theirs, on {us_date(today)}",
         columns=[
             Column("Client"),
             *_bucket_columns(),
@@ -102,7 +103,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         Section(
             "Owed by clients",
             [client_table],
-            note=f"As of today ({today:%m/%d/%Y}). A self-pay session is the client's from "
+            note=f"As of today ({us_date(today)}). A self-pay session is the client's from "
             "its date, their share after insurance from the payer's answer, a fee from its "
             "date; payments settle the oldest charges first, as on the client's statement.",
         ),

@@ -18,6 +18,7 @@ from billing.views.reports.tables import (
     Table,
     last_full_month,
 )
+from practice.formats import us_date
 
 
 def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[Section]:
@@ -29,7 +30,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
     today = filters.today
     age_table = Table(
         name="unbilled",
-        caption=f"Attended sessions not yet on a claim, by age on {today:%m/%d/%Y}",
+        caption=f"Attended sessions not yet on a claim, by age on {us_date(today)}",
         columns=[
             Column("Age (days since the session)"),
             Column("Draft", INT),
@@ -121,7 +122,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
     )
     chart = charts.column_chart(
         chart_id="chart-health",
-        title=f"Unbilled sessions by age on {today:%m/%d/%Y}",
+        title=f"Unbilled sessions by age on {us_date(today)}",
         desc=(
             "Stacked columns for 0–30, 31–60, 61–90 and over 90 days since the session, "
             "split into draft and ready-to-bill sessions, with each column's total on top: "
@@ -137,7 +138,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         y_label="Sessions",
         unit=charts.COUNT,
     )
-    as_of = f"As of today ({today:%m/%d/%Y}), whatever the session's date."
+    as_of = f"As of today ({us_date(today)}), whatever the session's date."
     return [
         Section("Unbilled sessions", [age_table], chart=chart, note=as_of),
         Section("Nearing the timely-filing limit", [filing_table], note=as_of),

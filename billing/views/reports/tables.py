@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from billing import charts
 from billing import reports as q
 from billing.templatetags.money import money
+from practice.formats import us_date
 
 DASH = "—"
 # Column kinds: how a value prints on the page and in the CSV.
@@ -71,7 +72,7 @@ def html_cell(value, kind: str) -> str:
     if kind == MONTH:
         return f"{value:%b %Y}"
     if kind == DATE:
-        return f"{value:%m/%d/%Y}"
+        return us_date(value)
     return str(value)
 
 
