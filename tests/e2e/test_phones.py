@@ -18,7 +18,6 @@ MUST_SEE = {
     "/billing/claims/": ("Status", "Total"),
     "/billing/batches/": ("Claims", "Total"),
     "/billing/estimates/": ("Why", "Deadline"),
-    "/billing/remittances/": ("Payer", "Amount"),
     "/billing/statements/": ("Client", "Balance due"),
     "/practice/audit/": ("When", "What"),
     "/account/sign-ins/": ("When", "Result"),
