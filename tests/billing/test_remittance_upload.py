@@ -196,7 +196,7 @@ def test_an_unmatched_claim_is_previewed_posted_kept_and_matched_by_hand(biller,
     assert 'data-unmatched="WRONG123"' in detail
     listing = biller.get(LIST).content.decode()
     row = listing[listing.index(f">{remittance.trace_number}</a>") :]
-    cells = re.findall(r'<td class="text-end">([^<]*)</td>', row[: row.index("</tr>")])
+    cells = re.findall(r'<td[^>]*class="text-end">([^<]*)</td>', row[: row.index("</tr>")])
     assert cells == ["$240.00", "0", "1", "0"]  # amount, matched, unmatched, lines
     waiting = ClaimPosting.objects.get(claim__isnull=True)
     url = reverse("billing:remittance_match", args=[remittance.pk, waiting.pk])
