@@ -32,7 +32,7 @@ from billing.outputs.x837_check import check_837p  # noqa: E402
 from billing.posting import ANSWERABLE, remittance_post  # noqa: E402
 from billing.statements import statement_pdf_data, statements_build  # noqa: E402
 from billing.submission import claims_for_file  # noqa: E402
-from practice import demo_data  # noqa: E402
+from practice.demo import data as demo_data  # noqa: E402
 from practice.models import Client as ClientRow  # noqa: E402
 from practice.models import Clinician, Session  # noqa: E402
 
@@ -136,8 +136,8 @@ class _RolledBack(Exception):
 def _remittance_of_1000_claims() -> tuple[str, int] | None:
     """An 835 answering up to 1,000 sent claims of the payer with the most (a $20 copay on
     each claim's first line, the rest paid; a claim answered before is answered again),
-    written by the demo's payers' module (billing/demo_remittance.py)."""
-    from billing import demo_remittance as eras
+    written by the demo's payers' module (practice/demo/eras.py)."""
+    from practice.demo import eras
 
     top = (
         Claim.objects.filter(status__in=ANSWERABLE)

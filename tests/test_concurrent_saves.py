@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from practice.demo_data import DEMO_PASSWORD
+from practice.demo.data import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 SAVES = 30

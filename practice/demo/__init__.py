@@ -13,6 +13,6 @@
 ``DemoBuilder`` is one class assembled from the topic modules' parts (``PracticeSetup``,
 ``ClientPlanner``, ``SessionPlanner``, ``SessionWriter``): they share its random stream
 and its lookups, and the order of the random draws is what keeps a seed's practice the
-same. The data it draws from is ``practice/demo_data.py``; the payers' 835 files are
-written by ``billing/demo_remittance.py``.
+same. The data it draws from is ``practice/demo/data.py``; the payers' 835 files are
+written by ``practice/demo/eras.py``.
 """

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.periods import add_months
-from practice import demo_data as data
+from practice.demo import data
 from practice.demo.appointments import plan_demo_appointments
 from practice.demo.claims import claim_history
 from practice.demo.clients import ClientPlanner

@@ -9,7 +9,7 @@ import unicodedata
 from decimal import Decimal
 
 from billing.periods import add_months
-from practice import demo_data as data
+from practice.demo import data
 from practice.demo.practice_setup import make_npi
 from practice.demo.sessions import NO_PAYER, SLOTS_PER_DAY, Status
 from practice.models import ADULT_AGE, Client, Coverage, SignerRelation, age_on

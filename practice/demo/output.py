@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from billing.models import Payer, PayerRate
-from practice import demo_data as data
+from practice.demo import data
 from practice.demo.reset import demo_users
 from practice.models import (
     Client,

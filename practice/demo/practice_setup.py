@@ -20,8 +20,8 @@ from billing.models import (
     ProcedureCode,
 )
 from billing.validators import npi_check_digit
-from practice import demo_data as data
 from practice import roles
+from practice.demo import data
 from practice.demo.writing import BATCH_SIZE
 from practice.models import Clinician, Location, Practice
 

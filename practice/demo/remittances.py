@@ -1,4 +1,4 @@
-"""The demo's payers answering its claims: 835 files from ``billing/demo_remittance.py``
+"""The demo's payers answering its claims: 835 files from ``practice/demo/eras.py``
 posted through ``remittance_post``."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import datetime
 from django.db import models
 from django.utils import timezone
 
-from billing import demo_remittance as eras
 from billing.models import Claim, ClaimLine, ClaimPosting, Payer, Remittance
 from billing.posting import remittance_post
+from practice.demo import eras
 from practice.models import Clinician, Practice
 
 
 class DemoRemittances:
-    """The demo's payers answering its claims with 835 files (billing/demo_remittance.py),
+    """The demo's payers answering its claims with 835 files (practice/demo/eras.py),
     imported by ``remittance_post`` like ``import_835``: one file a payer a month."""
 
     PER_FILE = 300  # claims a payer answers by file in one month; the rest without postings

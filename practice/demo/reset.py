@@ -16,7 +16,7 @@ from billing.models import (
     PlaceOfService,
     ProcedureCode,
 )
-from practice import demo_data as data
+from practice.demo import data
 from practice.models import Client, Clinician, Practice, Session
 
 

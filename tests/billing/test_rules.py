@@ -20,7 +20,7 @@ from billing.rules import (
     propose,
     telehealth_modifier,
 )
-from practice.demo_data import PAYERS
+from practice.demo.data import PAYERS
 from practice.models import Clinician
 from tests import factories
 from tests.factories import pos

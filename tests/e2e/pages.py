@@ -21,7 +21,7 @@ from billing.models import Claim, GoodFaithEstimate, ProcedureCode
 from billing.services import claims_build
 from billing.statements import statement_print
 from billing.submission import claims_send, sendable_claims
-from practice.demo_data import DEMO_PASSWORD
+from practice.demo.data import DEMO_PASSWORD
 from practice.models import Appointment, Client, Clinician, Session
 
 DEMO = ["--clinicians", "2", "--clients", "12", "--months", "2", "--seed", "3"]

@@ -22,7 +22,7 @@ from billing.models import Claim, ClaimLine, Payer, PayerRate, ProcedureCode
 from billing.scrubber import scrub
 from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
-from practice import demo_data
+from practice.demo import data as demo_data
 from practice.demo.output import demo_url
 from practice.demo.practice_setup import clinician_npi
 from practice.models import (

@@ -30,7 +30,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from billing.models import DiagnosisCode, ProcedureCode
-from practice import demo_data as data
+from practice.demo import data
 from practice.demo.builder import DemoBuilder, demo_build, plan_appointments
 from practice.demo.output import demo_url, logins_text, summary_text
 from practice.demo.reset import demo_exists, practice_data_held
