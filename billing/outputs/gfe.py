@@ -9,43 +9,26 @@ CPT code numbers with the practice's short descriptions, never the AMA's).
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import inch
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from billing import gfe
 from billing.models import GoodFaithEstimate
-from billing.outputs.pdf import money, unicode_font, us_date, us_phone
-
-MARGIN = 0.7 * inch
-WIDTH = letter[0] - 2 * MARGIN - 12
-GRID = colors.Color(0.55, 0.55, 0.55)
-SHADE = colors.Color(0.93, 0.93, 0.93)
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    font = unicode_font()
-    body = ParagraphStyle("gfe-body", fontName=font, fontSize=9, leading=11.5)
-    return {
-        "body": body,
-        "small": ParagraphStyle("gfe-small", parent=body, fontSize=7.5, leading=9.5),
-        "cell": ParagraphStyle("gfe-cell", parent=body, fontSize=8, leading=10),
-        "cell_right": ParagraphStyle("gfe-cell-r", parent=body, fontSize=8, alignment=TA_RIGHT),
-        "head": ParagraphStyle("gfe-head", parent=body, fontSize=11, leading=14, spaceBefore=6),
-        "title": ParagraphStyle("gfe-title", parent=body, fontSize=18, leading=22),
-        "right": ParagraphStyle("gfe-right", parent=body, alignment=TA_RIGHT),
-    }
-
-
-def _p(text: object, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text or "")), style)
+from billing.outputs.pdf import (
+    WIDTH,
+    build,
+    data_table,
+    header_table,
+    money,
+    para,
+    styles,
+    us_date,
+    us_phone,
+)
 
 
 def _block(pairs: list[tuple[str, str]], style: ParagraphStyle) -> Paragraph:
@@ -59,56 +42,37 @@ def _block(pairs: list[tuple[str, str]], style: ParagraphStyle) -> Paragraph:
 
 
 def _box(title: str, content: Paragraph, s: dict[str, ParagraphStyle]) -> list[object]:
-    return [_p(title, s["head"]), content]
+    return [para(title, s["head"]), content]
 
 
 def render_estimate(estimate: GoodFaithEstimate) -> bytes:
     """The PDF of one estimate (US Letter)."""
-    s = _styles()
+    s = styles("gfe")
     issued = timezone.localtime(estimate.created_at).date()
-    header = Table(
+    header = header_table(
         [
-            [
+            para(estimate.practice_name, s["head"]),
+            _block(
                 [
-                    _p(estimate.practice_name, s["head"]),
-                    _block(
-                        [
-                            ("", estimate.practice_address),
-                            ("Phone:", us_phone(estimate.practice_phone)),
-                            ("Tax ID:", estimate.practice_tax_id),
-                            ("Group NPI:", estimate.practice_npi),
-                        ],
-                        s["body"],
-                    ),
+                    ("", estimate.practice_address),
+                    ("Phone:", us_phone(estimate.practice_phone)),
+                    ("Tax ID:", estimate.practice_tax_id),
+                    ("Group NPI:", estimate.practice_npi),
                 ],
-                [
-                    _p("Good Faith Estimate", s["title"]),
-                    _block(
-                        [
-                            ("Estimate:", estimate.number),
-                            ("Issued:", us_date(issued)),
-                            *(
-                                [("Replaces:", estimate.replaces.number)]
-                                if estimate.replaces_id
-                                else []
-                            ),
-                        ],
-                        s["body"],
-                    ),
-                ],
-            ]
+                s["body"],
+            ),
         ],
-        colWidths=[WIDTH * 0.55, WIDTH * 0.45],
-    )
-    header.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-            ]
-        )
+        [
+            para("Good Faith Estimate", s["title"]),
+            _block(
+                [
+                    ("Estimate:", estimate.number),
+                    ("Issued:", us_date(issued)),
+                    *([("Replaces:", estimate.replaces.number)] if estimate.replaces_id else []),
+                ],
+                s["body"],
+            ),
+        ],
     )
     client = _box(
         "Client",
@@ -173,92 +137,73 @@ def render_estimate(estimate: GoodFaithEstimate) -> bytes:
     )
     rows: list[list[object]] = [
         [
-            _p("CPT", s["cell"]),
-            _p("Service", s["cell"]),
-            _p("Diagnosis codes", s["cell"]),
-            _p("Units a visit", s["cell_right"]),
-            _p("Visits", s["cell_right"]),
-            _p("Fee a unit ($)", s["cell_right"]),
-            _p("Expected charge ($)", s["cell_right"]),
+            para("CPT", s["cell"]),
+            para("Service", s["cell"]),
+            para("Diagnosis codes", s["cell"]),
+            para("Units a visit", s["cell_right"]),
+            para("Visits", s["cell_right"]),
+            para("Fee a unit ($)", s["cell_right"]),
+            para("Expected charge ($)", s["cell_right"]),
         ]
     ]
     for line in estimate.lines.all():
         rows.append(
             [
-                _p(line.code, s["cell"]),
-                _p(line.description, s["cell"]),
-                _p(line.diagnosis_codes or "—", s["cell"]),
-                _p(line.units, s["cell_right"]),
-                _p(line.visits, s["cell_right"]),
-                _p(money(line.unit_fee), s["cell_right"]),
-                _p(money(line.total), s["cell_right"]),
+                para(line.code, s["cell"]),
+                para(line.description, s["cell"]),
+                para(line.diagnosis_codes or "—", s["cell"]),
+                para(line.units, s["cell_right"]),
+                para(line.visits, s["cell_right"]),
+                para(money(line.unit_fee), s["cell_right"]),
+                para(money(line.total), s["cell_right"]),
             ]
         )
     rows.append(
         [
-            _p("Total expected charges for the period", s["cell"]),
+            para("Total expected charges for the period", s["cell"]),
             "",
             "",
             "",
             "",
             "",
-            _p(money(estimate.total), s["cell_right"]),
+            para(money(estimate.total), s["cell_right"]),
         ]
     )
-    widths = [0.55, 2.2, 1.1, 0.6, 0.55, 0.75, 0.95]
-    scale = WIDTH / sum(widths)
-    table = Table(rows, colWidths=[w * scale for w in widths], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
-                ("LINEBELOW", (0, 1), (-1, -2), 0.25, GRID),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.75, colors.black),
-                ("SPAN", (0, -1), (5, -1)),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
+    table = data_table(
+        rows,
+        [0.55, 2.2, 1.1, 0.6, 0.55, 0.75, 0.95],
+        last=-2,
+        extra=(
+            ("LINEABOVE", (0, -1), (-1, -1), 0.75, colors.black),
+            ("SPAN", (0, -1), (5, -1)),
+        ),
     )
     total_sentence = (
         f"Expected total: ${money(estimate.total)} for "
         f"{estimate.get_frequency_display().lower()} services from "
         f"{us_date(estimate.period_start)} to {us_date(estimate.period_end)}."
     )
-    notices: list[object] = [_p("Please read", s["head"])]
+    notices: list[object] = [para("Please read", s["head"])]
     for text in gfe.DISCLAIMERS:
-        notices.append(_p(f"• {text}", s["body"]))
+        notices.append(para(f"• {text}", s["body"]))
         notices.append(Spacer(1, 3))
     story: list[object] = [
         header,
         Spacer(1, 6),
         parties,
         *schedule,
-        _p("Expected services and charges", s["head"]),
+        para("Expected services and charges", s["head"]),
         table,
         Spacer(1, 4),
-        _p(total_sentence, s["body"]),
+        para(total_sentence, s["body"]),
         KeepTogether(notices),
         Spacer(1, 8),
-        _p(
+        para(
             "CPT is a registered trademark of the American Medical Association. Service "
             "descriptions are this practice's own short summaries.",
             s["small"],
         ),
     ]
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=letter,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=f"Good Faith Estimate {estimate.number}",
-        author=estimate.practice_name,
-        creator="SessionLedger",
+    return build(
+        story, title=f"Good Faith Estimate {estimate.number}", author=estimate.practice_name
     )
-    doc.build(story)
-    return buffer.getvalue()

@@ -1,5 +1,7 @@
-"""Small helpers shared by the PDF outputs (CMS-1500, superbill): text that the
-standard PDF fonts can print, money and date formats.
+"""What the PDF outputs share: text that the standard PDF fonts can print, money and
+date formats (CMS-1500, superbill, statement, estimate), and the page set-up of the PDFs a
+person reads (statement, receipt, Good Faith Estimate, superbill): US Letter, margins,
+the Unicode font, paragraph styles, ruled tables and the document build.
 
 ReportLab's standard fonts (Helvetica, Courier) encode text as WinAnsi (cp1252): Latin-1
 names such as Zoë or José print as they are, but a character outside it (the "ễ" of
@@ -12,8 +14,18 @@ from __future__ import annotations
 
 import datetime
 import functools
+import io
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import letter
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from practice import formats
 
@@ -141,3 +153,131 @@ def unicode_font() -> str:
         for italic in (0, 1):
             addMapping(UNICODE_FONT, bold, italic, UNICODE_FONT)
     return UNICODE_FONT
+
+
+# ---------------------------------------------------------------------------------------
+# Page set-up of the PDFs a person reads
+# ---------------------------------------------------------------------------------------
+MARGIN = 0.7 * inch
+FRAME_PADDING = 6  # SimpleDocTemplate's frame padding, each side
+GRID = colors.Color(0.55, 0.55, 0.55)  # thin rules between table rows
+SHADE = colors.Color(0.93, 0.93, 0.93)  # a table's heading row
+
+
+def frame_width(margin: float = MARGIN) -> float:
+    """The width a story can fill on US Letter with ``margin`` left and right."""
+    return letter[0] - 2 * margin - 2 * FRAME_PADDING
+
+
+WIDTH = frame_width()
+
+
+def styles(prefix: str) -> dict[str, ParagraphStyle]:
+    """The paragraph styles of a statement, receipt or estimate, all in the Unicode font
+    (registered here, before the first paragraph is measured)."""
+    font = unicode_font()
+    body = ParagraphStyle(f"{prefix}-body", fontName=font, fontSize=9, leading=11.5)
+    return {
+        "body": body,
+        "small": ParagraphStyle(f"{prefix}-small", parent=body, fontSize=7.5, leading=9.5),
+        "cell": ParagraphStyle(f"{prefix}-cell", parent=body, fontSize=8, leading=10),
+        "cell_right": ParagraphStyle(
+            f"{prefix}-cell-r", parent=body, fontSize=8, alignment=TA_RIGHT
+        ),
+        "head": ParagraphStyle(
+            f"{prefix}-head", parent=body, fontSize=11, leading=14, spaceBefore=6
+        ),
+        "title": ParagraphStyle(f"{prefix}-title", parent=body, fontSize=18, leading=22),
+        "right": ParagraphStyle(f"{prefix}-right", parent=body, alignment=TA_RIGHT),
+        "big": ParagraphStyle(
+            f"{prefix}-big", parent=body, fontSize=13, leading=16, alignment=TA_RIGHT
+        ),
+    }
+
+
+def para(text: object, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text: markup characters in names (O'Brien & Co <x>) print as
+    typed."""
+    return Paragraph(escape(str(text or "")), style)
+
+
+# The page heading: practice on the left, title and facts on the right, a rule below.
+HEADER_STYLE = [
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+]
+
+
+def header_table(
+    left: object, right: object, *, width: float = WIDTH, split: float = 0.55, extra: tuple = ()
+) -> Table:
+    """The page heading: ``left`` takes ``split`` of the width, ``right`` the rest."""
+    table = Table([[left, right]], colWidths=[width * split, width * (1 - split)])
+    table.setStyle(TableStyle([*HEADER_STYLE, *extra]))
+    return table
+
+
+def ruled_rows(*, last: int = -1) -> list[tuple]:
+    """Table style of a data table: a shaded heading row ruled in black, thin grey rules
+    below the rows up to ``last`` (-2: not under a totals row)."""
+    return [
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
+        ("LINEBELOW", (0, 1), (-1, last), 0.25, GRID),
+    ]
+
+
+def data_table(
+    rows: list[list[object]], widths: list[float], *, last: int = -1, extra: tuple = ()
+) -> Table:
+    """A data table filling the page width (``widths`` are relative), its heading row
+    repeated on each page, ruled as ``ruled_rows``; ``extra`` adds style commands."""
+    scale = WIDTH / sum(widths)
+    table = Table(rows, colWidths=[w * scale for w in widths], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                *ruled_rows(last=last),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                *extra,
+            ]
+        )
+    )
+    return table
+
+
+def build(
+    story: list[object],
+    *,
+    title: str,
+    author: str,
+    margin: float = MARGIN,
+    bottom_margin: float | None = None,
+    invariant: bool = False,
+    canvasmaker: Callable | None = None,
+) -> bytes:
+    """The PDF bytes of ``story`` on US Letter. ``invariant``: no creation time or random
+    id, so the same data gives the same bytes."""
+    buffer = io.BytesIO()
+    options: dict[str, object] = {"invariant": 1} if invariant else {}
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=letter,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin if bottom_margin is None else bottom_margin,
+        title=title,
+        author=author,
+        creator="SessionLedger",
+        **options,
+    )
+    if canvasmaker is None:
+        doc.build(story)
+    else:
+        doc.build(story, canvasmaker=canvasmaker)
+    return buffer.getvalue()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,18 +34,23 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    KeepTogether,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from billing.coding import DESCRIPTIONS
 from billing.models import ClientAllocation
-from billing.outputs.pdf import UNICODE_FONT, money, unicode_font, us_date, us_phone
+from billing.outputs.pdf import (
+    GRID,
+    UNICODE_FONT,
+    build,
+    frame_width,
+    header_table,
+    money,
+    para,
+    ruled_rows,
+    unicode_font,
+    us_date,
+    us_phone,
+)
 from billing.services import billing_lines
 from practice.common import POINTER_LETTERS, ZERO
 from practice.models import (
@@ -240,11 +244,8 @@ TITLE = ParagraphStyle(
 PRACTICE = ParagraphStyle("sb-practice", parent=BODY, fontSize=13, leading=17)
 RIGHT = ParagraphStyle("sb-right", parent=BODY, alignment=TA_RIGHT)
 CELL_RIGHT = ParagraphStyle("sb-cell-right", parent=CELL, alignment=TA_RIGHT)
-GRID = colors.Color(0.55, 0.55, 0.55)
-SHADE = colors.Color(0.93, 0.93, 0.93)
-MARGIN = 0.6 * inch
-FRAME_PADDING = 6  # SimpleDocTemplate's frame padding, each side
-WIDTH = letter[0] - 2 * MARGIN - 2 * FRAME_PADDING
+MARGIN = 0.6 * inch  # narrower than pdf.MARGIN: ten columns of services
+WIDTH = frame_width(MARGIN)
 
 
 def _text(value: object) -> str:
@@ -252,7 +253,7 @@ def _text(value: object) -> str:
 
 
 def _p(text: object, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(_text(text), style)
+    return para(text, style)
 
 
 def _lines(*parts: object, style: ParagraphStyle = BODY) -> Paragraph:
@@ -314,19 +315,9 @@ def _header(bill: Superbill) -> Table:
             style=RIGHT,
         ),
     ]
-    table = Table([[left, right]], colWidths=[WIDTH * 0.58, WIDTH * 0.42])
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-            ]
-        )
+    return header_table(
+        left, right, width=WIDTH, split=0.58, extra=(("RIGHTPADDING", (0, 0), (-1, -1), 0),)
     )
-    return table
 
 
 def _parties(bill: Superbill) -> Table:
@@ -449,9 +440,7 @@ def _services(bill: Superbill) -> list[object]:
         TableStyle(
             [
                 *CELL_PADDING,
-                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
-                ("LINEBELOW", (0, 1), (-1, -2), 0.25, GRID),
+                *ruled_rows(last=-2),
                 ("ALIGN", (4, 1), (4, -1), "RIGHT"),
             ]
         )
@@ -578,19 +567,7 @@ def draw_superbill(bill: Superbill) -> bytes:
     """The PDF of a collected superbill, US Letter, as many pages as the sessions need
     (the services table repeats its header on each)."""
     unicode_font()  # registered before the first paragraph is measured
-    buffer = io.BytesIO()
     practice_name = bill.practice.name if bill.practice else ""
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=letter,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=0.75 * inch,
-        title="Superbill",
-        author=practice_name,
-        creator="SessionLedger",
-    )
     story: list[object] = [_header(bill), _parties(bill)]
     story += _diagnoses(bill)
     story += _services(bill)
@@ -599,5 +576,11 @@ def draw_superbill(bill: Superbill) -> bytes:
         f"Superbill for {bill.client.full_name} ({us_date(bill.client.date_of_birth)}), "
         f"{us_date(bill.start)} to {us_date(bill.end)} - {practice_name}"
     )
-    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=footer))
-    return buffer.getvalue()
+    return build(
+        story,
+        title="Superbill",
+        author=practice_name,
+        margin=MARGIN,
+        bottom_margin=0.75 * inch,
+        canvasmaker=functools.partial(_NumberedCanvas, footer=footer),
+    )
