@@ -10,8 +10,8 @@ Here: who may open reports, the filter form, the registry and the one view that 
 registered report (``show``; ``billing/urls.py`` gives each slug its own URL and name).
 ``tables.py`` is the table framework; each report's page (its tables, chart and
 ``REPORT`` entry) is a module named after its query module: ``codes``, ``revenue``,
-``mix``, ``health``, ``aging``, ``denials``, ``collections``. A new report adds a module
-and its ``REPORT`` to ``REPORTS``.
+``mix``, ``health``, ``aging``, ``denials``, ``collections``, ``underpayments``. A new
+report adds a module and its ``REPORT`` to ``REPORTS``.
 
 Owners and billers see the whole practice; a clinician sees the same reports limited to
 their own sessions and the claim lines made from them; anyone else gets 403. Bad input

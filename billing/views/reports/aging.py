@@ -23,10 +23,6 @@ def _bucket_columns() -> list[Column]:
     return [Column(f"{label} ($)", MONEY) for label in q.AGING_LABELS]
 
 
-def _total(rows: list[q.AgingRow]) -> list:
-    return [sum((r.buckets[i] for r in rows), q.ZERO) for i in range(len(q.AGING_LABELS))]
-
-
 def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[Section]:
     today = filters.today
     payers = q.ar_by_payer(start, end, filters)
@@ -41,16 +37,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
             Column("Open claims", INT),
         ],
         rows=[(r.name, *r.buckets, r.total, r.count) for r in payers],
-        footer=(
-            (
-                "Total",
-                *_total(payers),
-                sum((r.total for r in payers), q.ZERO),
-                sum(r.count for r in payers),
-            )
-            if payers
-            else None
-        ),
+        total=True,
         empty="No payer owes anything on a sent claim.",
     )
     chart = charts.bar_chart(
@@ -85,16 +72,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
             Column("Credit ($)", MONEY),
         ],
         rows=[(r.name, *r.buckets, r.total, r.credit) for r in clients],
-        footer=(
-            (
-                "Total",
-                *_total(clients),
-                sum((r.total for r in clients), q.ZERO),
-                sum((r.credit for r in clients), q.ZERO),
-            )
-            if clients
-            else None
-        ),
+        total=True,
         empty="No client owes anything or has a credit.",
         client_ids=[r.key for r in clients],
     )

@@ -34,22 +34,13 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         columns=[
             Column("Month", MONTH),
             Column("CPT code"),
-            Column("Sessions", INT),
+            # A session with two codes counts under each: sessions do not add up.
+            Column("Sessions", INT, adds=False),
             Column("Units", INT),
             Column("Charges ($)", MONEY),
         ],
         rows=[(r.month, r.code, r.sessions, r.units, r.charges) for r in monthly],
-        footer=(
-            (
-                None,
-                "Total",
-                None,  # a session with two codes counts under each: sessions do not add up
-                sum(r.units for r in monthly),
-                sum((r.charges for r in monthly), q.ZERO),
-            )
-            if monthly
-            else None
-        ),
+        total=True,
         empty="No attended sessions in this period.",
     )
     previous, last_year = q.previous_period(start, end), q.same_period_last_year(start, end)

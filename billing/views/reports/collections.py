@@ -32,16 +32,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
             Column("Received ($)", MONEY),
         ],
         rows=[(r.payer, r.payments, r.claims, r.amount) for r in payers],
-        footer=(
-            (
-                "Total",
-                sum(r.payments for r in payers),
-                sum(r.claims or 0 for r in payers),
-                sum((r.amount for r in payers), q.ZERO),
-            )
-            if payers
-            else None
-        ),
+        total=True,
         empty="Nothing received in this period.",
     )
     clinician_table = Table(
@@ -55,16 +46,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
             Column("Received ($)", MONEY),
         ],
         rows=[(r.clinician, r.insurance, r.clients, r.total) for r in clinicians],
-        footer=(
-            (
-                "Total",
-                sum((r.insurance for r in clinicians), q.ZERO),
-                sum((r.clients for r in clinicians), q.ZERO),
-                sum((r.total for r in clinicians), q.ZERO),
-            )
-            if clinicians
-            else None
-        ),
+        total=True,
         empty="Nothing received for a clinician's work in this period.",
     )
     chart = charts.bar_chart(

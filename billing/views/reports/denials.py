@@ -28,15 +28,13 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         columns=[
             Column("Code"),
             Column("Reason"),
-            Column("Claims", INT),
-            Column("Lines", INT),
+            # A claim or line denied for two reasons counts under each: they do not add up.
+            Column("Claims", INT, adds=False),
+            Column("Lines", INT, adds=False),
             Column("Amount denied ($)", MONEY),
         ],
         rows=[(r.code, r.words, r.claims, r.lines, r.amount) for r in reasons],
-        footer=(
-            # A claim or line denied for two reasons counts under each: they do not add up.
-            ("Total", "", None, None, sum((r.amount for r in reasons), q.ZERO)) if reasons else None
-        ),
+        total=True,
         empty="No denials in this period.",
     )
     answered = sum(r.answered for r in payers)

@@ -39,13 +39,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
             Column("Charges ($)", MONEY),
         ],
         rows=[(r.bucket, r.draft, r.ready, r.sessions, r.charges) for r in ages],
-        footer=(
-            "Total",
-            sum(r.draft for r in ages),
-            sum(r.ready for r in ages),
-            sum(r.sessions for r in ages),
-            sum((r.charges for r in ages), q.ZERO),
-        ),
+        total=True,  # one row per age, always
     )
     filing_table = Table(
         name="timely_filing",
@@ -97,11 +91,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         caption="Claims built in the period, by status",
         columns=[Column("Status"), Column("Claims", INT), Column("Total charge ($)", MONEY)],
         rows=[(r.label, r.claims, r.charges) for r in statuses],
-        footer=(
-            "Total",
-            sum(r.claims for r in statuses),
-            sum((r.charges for r in statuses), q.ZERO),
-        ),
+        total=True,  # one row per status, always
     )
     lag_table = Table(
         name="days_to_claim",

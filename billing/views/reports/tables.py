@@ -32,10 +32,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class Column:
     label: str
     kind: str = TEXT
+    # In a table's total row, counts and money add up; False where they do not (a claim
+    # denied for two reasons counts under each).
+    adds: bool = True
 
     @property
     def numeric(self) -> bool:
         return self.kind in NUMERIC
+
+    @property
+    def adds_up(self) -> bool:
+        return self.adds and self.kind in {INT, MONEY}
 
 
 def csv_cell(value, kind: str) -> str:
@@ -88,6 +95,28 @@ class Table:
     # The clients whose rows the table shows (tables of clients, not totals): the read
     # audit records them whenever the table is shown or downloaded.
     client_ids: Sequence[int] = ()
+    # A "Total" footer of the rows (when there are rows): see ``total_row``.
+    total: bool = False
+
+    def __post_init__(self) -> None:
+        if self.total and self.rows:
+            self.footer = self.total_row()
+
+    def total_row(self) -> tuple:
+        """ "Total" in the first text column (nothing before it), each column that adds up
+        summed over the rows (empty cells skipped), "" in other text columns and None
+        ("—") in the rest."""
+        first_text = next(n for n, c in enumerate(self.columns) if c.kind == TEXT)
+        cells: list = []
+        for n, column in enumerate(self.columns):
+            if n == first_text:
+                cells.append("Total")
+            elif column.adds_up:
+                start = q.ZERO if column.kind == MONEY else 0
+                cells.append(sum((row[n] for row in self.rows if row[n] is not None), start))
+            else:
+                cells.append("" if column.kind == TEXT and n > first_text else None)
+        return tuple(cells)
 
     def csv_rows(self) -> list[list[str]]:
         """Header, rows and total, exactly as the page's table."""

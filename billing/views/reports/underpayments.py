@@ -33,15 +33,7 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
             Column("Short ($)", MONEY),
         ],
         rows=[(r.payer, r.lines, r.expected, r.allowed, r.short) for r in payers],
-        footer=(
-            "Total",
-            sum(r.lines for r in payers),
-            sum((r.expected for r in payers), q.ZERO),
-            sum((r.allowed for r in payers), q.ZERO),
-            sum((r.short for r in payers), q.ZERO),
-        )
-        if payers
-        else None,
+        total=True,
         empty="No underpaid line in this period.",
     )
     line_table = Table(

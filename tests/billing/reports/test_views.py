@@ -6,6 +6,7 @@ framework's CSV (billing/views/reports/).
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from billing import reports
 from billing.services import claims_build
 from billing.views.reports import ReportForm
-from billing.views.reports.tables import Column, Table
+from billing.views.reports.tables import INT, MONEY, MONTH, PERCENT, Column, Table
 from practice.models import Session
 from tests import factories
 from tests.billing.reports.helpers import (
@@ -205,3 +206,22 @@ def test_an_unknown_table_is_a_400(client, owner_user):
 def test_a_formula_looking_name_is_defused_in_the_csv():
     table = Table(name="t", caption="", columns=[Column("Client")], rows=[("=SUM(A1)",)])
     assert table.csv_rows()[1] == ["'=SUM(A1)"]
+
+
+def test_a_total_row_adds_counts_and_money_and_leaves_the_rest_blank():
+    columns = [
+        Column("Month", MONTH),
+        Column("Code"),
+        Column("Note"),
+        Column("Sessions", INT, adds=False),
+        Column("Claims", INT),
+        Column("Share (%)", PERCENT),
+        Column("Paid ($)", MONEY),
+    ]
+    rows = [
+        (None, "90834", "a", 3, 2, Decimal("10.0"), Decimal("100.00")),
+        (None, "90837", "b", 4, None, Decimal("20.0"), Decimal("0.50")),
+    ]
+    table = Table(name="t", caption="", columns=columns, rows=rows, total=True)
+    assert table.footer == (None, "Total", "", None, 2, None, Decimal("100.50"))
+    assert Table(name="t", caption="", columns=columns, rows=[], total=True).footer is None
