@@ -13,6 +13,7 @@ urlpatterns = [
     path("sessions/", sessions.session_list, name="session_list"),
     path("sessions/new/", sessions.session_create, name="session_create"),
     path("sessions/suggest/", sessions.session_suggest, name="session_suggest"),
+    path("sessions/ready/", sessions.session_ready, name="session_ready"),
     path("sessions/<int:pk>/", sessions.session_detail, name="session_detail"),
     path("sessions/<int:pk>/edit/", sessions.session_edit, name="session_edit"),
     path("sessions/<int:pk>/status/", sessions.session_status, name="session_status"),

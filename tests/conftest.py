@@ -46,6 +46,15 @@ def _second_factor_as_on_a_laptop(settings):
     settings.SL_REQUIRE_MFA = False
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached filter choices (practice/listing.py)
+    must not carry one test's rows into the next, whose database rolled back."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the starter catalog once into the test database."""

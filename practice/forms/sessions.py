@@ -20,6 +20,7 @@ from django.utils import timezone
 from billing import coding
 from practice import roles, services, session_plan
 from practice.forms.widgets import DateInput, TimeInput
+from practice.listing import clinician_choices
 from practice.models import Client, Clinician, Diagnosis, Location, Session
 from practice.params import parse_id
 from practice.services import (
@@ -508,10 +509,17 @@ def initial_from_session(session: Session, *, with_lines: bool = False) -> dict:
 
 
 class SessionFilterForm(forms.Form):
-    """The session list's filters (GET). Invalid values are ignored, never widen access."""
+    """The session list's filters (GET). Invalid values are ignored, never widen access.
+
+    Everyone finds a client by name (a practice's or a clinician's clients make a long
+    dropdown, and one query a page); a client's page still links here with the client's
+    id (``client``, hidden). Billing staff also filter by clinician, from choices cached
+    for a few minutes (``practice.listing.clinician_choices``). The page renders the
+    fields itself (no crispy layout): no query and no template include per field.
+    """
 
     client = forms.ModelChoiceField(
-        queryset=Client.objects.none(), required=False, empty_label="All clients"
+        queryset=Client.objects.none(), required=False, widget=forms.HiddenInput()
     )
     name = forms.CharField(label="Client name", required=False, max_length=100)
     clinician = forms.ModelChoiceField(
@@ -526,13 +534,15 @@ class SessionFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.for_user(user)
-        if roles.sees_all_clients(user):
-            # A practice's thousands of clients make no dropdown: billing staff search by
-            # name, and links (from a client's page) still pass the client's id.
-            self.fields["client"].widget = forms.HiddenInput()
-        else:
+        if not roles.sees_all_clients(user):
             del self.fields["clinician"]
-            del self.fields["name"]
+
+    def clinician_choices(self) -> list[tuple[str, str]]:
+        return clinician_choices() if "clinician" in self.fields else []
+
+    def chosen_client(self) -> Client | None:
+        """The client the list is narrowed to (a link from the client's page), if valid."""
+        return self.cleaned_data.get("client") if self.is_bound and self.is_valid() else None
 
     def filter(self, sessions):
         if not self.is_bound:

@@ -8,6 +8,9 @@ their own (anyone else's is a 404), billing staff reach all. Forms read what was
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,8 +21,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.templatetags.money import money
 from practice import roles, services
 from practice.audit import AccessKind, record_access
+from practice.formats import us_date
 from practice.forms.session_entry import SessionEntry, entries_for_edit, preview_of
 from practice.forms.sessions import (
     SessionFilterForm,
@@ -27,8 +32,9 @@ from practice.forms.sessions import (
     initial_from_session,
     last_session,
 )
+from practice.listing import row_url
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
-from practice.params import id_param, next_path
+from practice.params import BadParameter, id_param, next_path, parse_id
 from practice.versions import StaleEdit, read_version
 
 PAGE_SIZE = 50
@@ -49,35 +55,135 @@ def _next_url(request: HttpRequest, default: str) -> str:
     return next_path(request, request.POST.get("next", ""), default)
 
 
+@dataclass(slots=True)
+class SessionRow:
+    """One row of the session list, formatted once in Python: the template only prints."""
+
+    pk: int
+    url: str
+    date: str
+    time: str
+    client: str
+    clinician: str
+    service: str
+    codes: str
+    minutes: str
+    place: str
+    status: str
+    status_label: str
+    total_charge: Decimal
+    charges: str
+    ready: str  # the Ready button's value, "<id>:<version>"; "" when not a draft
+    ready_label: str
+
+
+ROW_FIELDS = (
+    "pk",
+    "date",
+    "start_time",
+    "client__last_name",
+    "client__first_name",
+    "clinician__first_name",
+    "clinician__last_name",
+    "service",
+    "minutes",
+    "place_of_service__code",
+    "status",
+    "version",
+)
+SERVICE_LABELS = dict(Session.Service.choices)
+STATUS_LABELS = dict(Session.Status.choices)
+
+
+def _session_rows(page_rows: list[tuple]) -> list[SessionRow]:
+    """The page's rows (``ROW_FIELDS`` tuples) with their codes and charges, from one
+    query of their lines (in line order, as ``Session.lines`` reads them)."""
+    lines: dict[int, list[tuple]] = {}
+    for session_id, *line in (
+        ServiceLine.objects.filter(session_id__in=[row[0] for row in page_rows])
+        .order_by("session_id", "position", "pk")
+        .values_list(
+            "session_id",
+            "procedure__code",
+            "modifier_1",
+            "modifier_2",
+            "modifier_3",
+            "modifier_4",
+            "charge",
+        )
+    ):
+        lines.setdefault(session_id, []).append(line)
+    detail = row_url("practice:session_detail")
+    rows = []
+    for (
+        pk,
+        day,
+        start,
+        last,
+        first,
+        c_first,
+        c_last,
+        service,
+        minutes,
+        pos,
+        status,
+        version,
+    ) in page_rows:
+        own = lines.get(pk, ())
+        total = sum((line[-1] for line in own), services.ZERO)
+        shown_date, client = us_date(day), f"{last}, {first}"
+        draft = status == Session.Status.DRAFT
+        rows.append(
+            SessionRow(
+                pk=pk,
+                url=detail(pk),
+                date=shown_date,
+                time=start.strftime("%H:%M") if start else "",
+                client=client,
+                clinician=f"{c_first} {c_last}",
+                service=SERVICE_LABELS.get(service, service),
+                codes=", ".join("-".join(filter(None, line[:-1])) for line in own) or "—",
+                minutes=str(minutes),
+                place=pos,
+                status=status,
+                status_label=STATUS_LABELS.get(status, status),
+                total_charge=total,
+                charges=money(total),
+                ready=f"{pk}:{version}" if draft else "",
+                ready_label=f"Mark the {shown_date} session of {client} ready" if draft else "",
+            )
+        )
+    return rows
+
+
 @require_GET
 def session_list(request: HttpRequest) -> HttpResponse:
-    """Sessions the user may see, filtered, 50 a page, with per-row and filtered totals."""
+    """Sessions the user may see, filtered, 50 a page, with per-row and filtered totals.
+
+    Five queries whatever the rows (besides sign-in and the Django session): the count,
+    the filtered total, the page of rows as plain values, their lines. The filter's
+    clinician choices come from the cache (``practice.listing``); drafts' Ready buttons
+    share one form (``session_ready``).
+    """
     filters = SessionFilterForm(request.GET or None, user=request.user)
     filtered = filters.filter(_visible(request))
     # The count from the sessions alone (an index scan) and the filtered total from their
     # lines: one aggregate over the join would count distinct sessions across every line.
-    summary = {
-        "count": filtered.count(),
-        "total": ServiceLine.objects.filter(session__in=filtered.values("pk")).aggregate(
-            total=Sum("charge", default=services.ZERO)
-        )["total"],
-    }
-    rows = (
-        filtered.select_related("client", "clinician", "place_of_service")
-        .with_lines()
-        .order_by("-date", "-start_time", "-pk")
-    )
-    paginator = Paginator(rows, PAGE_SIZE)
-    paginator.count = summary["count"]
+    count = filtered.count()
+    total = ServiceLine.objects.filter(session__in=filtered.values("pk")).aggregate(
+        total=Sum("charge", default=services.ZERO)
+    )["total"]
+    ordered = filtered.order_by("-date", "-start_time", "-pk").values_list(*ROW_FIELDS)
+    paginator = Paginator(ordered, PAGE_SIZE)
+    paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
-    total = summary["total"]
     return render(
         request,
         "practice/session_list.html",
         {
             "filters": filters,
             "page": page,
-            "sessions": page.object_list,
+            "sessions": _session_rows(list(page.object_list)),
             "total": total,
             "sees_all": roles.sees_all_clients(request.user),
         },
@@ -293,10 +399,27 @@ def session_suggest(request: HttpRequest) -> HttpResponse:
 def session_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a session: draft ⇄ ready, no-show, late cancellation, cancelled."""
     session = get_object_or_404(_visible(request), pk=pk)
+    return _move(request, session, request.POST.get("status", ""), read_version(request.POST))
+
+
+@require_POST
+def session_ready(request: HttpRequest) -> HttpResponse:
+    """The session list's Ready buttons: one form for the page, the button posts
+    ``ready=<id>:<version>`` (the version the list showed). Same checks as
+    ``session_status``: a session the user cannot see is a 404, one they may not
+    change a 403."""
+    raw = request.POST.get("ready", "")
+    pk_text, _, version_text = raw.partition(":")
+    pk = parse_id(pk_text)
+    if pk is None:
+        raise BadParameter(f"ready must be a session number, not {raw[:40]!r}.")
+    session = get_object_or_404(_visible(request), pk=pk)
+    return _move(request, session, Session.Status.READY, read_version({"version": version_text}))
+
+
+def _move(request: HttpRequest, session: Session, status: str, version: int | None):
     if not roles.may_change(request.user, session):
         raise PermissionDenied
-    status = request.POST.get("status", "")
-    version = read_version(request.POST)
     if version is not None:  # the version the page showed
         session.version = version
     try:

@@ -13,6 +13,9 @@ import pytest
 import time_machine
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -20,6 +23,7 @@ from billing.models import DiagnosisCode, Payer, PayerRate, ProcedureCode
 from practice.forms.sessions import MESSAGES
 from practice.models import ServiceLine, Session, SessionDiagnosis
 from tests import factories
+from tests.html_forms import form_data as page_form
 
 pytestmark = pytest.mark.django_db
 
@@ -1278,7 +1282,7 @@ def test_list_filters_by_client_status_and_date_range(client, clinician, clinici
         },
     )
 
-    assert list(response.context["sessions"]) == [wanted]
+    assert [s.pk for s in response.context["sessions"]] == [wanted.pk]
     assert response.context["total"] == Decimal("180.00")
 
 
@@ -1293,7 +1297,7 @@ def test_clinician_filter_is_for_billing_staff_only(
 
     client.force_login(biller_user)
     response = client.get(reverse("practice:session_list"), {"clinician": clinician.pk})
-    assert list(response.context["sessions"]) == [mine]
+    assert [s.pk for s in response.context["sessions"]] == [mine.pk]
 
 
 def test_list_pages_by_50_and_totals_the_whole_filtered_set(client, clinician_user, patient):
@@ -1320,11 +1324,13 @@ def test_list_shows_a_clinician_only_their_own_sessions(
     theirs = make_session(other_patient)
 
     client.force_login(clinician_user)
-    assert list(client.get(reverse("practice:session_list")).context["sessions"]) == [mine]
+    assert [s.pk for s in client.get(reverse("practice:session_list")).context["sessions"]] == [
+        mine.pk
+    ]
 
     client.force_login(biller_user)
-    listed = set(client.get(reverse("practice:session_list")).context["sessions"])
-    assert listed == {mine, theirs}
+    listed = {s.pk for s in client.get(reverse("practice:session_list")).context["sessions"]}
+    assert listed == {mine.pk, theirs.pk}
 
 
 @pytest.mark.parametrize("user_fixture", ["clinician_user", "biller_user"])
@@ -1333,14 +1339,14 @@ def test_list_runs_the_same_number_of_queries_for_5_or_60_sessions(
 ):
     user = request.getfixturevalue(user_fixture)
     client.force_login(user)
-    # 1 Django session, 2 user, 3 role groups, 4 the user's clinician row (menus),
-    # 5 count and 6 total of charges of the filtered set, 7 client choices of the filter
-    # form (clinicians; billing staff get a name search) or clinician choices (billing
-    # staff), 8 the page of sessions with client/clinician/POS joined, 9 their lines with
-    # codes (prefetch; the row totals come from them), 10 saving the Django session
-    # (SESSION_SAVE_EVERY_REQUEST); 11-14 the savepoints of ATOMIC_REQUESTS around the
-    # view and the session save. Nothing per row.
-    queries = 14
+    # 1 Django session, 2 user, 3 role groups, 4 the clinician row of a clinician (their
+    # sessions) or, for billing staff, the filter's clinician choices when the cache is
+    # cold (practice.listing), 5 count and 6 total of charges of the filtered set, 7 the
+    # page of rows (values, client/clinician/POS joined), 8 their lines with codes (the
+    # row totals come from them), 9 saving the Django session (SESSION_SAVE_EVERY_REQUEST);
+    # 10-13 the savepoints of ATOMIC_REQUESTS around the view and the session save.
+    # Nothing per row.
+    queries = 13
     for day in range(5):
         make_session(patient, date=datetime.date(2026, 9, 1) + datetime.timedelta(days=day))
     with django_assert_max_num_queries(queries):
@@ -1350,6 +1356,148 @@ def test_list_runs_the_same_number_of_queries_for_5_or_60_sessions(
     with django_assert_max_num_queries(queries):
         response = client.get(reverse("practice:session_list"))
     assert len(response.context["sessions"]) == 50
+
+
+def test_billing_staffs_list_reads_no_clinician_rows_once_the_choices_are_cached(
+    client, biller_user, clinician, patient
+):
+    make_session(patient)
+    client.force_login(biller_user)
+    client.get(reverse("practice:session_list"))  # fills the cache
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("practice:session_list")).content.decode()
+
+    assert not [q for q in queries.captured_queries if 'FROM "practice_clinician"' in q["sql"]]
+    assert f'<option value="{clinician.pk}">{clinician}</option>' in html
+    hired = factories.ClinicianFactory(first_name="Ines", last_name="Newhire")
+    html = client.get(reverse("practice:session_list")).content.decode()
+    assert f'<option value="{hired.pk}">{hired}</option>' in html
+    chosen = client.get(reverse("practice:session_list"), {"clinician": hired.pk})
+    assert f'<option value="{hired.pk}" selected>' in chosen.content.decode()
+
+
+def test_a_clinician_finds_their_clients_sessions_by_name(
+    client, clinician, clinician_user, patient
+):
+    other = factories.ClientFactory(primary_clinician=clinician, last_name="Zwicky")
+    wanted = make_session(other)
+    make_session(patient)
+    client.force_login(clinician_user)
+
+    response = client.get(reverse("practice:session_list"), {"name": "zwick"})
+
+    assert [s.pk for s in response.context["sessions"]] == [wanted.pk]
+    html = response.content.decode()
+    assert '<select name="client"' not in html
+    assert 'name="clinician"' not in html
+
+
+def test_a_list_narrowed_to_one_client_says_whose_and_links_back_to_everyone(
+    client, clinician_user, patient, other_patient
+):
+    make_session(patient)
+    client.force_login(clinician_user)
+
+    html = client.get(reverse("practice:session_list"), {"client": patient.pk}).content.decode()
+
+    assert f'Sessions of <a href="{reverse("practice:client_detail", args=[patient.pk])}">' in html
+    assert 'href="?">all clients</a>' in html
+    # Someone else's client narrows nothing and names no one.
+    html = client.get(
+        reverse("practice:session_list"), {"client": other_patient.pk}
+    ).content.decode()
+    assert "Sessions of" not in html
+
+
+def test_a_mistyped_filter_is_named_beside_its_field_and_ignored(client, clinician_user, patient):
+    mine = make_session(patient)
+    client.force_login(clinician_user)
+
+    response = client.get(
+        reverse("practice:session_list"), {"date_from": "2026-13-45", "status": "lost"}
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_date_from" class="form-control is-invalid"' in html
+    assert '<div class="invalid-feedback" id="id_date_from_error">Enter a valid date.</div>' in html
+    assert 'aria-describedby="id_status_error"' in html
+    assert [s.pk for s in response.context["sessions"]] == [mine.pk]
+
+
+def test_the_lists_ready_buttons_share_one_form_that_posts_the_id_and_version(
+    client, biller_user, patient
+):
+    draft = make_session(patient, date=datetime.date(2026, 9, 2))
+    make_session(patient, date=datetime.date(2026, 9, 1), status="ready")
+    client.force_login(biller_user)
+    list_url = reverse("practice:session_list") + "?name=neil"
+
+    html = client.get(list_url).content.decode()
+
+    # The log-out form's token and the list's: none per row.
+    assert html.count('name="csrfmiddlewaretoken"') == 2
+    assert html.count('name="ready"') == 1
+    assert f'name="ready" value="{draft.pk}:{draft.version}"' in html
+    data = page_form(html, form_id="session-actions")
+    data["ready"] = f"{draft.pk}:{draft.version}"
+    response = client.post(reverse("practice:session_ready"), data)
+    assert response.url == list_url
+    draft.refresh_from_db()
+    assert draft.status == Session.Status.READY
+
+
+def test_the_ready_form_needs_its_csrf_token(biller_user, patient):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(biller_user)
+    draft = make_session(patient)
+    button = {"ready": f"{draft.pk}:{draft.version}"}
+
+    assert browser.post(reverse("practice:session_ready"), button).status_code == 403
+    html = browser.get(reverse("practice:session_list")).content.decode()
+    data = {**page_form(html, form_id="session-actions"), **button}
+    assert browser.post(reverse("practice:session_ready"), data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Session.Status.READY
+
+
+def test_a_ready_button_older_than_the_session_changes_nothing(client, biller_user, patient):
+    draft = make_session(patient)
+    shown = f"{draft.pk}:{draft.version}"
+    draft.note = "Changed by someone else"
+    draft.save()
+    client.force_login(biller_user)
+
+    response = client.post(reverse("practice:session_ready"), {"ready": shown})
+
+    draft.refresh_from_db()
+    assert draft.status == Session.Status.DRAFT
+    assert any("changed" in m for m in page_messages(response))
+
+
+def test_the_ready_button_reaches_only_sessions_the_user_may_see(
+    client, clinician_user, other_patient
+):
+    theirs = make_session(other_patient)
+    client.force_login(clinician_user)
+
+    response = client.post(
+        reverse("practice:session_ready"), {"ready": f"{theirs.pk}:{theirs.version}"}
+    )
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == Session.Status.DRAFT
+
+
+@pytest.mark.parametrize("value", ["", "abc", "12x:0", ":3", "-1:0", "1" * 19 + ":0"])
+def test_a_ready_button_value_that_names_no_session_is_a_400(client, biller_user, value):
+    client.force_login(biller_user)
+
+    response = client.post(reverse("practice:session_ready"), {"ready": value})
+
+    assert response.status_code == 400
 
 
 # --- status changes -----------------------------------------------------------------------
