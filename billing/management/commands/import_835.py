@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
-
+from billing.management.x12 import X12ImportCommand
 from billing.posting import remittance_post
 from billing.remittance import RemittanceError
 from billing.templatetags.money import money
 
 
-class Command(BaseCommand):
+class Command(X12ImportCommand):
     help = (
         "Validate an 835 remittance (005010X221A1) and post it in one transaction: claims "
         "matched by our claim number (CLP01), lines by line control number (REF*6R) or code "
@@ -21,32 +17,14 @@ class Command(BaseCommand):
         "prints one object; 'adjustments' is the sum of every adjustment that is not the "
         "patient's (CO, OA, PI)."
     )
+    file_kind = "835"
+    refused = (RemittanceError,)
+    nothing_done = "nothing was posted"
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("file", metavar="FILE", help="The 835 file.")
-        parser.add_argument(
-            "--json", dest="as_json", action="store_true", help="Print one JSON object."
-        )
+    def run(self, *, text: str, file_name: str):
+        return remittance_post(text=text, file_name=file_name)
 
-    def handle(self, *args, file: str, as_json: bool = False, **options) -> None:
-        path = Path(file)
-        try:
-            text = path.read_text(encoding="ascii")
-        except FileNotFoundError:
-            raise CommandError(f"No such file: {path}.") from None
-        except UnicodeDecodeError as error:
-            raise CommandError(
-                f"{path} is not an X12 file: byte {error.start} is not ASCII."
-            ) from None
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        try:
-            result = remittance_post(text=text, file_name=path.name)
-        except RemittanceError as error:
-            raise CommandError(f"{path.name} was refused, nothing was posted. {error}") from None
-        if as_json:
-            self.stdout.write(json.dumps(result.as_json()))
-            return
+    def report(self, result) -> None:
         if result.already_imported and not result.remittances:
             self.stdout.write(
                 "Already imported: this payer's payment with that trace number "

@@ -3,16 +3,12 @@ acknowledgment of our 837P files."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
-
 from billing.acknowledgments import AcknowledgmentError, acknowledgment_import
+from billing.management.x12 import X12ImportCommand
 from billing.models import Acknowledgment
 
 
-class Command(BaseCommand):
+class Command(X12ImportCommand):
     kind = Acknowledgment.Kind.FILE
     help = (
         "Record a 999 (005010X231A1) in one transaction: each 837P transaction set it "
@@ -23,32 +19,17 @@ class Command(BaseCommand):
         "nothing we sent, changes nothing and names the segment. The same sender and "
         "interchange number import once. --json prints one object."
     )
+    refused = (AcknowledgmentError,)
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("file", metavar="FILE", help=f"The {self.kind} file.")
-        parser.add_argument(
-            "--json", dest="as_json", action="store_true", help="Print one JSON object."
-        )
+    @property
+    def file_kind(self) -> str:
+        return str(self.kind)
 
-    def handle(self, *args, file: str, as_json: bool = False, **options) -> None:
-        path = Path(file)
-        try:
-            text = path.read_text(encoding="ascii")
-        except FileNotFoundError:
-            raise CommandError(f"No such file: {path}.") from None
-        except UnicodeDecodeError as error:
-            raise CommandError(
-                f"{path} is not an X12 file: byte {error.start} is not ASCII."
-            ) from None
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        try:
-            result = acknowledgment_import(text=text, file_name=path.name, kind=self.kind)
-        except AcknowledgmentError as error:
-            raise CommandError(f"{path.name} was refused, nothing changed. {error}") from None
-        if as_json:
-            self.stdout.write(json.dumps(result.as_json()))
-        elif result.already_imported:
+    def run(self, *, text: str, file_name: str):
+        return acknowledgment_import(text=text, file_name=file_name, kind=self.kind)
+
+    def report(self, result) -> None:
+        if result.already_imported:
             self.stdout.write(result.summary())
         else:
             self.stdout.write(self.style.SUCCESS(result.summary()))
