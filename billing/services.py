@@ -19,7 +19,7 @@ from django.utils import timezone
 from billing import coding, contracts
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.rules import billing_clinicians
-from practice.common import MAX_DIAGNOSES, POINTER_LETTERS, ZERO
+from practice.common import MAX_DIAGNOSES, ZERO, pointed_codes, pointer_letter
 from practice.formats import us_date
 from practice.history import acting_user, create_with_history, update_with_history
 from practice.models import Client, Clinician, Coverage, Practice, Session
@@ -441,9 +441,8 @@ def _draft_claim(
         session_codes = _session_codes(session)
         for line in session.lines.all():
             letters = "".join(
-                POINTER_LETTERS[positions[session_codes[POINTER_LETTERS.index(letter)]] - 1]
-                for letter in line.diagnosis_pointers
-                if letter in POINTER_LETTERS[: len(session_codes)]
+                pointer_letter(positions[code])
+                for code in pointed_codes(line.diagnosis_pointers, session_codes)
             )
             position = len(claim_lines) + 1
             claim_lines.append(

@@ -7,6 +7,7 @@ Here: the money zero, the claim's diagnosis pointer alphabet, and the abstract f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import models
@@ -30,6 +31,13 @@ MAX_POINTERS = 4
 def pointer_letter(position: int) -> str:
     """The letter of a claim's ``position``-th diagnosis (1 → A, 12 → L)."""
     return POINTER_LETTERS[position - 1]
+
+
+def pointed_codes(pointers: str, codes: Sequence[str]) -> list[str]:
+    """The diagnosis codes a line's pointer letters name, in the letters' order: A is
+    ``codes[0]``. A letter past the last code (or not a pointer letter) names nothing."""
+    named = POINTER_LETTERS[: len(codes)]
+    return [codes[named.index(letter)] for letter in pointers if letter in named]
 
 
 class Address(models.Model):

@@ -52,7 +52,7 @@ from billing.outputs.pdf import (
     us_phone,
 )
 from billing.services import billing_lines
-from practice.common import POINTER_LETTERS, ZERO
+from practice.common import ZERO, pointed_codes
 from practice.models import (
     Client,
     Clinician,
@@ -176,7 +176,8 @@ def superbill_for(
                     units=line.units,
                     description=line.procedure.description
                     or DESCRIPTIONS.get(line.procedure.code, ""),
-                    diagnoses=tuple(_pointed(codes, line.diagnosis_pointers)),
+                    # All the session's codes when the line points at none.
+                    diagnoses=tuple(pointed_codes(line.diagnosis_pointers, codes) or codes),
                     fee=line.charge,
                     paid=paid.get(line.pk, ZERO),
                 )
@@ -193,15 +194,6 @@ def superbill_for(
     if bill.rows:
         bill.coverage = _coverage_in(client, start, end)
     return bill
-
-
-def _pointed(codes: list[str], pointers: str) -> list[str]:
-    """The session's diagnosis codes a line points at (A = the first); all of them when
-    the pointers name none."""
-    chosen = [
-        codes[POINTER_LETTERS.index(p)] for p in pointers if p in POINTER_LETTERS[: len(codes)]
-    ]
-    return chosen or codes
 
 
 def _coverage_in(client: Client, start: datetime.date, end: datetime.date) -> Coverage | None:

@@ -38,7 +38,7 @@ from billing.forms import LIVE_STATUSES, SummaryForm, lines_between
 from billing.ledger import LineMoney, claim_lines_money
 from billing.models import Claim, ClaimLine, Payer
 from practice.audit import AccessKind, record_access
-from practice.common import POINTER_LETTERS, ZERO
+from practice.common import ZERO, pointed_codes
 from practice.models import Practice
 from practice.roles import billing_staff_only
 
@@ -176,7 +176,7 @@ def _dress(claims: list[Claim]) -> list[Claim]:
     for the batch), from rows read."""
     money = claim_lines_money([line.pk for claim in claims for line in claim.summary_lines])
     for claim in claims:
-        codes = {d.position: d.code for d in claim.diagnoses.all()}
+        codes = [d.code for d in claim.diagnoses.all()]  # by position: A, B, ...
         claim.patient_name = _patient_name(claim)
         claim.range_paid = claim.range_balance = ZERO
         for line in claim.summary_lines:
@@ -184,11 +184,7 @@ def _dress(claims: list[Claim]) -> list[Claim]:
             line.paid, line.balance = line_money.paid, line_money.balance(line.charge)
             claim.range_paid += line.paid
             claim.range_balance += line.balance
-            line.diagnosis_codes = [
-                codes[POINTER_LETTERS.index(letter) + 1]
-                for letter in line.diagnosis_pointers
-                if letter in POINTER_LETTERS and POINTER_LETTERS.index(letter) + 1 in codes
-            ]
+            line.diagnosis_codes = pointed_codes(line.diagnosis_pointers, codes)
     return claims
 
 
