@@ -66,7 +66,7 @@ def secondary_claims_build(*, claims: list[Claim], user=None) -> list[Claim]:
 
 
 def _build(primary: Claim, coverage: Coverage, *, user) -> Claim:
-    from billing.services import claim_parties, new_control_number
+    from billing.services import claim_parties, line_copy, new_control_number
 
     lines = list(primary.lines.select_related("service_line__session__location").all())
     session = next((line.service_line.session for line in lines if line.service_line_id), None)
@@ -107,25 +107,7 @@ def _build(primary: Claim, coverage: Coverage, *, user) -> Claim:
         created_by=acting_user(user),
     )
     copies = [
-        ClaimLine(
-            service_line=line.service_line,
-            live=False,
-            original_billing=False,
-            position=line.position,
-            line_control_number=f"{claim.control_number}-{line.position}",
-            date_of_service=line.date_of_service,
-            place_of_service=line.place_of_service,
-            procedure_code=line.procedure_code,
-            modifier_1=line.modifier_1,
-            modifier_2=line.modifier_2,
-            modifier_3=line.modifier_3,
-            modifier_4=line.modifier_4,
-            units=line.units,
-            minutes=line.minutes,
-            charge=line.charge,
-            diagnosis_pointers=line.diagnosis_pointers,
-            rendering_npi=line.rendering_npi,
-        )
+        line_copy(line, control_number=claim.control_number, service_line=line.service_line)
         for line in lines
     ]
     claim.primary_adjudication = _adjudication_snapshot(primary, copies)

@@ -703,31 +703,49 @@ def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
         ClaimDiagnosis(claim=void, position=d.position, code=d.code) for d in claim.diagnoses.all()
     )
     void_lines = [
-        ClaimLine(
+        line_copy(
+            line,
+            control_number=void.control_number,
             claim=void,
             service_line_id=line.service_line_id,
-            live=False,
-            original_billing=False,
-            position=line.position,
-            line_control_number=f"{void.control_number}-{line.position}",
-            date_of_service=line.date_of_service,
-            place_of_service=line.place_of_service,
-            procedure_code=line.procedure_code,
-            modifier_1=line.modifier_1,
-            modifier_2=line.modifier_2,
-            modifier_3=line.modifier_3,
-            modifier_4=line.modifier_4,
-            units=line.units,
-            minutes=line.minutes,
-            charge=line.charge,
             expected_allowed=line.expected_allowed,
-            diagnosis_pointers=line.diagnosis_pointers,
-            rendering_npi=line.rendering_npi,
         )
         for line in claim.lines.all()
     ]
     create_with_history(ClaimLine, void_lines, user=user, reason="Claim voided")
     return void
+
+
+# What a copy of a claim line (a void's, a secondary claim's) bills as the line did.
+BILLED_LINE_FIELDS = (
+    "position",
+    "date_of_service",
+    "place_of_service",
+    "procedure_code",
+    "modifier_1",
+    "modifier_2",
+    "modifier_3",
+    "modifier_4",
+    "units",
+    "minutes",
+    "charge",
+    "diagnosis_pointers",
+    "rendering_npi",
+)
+
+
+def line_copy(line: ClaimLine, *, control_number: str, **fields) -> ClaimLine:
+    """An unsaved copy of ``line`` for the claim numbered ``control_number``: billed as the
+    line was, its control number the claim's and its position, not live (it does not
+    bill the session line again) and not the session's original billing. ``fields`` adds
+    the rest (the claim, the service line)."""
+    return ClaimLine(
+        live=False,
+        original_billing=False,
+        line_control_number=f"{control_number}-{line.position}",
+        **{name: getattr(line, name) for name in BILLED_LINE_FIELDS},
+        **fields,
+    )
 
 
 @transaction.atomic
