@@ -68,10 +68,7 @@ def claims_build(request: HttpRequest) -> HttpResponse:
     """Build claims from every ready session (optionally one payer, up to a date)."""
     form = BuildClaimsForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        _form_problems(request, form)
         return redirect("billing:claim_list")
     try:
         result = services.claims_build(
@@ -281,30 +278,47 @@ def _claim_or_404(pk: int, request: HttpRequest | None = None) -> Claim:
     return claim
 
 
+def _form_problems(request: HttpRequest, form) -> None:
+    """A form posted from a page that redirects: each error a message, after its field's
+    label."""
+    for name, errors in form.errors.items():
+        label = form[name].label if name in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+def _claim_step(request: HttpRequest, pk: int, step, *, refused: str, done: str) -> HttpResponse:
+    """Move the claim, as its page showed it, one status on with ``step(claim=)``; the
+    outcome as a message ("Claim <number> <done>." or "... <refused>. <why>"), back on
+    its page."""
+    claim = _claim_or_404(pk, request)
+    try:
+        step(claim=claim)
+    except services.ClaimError as error:
+        messages.error(request, f"Claim {claim.control_number} {refused}. {error}")
+    else:
+        messages.success(request, f"Claim {claim.control_number} {done}.")
+    return redirect("billing:claim_detail", pk=claim.pk)
+
+
 @billing_staff_only
 @require_POST
 def claim_mark_ready(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _claim_or_404(pk, request)
-    try:
-        services.claim_mark_ready(claim=claim)
-    except services.ClaimError as error:
-        messages.error(request, f"Claim {claim.control_number} was not marked ready. {error}")
-    else:
-        messages.success(request, f"Claim {claim.control_number} is ready to submit.")
-    return redirect("billing:claim_detail", pk=claim.pk)
+    return _claim_step(
+        request,
+        pk,
+        services.claim_mark_ready,
+        refused="was not marked ready",
+        done="is ready to submit",
+    )
 
 
 @billing_staff_only
 @require_POST
 def claim_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = _claim_or_404(pk, request)
-    try:
-        services.claim_submit(claim=claim)
-    except services.ClaimError as error:
-        messages.error(request, f"Claim {claim.control_number} was not submitted. {error}")
-    else:
-        messages.success(request, f"Claim {claim.control_number} is marked submitted.")
-    return redirect("billing:claim_detail", pk=claim.pk)
+    return _claim_step(
+        request, pk, services.claim_submit, refused="was not submitted", done="is marked submitted"
+    )
 
 
 @billing_staff_only
@@ -340,8 +354,7 @@ def claim_payer_number(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim_or_404(pk, request)
     form = PayerClaimNumberForm(request.POST, prefix="number")
     if not form.is_valid():
-        for error in form.errors.get("payer_claim_number", []):
-            messages.error(request, f"Payer's claim number: {error}")
+        _form_problems(request, form)
         return redirect("billing:claim_detail", pk=claim.pk)
     try:
         services.claim_record_payer_number(
@@ -361,10 +374,7 @@ def claim_correct(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim_or_404(pk, request)
     form = ClaimCorrectForm(request.POST)
     if not form.is_valid():
-        for name, errors in form.errors.items():
-            label = form[name].label if name in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        _form_problems(request, form)
         return redirect("billing:claim_detail", pk=claim.pk)
     try:
         services.claim_correct(
