@@ -9,6 +9,7 @@ clinician, like every billing page).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -53,6 +54,18 @@ def _ledger_url(client_pk: int) -> str:
     return reverse("practice:client_detail", args=[client_pk]) + "#ledger"
 
 
+def _recorded(form, record: Callable[[dict], Payment]) -> Payment | None:
+    """What ``record(cleaned_data)`` made when the form is valid; None when it is not or
+    the service refused (its reason beside the field it names, else above the form)."""
+    if not form.is_valid():
+        return None
+    try:
+        return record(form.cleaned_data)
+    except PaymentError as error:
+        form.add_error(error.field if error.field in form.fields else None, str(error))
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 def payment_create(request: HttpRequest, client_pk: int) -> HttpResponse:
     """Record a client's payment; ``?session=`` (a session of this client) takes it at
@@ -71,26 +84,24 @@ def payment_create(request: HttpRequest, client_pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = ClientPaymentForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                payment = client_payment_record(
-                    client=client,
-                    amount=data["amount"],
-                    method=data["method"],
-                    received_on=data["received_on"],
-                    reference=data["reference"],
-                    session=session,
-                    user=request.user,
-                )
-            except PaymentError as error:
-                form.add_error(error.field if error.field in form.fields else None, str(error))
-            else:
-                messages.success(
-                    request,
-                    f"Payment of ${payment.amount:,.2f} recorded (receipt R-{payment.pk:06d}).",
-                )
-                return redirect(_ledger_url(client.pk))
+        payment = _recorded(
+            form,
+            lambda data: client_payment_record(
+                client=client,
+                amount=data["amount"],
+                method=data["method"],
+                received_on=data["received_on"],
+                reference=data["reference"],
+                session=session,
+                user=request.user,
+            ),
+        )
+        if payment is not None:
+            messages.success(
+                request,
+                f"Payment of ${payment.amount:,.2f} recorded (receipt R-{payment.pk:06d}).",
+            )
+            return redirect(_ledger_url(client.pk))
         status = 400
     else:
         initial = {"received_on": timezone.localdate(), "method": Payment.Method.CARD}
@@ -145,25 +156,22 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = ClientRefundForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                refund = client_refund_record(
-                    payment=payment,
-                    amount=data["amount"],
-                    method=data["method"],
-                    refunded_on=data["received_on"],
-                    reference=data["reference"],
-                    user=request.user,
-                )
-            except PaymentError as error:
-                form.add_error(error.field if error.field in form.fields else None, str(error))
-            else:
-                messages.success(
-                    request,
-                    f"Refund of ${refund.amount:,.2f} recorded (R-{refund.pk:06d}).",
-                )
-                return redirect(_ledger_url(payment.client_id))
+        refund = _recorded(
+            form,
+            lambda data: client_refund_record(
+                payment=payment,
+                amount=data["amount"],
+                method=data["method"],
+                refunded_on=data["received_on"],
+                reference=data["reference"],
+                user=request.user,
+            ),
+        )
+        if refund is not None:
+            messages.success(
+                request, f"Refund of ${refund.amount:,.2f} recorded (R-{refund.pk:06d})."
+            )
+            return redirect(_ledger_url(payment.client_id))
         status = 400
     else:
         form = ClientRefundForm(
