@@ -18,6 +18,7 @@ from billing.forms import EstimateDeliveryForm, EstimateForm, EstimateLineFormSe
 from billing.models import GoodFaithEstimate
 from billing.outputs.gfe import render_estimate
 from practice.audit import AccessKind, record_access
+from practice.downloads import attachment
 from practice.models import Client
 from practice.roles import billing_staff_only
 
@@ -209,8 +210,4 @@ def estimate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         clients=[estimate.client_id],
         objects=[estimate],
     )
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{estimate.number.lower()}.pdf"'
-    # It carries health information: no shared caches.
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(data, f"{estimate.number.lower()}.pdf")

@@ -16,6 +16,7 @@ from billing.models import Claim
 from billing.outputs.cms1500 import MODES, claims_for_print, render_cms1500
 from billing.outputs.superbill import draw_superbill, superbill_for
 from practice.audit import AccessKind, record_access
+from practice.downloads import attachment
 from practice.formats import us_date
 from practice.models import Practice, Session
 from practice.params import id_param, parse_id
@@ -31,13 +32,6 @@ class BadRequest(ValueError):
 
 def _bad(message: str) -> HttpResponseBadRequest:
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-
-
-def _pdf(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # No caching: practice.middleware.NoStoreMiddleware marks every response no-store.
-    return response
 
 
 def _print_options(request) -> tuple[str, tuple[int, int]]:
@@ -75,7 +69,7 @@ def claim_cms1500(request, pk: int):
         clients=[claim.client_id],
         objects=[claim],
     )
-    return _pdf(data, f"claim-{claim.control_number}.pdf")
+    return attachment(data, f"claim-{claim.control_number}.pdf")
 
 
 def _batch_claims(request) -> tuple[list[Claim], str]:
@@ -123,7 +117,7 @@ def claims_cms1500_batch(request):
         clients=[claim.client_id for claim in claims],
         objects=claims,
     )
-    return _pdf(data, f"claims-{label}-{timezone.localdate():%Y%m%d}.pdf")
+    return attachment(data, f"claims-{label}-{timezone.localdate():%Y%m%d}.pdf")
 
 
 def _superbill_page(request, form: SuperbillForm, *, status: int = 200) -> HttpResponse:
@@ -171,7 +165,7 @@ def superbill(request):
         )
         return _superbill_page(request, form, status=400)
     record_access(request, kind=AccessKind.PRINT, what="Superbill PDF", clients=[client])
-    return _pdf(
+    return attachment(
         draw_superbill(bill),
         f"superbill-{client.account_number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf",
     )

@@ -36,18 +36,12 @@ from billing.statements import (
 )
 from practice import roles
 from practice.audit import AccessKind, record_access
+from practice.downloads import attachment
 from practice.models import Client, Session
 from practice.roles import billing_staff_only
 
 STATEMENTS_SHOWN = 100
 LEDGER_ROWS = 50  # the client page's latest lines; statements carry the rest
-
-
-def _pdf(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"  # it names a client and their money
-    return response
 
 
 def _ledger_url(client_pk: int) -> str:
@@ -139,7 +133,7 @@ def payment_receipt(request: HttpRequest, pk: int) -> HttpResponse:
         clients=[payment.client_id],
         objects=[payment],
     )
-    return _pdf(render_receipt(data), f"receipt-{data['number'].lower()}.pdf")
+    return attachment(render_receipt(data), f"receipt-{data['number'].lower()}.pdf")
 
 
 @billing_staff_only
@@ -207,7 +201,9 @@ def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         clients=[statement.client_id],
         objects=[statement],
     )
-    return _pdf(render_statement(statement_pdf_data(statement)), f"{statement.number.lower()}.pdf")
+    return attachment(
+        render_statement(statement_pdf_data(statement)), f"{statement.number.lower()}.pdf"
+    )
 
 
 @billing_staff_only
@@ -273,7 +269,7 @@ def statements_month_pdf(request: HttpRequest, month: str) -> HttpResponse:
         clients=[s.client_id for s in statements],
     )
     data = render_statements([statement_pdf_data(s) for s in statements])
-    return _pdf(data, f"statements-{month}.pdf")
+    return attachment(data, f"statements-{month}.pdf")
 
 
 def client_account(user, client: Client) -> dict:

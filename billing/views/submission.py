@@ -28,6 +28,7 @@ from billing.models import (
 )
 from billing.submission import SubmissionError, claims_send, sendable_claims, submission_plan
 from practice.audit import record_access
+from practice.downloads import attachment
 from practice.models import AccessKind
 from practice.roles import billing_staff_only
 
@@ -204,7 +205,4 @@ def batch_download(request: HttpRequest, pk: int) -> HttpResponse:
         clients={claim.client_id for claim in claims},
         objects=claims,
     )
-    response = HttpResponse(batch.text, content_type="text/plain; charset=us-ascii")
-    response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(batch.text, batch.file_name, "text/plain; charset=us-ascii")
