@@ -76,6 +76,20 @@ def check_birth_date(value: datetime.date | None) -> datetime.date | None:
     return value
 
 
+class NameField(forms.CharField):
+    """A person's name, in one spelling (``normalize_name``)."""
+
+    def clean(self, value):
+        return normalize_name(super().clean(value))
+
+
+class BirthDateField(forms.DateField):
+    """A date of birth that can be true (``check_birth_date``)."""
+
+    def clean(self, value):
+        return check_birth_date(super().clean(value))
+
+
 def normalize_icd10(value: str) -> str:
     """``" f41.1 "`` → ``"F41.1"``; ``"F411"`` → ``"F41.1"``; ``"F41.1 Generalized…"`` →
     ``"F41.1"`` (a pasted catalog line keeps only its code)."""
@@ -161,6 +175,13 @@ class ClientForm(AddressCleaning, VersionedModelForm):
             *SIGNATURE_FIELDS,
             "version",
         ]
+        field_classes = {
+            "first_name": NameField,
+            "last_name": NameField,
+            "date_of_birth": BirthDateField,
+            "release_signer": NameField,
+            "assignment_signer": NameField,
+        }
         widgets = {
             "date_of_birth": DateInput(),
             "release_signed_on": DateInput(),
@@ -261,21 +282,6 @@ class ClientForm(AddressCleaning, VersionedModelForm):
                 ("", "—"),
                 *SignerRelation.choices,
             ]
-
-    def clean_first_name(self) -> str:
-        return normalize_name(self.cleaned_data["first_name"])
-
-    def clean_last_name(self) -> str:
-        return normalize_name(self.cleaned_data["last_name"])
-
-    def clean_date_of_birth(self) -> datetime.date | None:
-        return check_birth_date(self.cleaned_data["date_of_birth"])
-
-    def clean_release_signer(self) -> str:
-        return normalize_name(self.cleaned_data["release_signer"])
-
-    def clean_assignment_signer(self) -> str:
-        return normalize_name(self.cleaned_data["assignment_signer"])
 
 
 class DiagnosisForm(VersionedModelForm):
@@ -432,6 +438,13 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
             "referring_npi",
             "version",
         ]
+        field_classes = {
+            "subscriber_first_name": NameField,
+            "subscriber_last_name": NameField,
+            "subscriber_date_of_birth": BirthDateField,
+            "referring_first_name": NameField,
+            "referring_last_name": NameField,
+        }
         widgets = {
             "effective_from": DateInput(),
             "effective_to": DateInput(),
@@ -486,21 +499,6 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
 
     def clean_member_id(self) -> str:
         return self.cleaned_data["member_id"].strip()
-
-    def clean_subscriber_first_name(self) -> str:
-        return normalize_name(self.cleaned_data["subscriber_first_name"])
-
-    def clean_subscriber_last_name(self) -> str:
-        return normalize_name(self.cleaned_data["subscriber_last_name"])
-
-    def clean_subscriber_date_of_birth(self) -> datetime.date | None:
-        return check_birth_date(self.cleaned_data["subscriber_date_of_birth"])
-
-    def clean_referring_first_name(self) -> str:
-        return normalize_name(self.cleaned_data["referring_first_name"])
-
-    def clean_referring_last_name(self) -> str:
-        return normalize_name(self.cleaned_data["referring_last_name"])
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -324,6 +324,40 @@ def test_a_clinician_creates_a_client_with_a_diagnosis_and_a_coverage(client, cl
     assert coverage.copay == Decimal("25.00") and coverage.prior_auth_visits == 12
 
 
+def test_names_are_kept_in_one_spelling_on_the_client_and_its_coverage(client, clinician):
+    """NFC (a Mac's decomposed "ë") and plain apostrophes, for the client's, the
+    subscriber's and the referring provider's names alike."""
+    client.force_login(clinician.user)
+    decomposed = unicodedata.normalize("NFD", "Zoë")
+    response = client.post(
+        CREATE_URL,
+        client_post(
+            first_name=f" {decomposed} ",
+            last_name="O’Brien",
+            coverages=[
+                _coverage(
+                    factories.PayerFactory(),
+                    relationship="01",
+                    subscriber_first_name=decomposed,
+                    subscriber_last_name="D’Arcy",
+                    subscriber_date_of_birth="1980-05-06",
+                    subscriber_sex="F",
+                    referring_first_name="Renée",
+                    referring_last_name="O’Neil",
+                    referring_npi=factories.make_npi(77),
+                )
+            ],
+        ),
+    )
+
+    assert response.status_code == 302
+    created = Client.objects.get()
+    assert (created.first_name, created.last_name) == ("Zoë", "O'Brien")
+    coverage = created.coverages.get()
+    assert (coverage.subscriber_first_name, coverage.subscriber_last_name) == ("Zoë", "D'Arcy")
+    assert (coverage.referring_first_name, coverage.referring_last_name) == ("Renée", "O'Neil")
+
+
 def test_a_clinician_cannot_create_a_client_for_another_clinician(
     client, clinician, other_clinician
 ):
