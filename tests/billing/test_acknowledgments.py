@@ -25,6 +25,7 @@ from billing.services import claim_discard, claim_mark_ready, claims_build
 from billing.submission import claims_send, sendable_claims
 from tests import factories
 from tests.billing.test_scrubber import ready_session
+from tests.threads import at_once
 from tests.x12 import pyx12_errors
 from tests.x12_acks import (
     ClaimAnswer,
@@ -512,32 +513,11 @@ def test_the_batch_list_with_acknowledgments_runs_the_same_queries(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_of_one_277ca_at_the_same_time_record_it_once(practice_row):
-    import threading
-
-    from django.db import close_old_connections, connection
-
     batch = sent_batch(3)
     text = build_277ca(batch, [ClaimAnswer(c, "A7", "21") for c in claims_of(batch)])
-    barrier = threading.Barrier(2)
-    results: list = []
-    errors: list[BaseException] = []
-
-    def post():
-        try:
-            barrier.wait()
-            results.append(acknowledgment_import(text=text))
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
-    assert errors == []
+    results = at_once(
+        lambda: acknowledgment_import(text=text), lambda: acknowledgment_import(text=text)
+    )
     assert sorted(r.already_imported for r in results) == [False, True]
     assert (Acknowledgment.objects.count(), ClaimAcknowledgment.objects.count()) == (1, 3)
     assert Claim.objects.filter(status=Claim.Status.REJECTED).count() == 3

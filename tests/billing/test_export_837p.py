@@ -5,18 +5,18 @@ errors never leave; control numbers never repeat."""
 from __future__ import annotations
 
 import datetime
-import threading
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 
 from billing.models import Batch, Claim, ControlCounter
 from billing.services import claims_build
 from billing.submission import control_numbers_next, sendable_claims, submission_plan
 from tests import factories
 from tests.billing.test_scrubber import DAY, ready_session
+from tests.threads import at_once
 from tests.x12 import assert_valid_837
 
 pytestmark = pytest.mark.django_db
@@ -197,27 +197,13 @@ def test_exports_at_once_never_share_a_control_number():
     ControlCounter.objects.bulk_create(
         [ControlCounter(name=n) for n in ("ISA", "GS", "ST")], ignore_conflicts=True
     )
-    barrier = threading.Barrier(4)
     taken: list[tuple[int, int, int]] = []
-    errors: list[BaseException] = []
 
     def take():
-        try:
-            barrier.wait()
-            for _ in range(5):
-                with transaction.atomic():
-                    taken.append(control_numbers_next())
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        for _ in range(5):
+            with transaction.atomic():
+                taken.append(control_numbers_next())
 
-    threads = [threading.Thread(target=take) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
-    assert errors == []
+    at_once(take, take, take, take)
     assert len({numbers[0] for numbers in taken}) == 20
     assert len({numbers[2] for numbers in taken}) == 20

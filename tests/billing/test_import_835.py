@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +26,7 @@ from billing.posting import remittance_post
 from billing.remittance import RemittanceError, reason_words
 from tests import factories
 from tests.billing.test_claim_views import Line, make_claim
+from tests.threads import at_once
 from tests.x835 import ClaimAnswer, LineAnswer, build_835, paid_in_full, reversal_of
 
 pytestmark = pytest.mark.django_db
@@ -417,26 +416,7 @@ def test_two_imports_of_one_file_at_the_same_time_post_it_once(practice_row):
     coverage = factories.CoverageFactory()
     claims = [make_claim(coverage) for _ in range(5)]
     text = build_835(coverage.payer, [paid_in_full(c) for c in claims])
-    barrier = threading.Barrier(2)
-    results: list = []
-    errors: list[BaseException] = []
-
-    def post():
-        try:
-            barrier.wait()
-            results.append(remittance_post(text=text))
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
-    assert errors == []
+    results = at_once(lambda: remittance_post(text=text), lambda: remittance_post(text=text))
     assert sorted(r.already_imported for r in results) == [False, True]
     assert (Remittance.objects.count(), ClaimPosting.objects.count()) == (1, 5)
     assert Claim.objects.filter(status=Claim.Status.PAID).count() == 5

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Claim, ClaimLine, DiagnosisCode, ProcedureCode
@@ -22,6 +21,7 @@ from billing.services import (
 )
 from practice.models import Session
 from tests import factories
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -203,25 +203,7 @@ def test_two_billers_building_at_once_never_bill_a_line_twice(practice_row):
     for client in clients:
         for week in range(5):
             ready_session(client, date=DAY + datetime.timedelta(days=7 * week))
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def build():
-        try:
-            barrier.wait()
-            claims_build()
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=build) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
-    assert errors == []
+    at_once(claims_build, claims_build)
     assert ClaimLine.objects.filter(live=True).count() == 40
     assert ClaimLine.objects.count() == 40
     assert Claim.objects.count() == 8
