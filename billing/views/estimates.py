@@ -18,7 +18,7 @@ from billing.forms import EstimateDeliveryForm, EstimateForm, EstimateLineFormSe
 from billing.models import GoodFaithEstimate
 from billing.outputs.gfe import render_estimate
 from practice.audit import AccessKind, record_access
-from practice.downloads import attachment
+from practice.downloads import printed
 from practice.models import Client
 from practice.roles import billing_staff_only
 
@@ -202,12 +202,11 @@ def estimate_discard(request: HttpRequest, pk: int) -> HttpResponse:
 def estimate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The estimate as the client receives it (PDF)."""
     estimate = _estimate_for(request, pk)
-    data = render_estimate(estimate)
-    record_access(
+    return printed(
         request,
-        kind=AccessKind.PRINT,
+        render_estimate(estimate),
+        f"{estimate.number.lower()}.pdf",
         what="Good Faith Estimate PDF",
         clients=[estimate.client_id],
         objects=[estimate],
     )
-    return attachment(data, f"{estimate.number.lower()}.pdf")

@@ -16,7 +16,7 @@ from billing.models import Claim
 from billing.outputs.cms1500 import MODES, claims_for_print, render_cms1500
 from billing.outputs.superbill import draw_superbill, superbill_for
 from practice.audit import AccessKind, record_access
-from practice.downloads import attachment
+from practice.downloads import printed
 from practice.formats import us_date
 from practice.models import Practice, Session
 from practice.params import id_param, parse_id
@@ -61,15 +61,14 @@ def claim_cms1500(request, pk: int):
     except BadRequest as error:
         return _bad(str(error))
     claim = get_object_or_404(claims_for_print(), pk=pk)
-    data = render_cms1500([claim], mode=mode, offset=offset)
-    record_access(
+    return printed(
         request,
-        kind=AccessKind.PRINT,
+        render_cms1500([claim], mode=mode, offset=offset),
+        f"claim-{claim.control_number}.pdf",
         what="CMS-1500 PDF",
         clients=[claim.client_id],
         objects=[claim],
     )
-    return attachment(data, f"claim-{claim.control_number}.pdf")
 
 
 def _batch_claims(request) -> tuple[list[Claim], str]:
@@ -109,15 +108,14 @@ def claims_cms1500_batch(request):
         return _bad(str(error))
     except LookupError as error:
         return HttpResponse(str(error), status=404, content_type="text/plain; charset=utf-8")
-    data = render_cms1500(claims, mode=mode, offset=offset)
-    record_access(
+    return printed(
         request,
-        kind=AccessKind.PRINT,
+        render_cms1500(claims, mode=mode, offset=offset),
+        f"claims-{label}-{timezone.localdate():%Y%m%d}.pdf",
         what="CMS-1500 PDF, several claims",
         clients=[claim.client_id for claim in claims],
         objects=claims,
     )
-    return attachment(data, f"claims-{label}-{timezone.localdate():%Y%m%d}.pdf")
 
 
 def _superbill_page(request, form: SuperbillForm, *, status: int = 200) -> HttpResponse:
@@ -164,10 +162,12 @@ def superbill(request):
             "a claim are left off.",
         )
         return _superbill_page(request, form, status=400)
-    record_access(request, kind=AccessKind.PRINT, what="Superbill PDF", clients=[client])
-    return attachment(
+    return printed(
+        request,
         draw_superbill(bill),
         f"superbill-{client.account_number}-{start:%Y%m%d}-{end:%Y%m%d}.pdf",
+        what="Superbill PDF",
+        clients=[client],
     )
 
 

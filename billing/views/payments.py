@@ -36,7 +36,7 @@ from billing.statements import (
 )
 from practice import roles
 from practice.audit import AccessKind, record_access
-from practice.downloads import attachment
+from practice.downloads import printed
 from practice.models import Client, Session
 from practice.roles import billing_staff_only
 
@@ -126,14 +126,14 @@ def payment_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     """The receipt of a client payment or refund (PDF)."""
     payment = _payment_for(request, pk)
     data = receipt_data(payment)
-    record_access(
+    return printed(
         request,
-        kind=AccessKind.PRINT,
+        render_receipt(data),
+        f"receipt-{data['number'].lower()}.pdf",
         what="Payment receipt PDF",
         clients=[payment.client_id],
         objects=[payment],
     )
-    return attachment(render_receipt(data), f"receipt-{data['number'].lower()}.pdf")
 
 
 @billing_staff_only
@@ -194,15 +194,13 @@ def statement_create(request: HttpRequest, client_pk: int) -> HttpResponse:
 def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """A statement exactly as it was sent."""
     statement = get_object_or_404(Statement, pk=pk)
-    record_access(
+    return printed(
         request,
-        kind=AccessKind.PRINT,
+        render_statement(statement_pdf_data(statement)),
+        f"{statement.number.lower()}.pdf",
         what="Statement PDF",
         clients=[statement.client_id],
         objects=[statement],
-    )
-    return attachment(
-        render_statement(statement_pdf_data(statement)), f"{statement.number.lower()}.pdf"
     )
 
 
@@ -262,14 +260,13 @@ def statements_month_pdf(request: HttpRequest, month: str) -> HttpResponse:
     )
     if not statements:
         return HttpResponse("No statements were made for that month.", status=404)
-    record_access(
+    return printed(
         request,
-        kind=AccessKind.PRINT,
+        render_statements([statement_pdf_data(s) for s in statements]),
+        f"statements-{month}.pdf",
         what="Statements PDF (month)",
         clients=[s.client_id for s in statements],
     )
-    data = render_statements([statement_pdf_data(s) for s in statements])
-    return attachment(data, f"statements-{month}.pdf")
 
 
 def client_account(user, client: Client) -> dict:
