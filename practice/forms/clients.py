@@ -385,6 +385,21 @@ class DiagnosisForm(VersionedModelForm):
         return None
 
 
+# The subscriber's name, birth date, sex and address (the client's own when the client
+# is the subscriber).
+SUBSCRIBER_FIELDS = (
+    "subscriber_first_name",
+    "subscriber_last_name",
+    "subscriber_date_of_birth",
+    "subscriber_sex",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "zip_code",
+)
+
+
 class CoverageForm(AddressCleaning, VersionedModelForm):
     """One insurance policy (docs/rules/claims.md "Coverage in force"): payer, member, subscriber,
     dates, authorization."""
@@ -417,15 +432,7 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
             "plan_name",
             "priority",
             "relationship",
-            "subscriber_first_name",
-            "subscriber_last_name",
-            "subscriber_date_of_birth",
-            "subscriber_sex",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "zip_code",
+            *SUBSCRIBER_FIELDS,
             "effective_from",
             "effective_to",
             "copay",
@@ -474,18 +481,6 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
             "referring_npi": "NPI",
         }
 
-    SUBSCRIBER_FIELDS = (
-        "subscriber_first_name",
-        "subscriber_last_name",
-        "subscriber_date_of_birth",
-        "subscriber_sex",
-        "address_line1",
-        "address_line2",
-        "city",
-        "state",
-        "zip_code",
-    )
-
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         payer = self.fields["payer"]
@@ -508,7 +503,7 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
         if relationship == Coverage.Relationship.SELF:
             # The client is the subscriber: details typed before switching to "Self"
             # would print as someone else's on the claim.
-            for name in self.SUBSCRIBER_FIELDS:
+            for name in SUBSCRIBER_FIELDS:
                 cleaned[name] = None if name == "subscriber_date_of_birth" else ""
         elif (
             relationship
