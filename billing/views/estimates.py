@@ -171,14 +171,19 @@ def estimate_deliver(request: HttpRequest, pk: int) -> HttpResponse:
             estimate=estimate, method=form.cleaned_data["method"], user=request.user
         )
     except estimates.EstimateDelivered as error:
-        return render(
-            request,
-            "billing/estimate_refused.html",
-            {"estimate": estimate, "reason": str(error)},
-            status=409,
-        )
+        return _refused(request, estimate, error)
     messages.success(request, f"{estimate.number} recorded as given to the client.")
     return redirect("billing:estimate_detail", pk=estimate.pk)
+
+
+def _refused(request: HttpRequest, estimate, error: Exception) -> HttpResponse:
+    """An estimate already given to the client cannot change: 409, with the reason."""
+    return render(
+        request,
+        "billing/estimate_refused.html",
+        {"estimate": estimate, "reason": str(error)},
+        status=409,
+    )
 
 
 @require_POST
@@ -188,12 +193,7 @@ def estimate_discard(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         estimates.estimate_discard(estimate=estimate)
     except estimates.EstimateDelivered as error:
-        return render(
-            request,
-            "billing/estimate_refused.html",
-            {"estimate": estimate, "reason": str(error)},
-            status=409,
-        )
+        return _refused(request, estimate, error)
     messages.success(request, f"{estimate.number} discarded.")
     return redirect("practice:client_detail", pk=estimate.client_id)
 
