@@ -16,7 +16,14 @@ from decimal import Decimal
 from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 
 from billing.models import Claim, ClaimPosting, ClientAllocation, Payment, PaymentAllocation
-from billing.reports.common import MONEY, Filters, _limit_claims, _name, _sessions
+from billing.reports.common import (
+    MONEY,
+    Filters,
+    _clinician_values,
+    _limit_claims,
+    _name,
+    _sessions,
+)
 from practice.common import ZERO
 from practice.models import Appointment
 
@@ -109,13 +116,7 @@ class ClinicianCollectionRow:
 def _by_clinician(rows, path: str, source: str):
     """``rows`` grouped by the clinician at ``path`` with their summed ``amount``."""
     return (
-        rows.values(
-            clinician_id=F(f"{path}id"),
-            first_name=F(f"{path}first_name"),
-            last_name=F(f"{path}last_name"),
-            credentials=F(f"{path}credentials"),
-            source=Value(source),
-        )
+        rows.values(**_clinician_values(path), source=Value(source))
         .annotate(total=Sum("amount"))
         .order_by()
     )

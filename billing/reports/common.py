@@ -11,6 +11,7 @@ from django.db.models import (
     DateField,
     DecimalField,
     Exists,
+    F,
     Func,
     OuterRef,
     Q,
@@ -168,6 +169,17 @@ class AddDays(Func):
         date_sql, date_params = compiler.compile(self.source_expressions[0])
         days_sql, days_params = compiler.compile(self.source_expressions[1])
         return f"DATE_ADD({date_sql}, INTERVAL ({days_sql}) DAY)", (*date_params, *days_params)
+
+
+def _clinician_values(path: str) -> dict[str, F]:
+    """The clinician at ``path`` (``"session__clinician__"``) as ``values()`` keys:
+    ``clinician_id`` and the names ``_name(row, "")`` reads."""
+    return {
+        "clinician_id": F(f"{path}id"),
+        "first_name": F(f"{path}first_name"),
+        "last_name": F(f"{path}last_name"),
+        "credentials": F(f"{path}credentials"),
+    }
 
 
 def _name(row: dict, prefix: str) -> str:

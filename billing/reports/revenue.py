@@ -19,6 +19,7 @@ from django.db.models.functions import Cast
 from billing.reports.common import (
     MONEY,
     Filters,
+    _clinician_values,
     _live_claim_lines,
     _minus,
     _name,
@@ -132,16 +133,9 @@ def revenue_by_clinician(
     UNION ALL SELECT s.clinician_id, 'self-pay', SUM(l.charge), NULL, SUM(paid) FROM
     serviceline l JOIN session s … WHERE client.self_pay GROUP BY s.clinician_id
     """
-    person = "service_line__session__clinician__"
     claimed = (
         _live_claim_lines(start, end, filters)
-        .values(
-            clinician_id=F(f"{person}id"),
-            first_name=F(f"{person}first_name"),
-            last_name=F(f"{person}last_name"),
-            credentials=F(f"{person}credentials"),
-            self_pay=Value(False),
-        )
+        .values(**_clinician_values("service_line__session__clinician__"), self_pay=Value(False))
         .annotate(
             charged=Sum("charge"),
             expected=Sum("expected_allowed"),
@@ -151,16 +145,9 @@ def revenue_by_clinician(
     )
     query = claimed
     if filters.payer is None:
-        person = "session__clinician__"
         self_pay = (
             _self_pay_lines(start, end, filters)
-            .values(
-                clinician_id=F(f"{person}id"),
-                first_name=F(f"{person}first_name"),
-                last_name=F(f"{person}last_name"),
-                credentials=F(f"{person}credentials"),
-                self_pay=Value(True),
-            )
+            .values(**_clinician_values("session__clinician__"), self_pay=Value(True))
             .annotate(
                 charged=Sum("charge"),
                 expected=Sum(Cast(Value(None), output_field=MONEY)),
