@@ -427,23 +427,10 @@ def test_swapping_two_diagnoses_in_the_session_admin_saves_nothing_and_says_so(
         for n, d in ((1, first), (2, second))
     ]
     session.refresh_from_db()
-    data = {
-        "client": patient.pk,
-        "clinician": session.clinician_id,
-        "date": "2026-10-05",
-        "start_time": "10:00",
-        "end_time": "10:53",
-        "minutes": "53",
-        "service": "individual",
-        "status": "draft",
-        "place_of_service": session.place_of_service_id,
-        "lines-TOTAL_FORMS": "0",
-        "lines-INITIAL_FORMS": "0",
-        "session_diagnoses-TOTAL_FORMS": "2",
-        "session_diagnoses-INITIAL_FORMS": "2",
-    }
-    if hasattr(session, "version"):
-        data["version"] = session.version
+    data = _session_admin_post(
+        session,
+        **{"session_diagnoses-TOTAL_FORMS": "2", "session_diagnoses-INITIAL_FORMS": "2"},
+    )
     for n, (row, diagnosis) in enumerate(zip(rows, (second, first), strict=True)):
         data |= {
             f"session_diagnoses-{n}-id": row.pk,
