@@ -26,7 +26,7 @@ from billing.services import (
 from practice import services as session_services
 from practice.models import Session
 from tests import factories
-from tests.billing.test_services import ready_session
+from tests.billing.test_services import bill_again, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -217,18 +217,7 @@ def test_the_database_refuses_a_sent_service_on_a_new_original_claim(sent):
         rendering=claim.rendering,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
-        ClaimLine.objects.create(
-            claim=another,
-            service_line=line.service_line,
-            position=1,
-            line_control_number="SLDUPLICATE-1",
-            date_of_service=line.date_of_service,
-            place_of_service="11",
-            procedure_code="90837",
-            charge=Decimal("1.00"),
-            diagnosis_pointers="A",
-            rendering_npi=line.rendering_npi,
-        )
+        bill_again(line, claim=another, position=1, control_number="SLDUPLICATE-1")
 
 
 def test_a_voided_claims_services_may_be_billed_again_as_an_original(sent):

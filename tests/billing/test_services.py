@@ -142,18 +142,23 @@ def test_the_database_refuses_a_service_line_on_two_live_claims(insured):
     claim = claims_build().claims[0]
     line = claim.lines.get()
     with pytest.raises(IntegrityError), transaction.atomic():
-        ClaimLine.objects.create(
-            claim=claim,
-            service_line=line.service_line,
-            position=2,
-            line_control_number="X-2",
-            date_of_service=line.date_of_service,
-            place_of_service="11",
-            procedure_code="90837",
-            charge=Decimal("1.00"),
-            diagnosis_pointers="A",
-            rendering_npi=line.rendering_npi,
-        )
+        bill_again(line, claim=claim, position=2, control_number="X-2")
+
+
+def bill_again(line: ClaimLine, *, claim: Claim, position: int, control_number: str) -> None:
+    """Save another claim line (model defaults) for ``line``'s session line."""
+    ClaimLine.objects.create(
+        claim=claim,
+        service_line=line.service_line,
+        position=position,
+        line_control_number=control_number,
+        date_of_service=line.date_of_service,
+        place_of_service="11",
+        procedure_code="90837",
+        charge=Decimal("1.00"),
+        diagnosis_pointers="A",
+        rendering_npi=line.rendering_npi,
+    )
 
 
 def test_discarding_a_draft_claim_gives_its_sessions_back(insured):
