@@ -426,7 +426,7 @@ def _draft_claim(
             other=other,
         ),
         prior_auth_number=coverage.prior_auth_number,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=acting_user(user),
     )
     # Merge the sessions' diagnoses in order of first use; re-map each line's letters.
     positions: dict[str, int] = {}
@@ -693,7 +693,7 @@ def claim_void(*, claim: Claim, reason: str, user=None) -> Claim:
         parties=claim.parties,
         prior_auth_number=claim.prior_auth_number,
         total_charge=claim.total_charge,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=acting_user(user),
         status_note=reason[:200],
     )
     void._history_user = acting_user(user)

@@ -23,7 +23,7 @@ from billing.outputs.x837 import Envelope, OtherPayerAdjudication, render_837p
 from billing.outputs.x837_check import check_837p
 from billing.scrubber import CLEARINGHOUSE, ERROR, Fix, Problem, scrub
 from practice.common import ZERO
-from practice.history import update_with_history
+from practice.history import acting_user, update_with_history
 
 COUNTERS = ("ISA", "GS", "ST")
 # X12 ISA13 and GS06 are at most nine digits.
@@ -215,7 +215,7 @@ def batch_send(
         claim_count=len(planned.claims),
         total_charge=planned.total_charge,
         created_at=created,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=acting_user(user),
     )
     batch.full_clean()
     batch.save()
