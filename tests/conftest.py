@@ -105,6 +105,13 @@ def biller_user(db):
 
 
 @pytest.fixture
+def biller(client, biller_user):
+    """The test client, logged in as the biller."""
+    client.force_login(biller_user)
+    return client
+
+
+@pytest.fixture
 def clinician(db, practice_row):
     return factories.ClinicianFactory(
         user=factories.UserFactory(username="clinician", role=roles.CLINICIAN)

@@ -379,12 +379,6 @@ def test_imports_take_the_same_statements_for_1_or_50_claims(
 UPLOAD = "/billing/batches/acknowledgments/"
 
 
-@pytest.fixture
-def biller(client, biller_user):
-    client.force_login(biller_user)
-    return client
-
-
 def upload(client, text: str, name: str = "answer.txt"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -22,12 +22,6 @@ def coverage(practice_row):
     return factories.CoverageFactory()
 
 
-@pytest.fixture
-def biller(client, biller_user):
-    client.force_login(biller_user)
-    return client
-
-
 def eob(claim: Claim, **per_line) -> dict:
     data = {"received_on": "2026-11-03", "check_number": "CHK 4411", "version": claim.version}
     for line in claim.lines.all():

@@ -27,12 +27,6 @@ def _today(time_machine):
 
 
 @pytest.fixture
-def biller(client, biller_user):
-    client.force_login(biller_user)
-    return client
-
-
-@pytest.fixture
 def setup(practice_row):
     factories.ClearinghouseFactory()
     payer = factories.PayerFactory(name="Acme Health")
