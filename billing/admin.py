@@ -1,7 +1,7 @@
 """Admin site for the code catalog, payers and fee schedules: the owner's maintenance tools.
 
 Catalog rows that anything points at are retired with the Active flag, never deleted
-(billing/models.py): their delete page refuses and says so, and the bulk delete action is
+(billing/models/): their delete page refuses and says so, and the bulk delete action is
 gone. Procedure codes and payer rates travel as CSV through django-import-export
 (billing/resources.py); an import is all or nothing.
 """

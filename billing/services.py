@@ -1,7 +1,8 @@
 """Billing workflows: build claims from billable sessions, and move claims through their life.
 
 Each function is one transaction. Claims copy everything they print, so later edits to
-clients, clinicians, the catalog or fees never rewrite them (see `Claim` in billing/models.py).
+clients, clinicians, the catalog or fees never rewrite them (see `Claim` in
+billing/models/claims.py).
 """
 
 from __future__ import annotations
