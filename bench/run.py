@@ -12,6 +12,7 @@ settings (bench/settings.py): project and twin interleaved, the median of 3 roun
 and the ratio project req/s / bare req/s (issue 14 asks for 0.60 or more).
 
     python bench/run.py [--sizes small,large] [--repeat 5] [--rebuild] [--load-seconds 5]
+                        [--load-only] [--pages claim,remittance]
 """
 
 from __future__ import annotations
@@ -143,8 +144,9 @@ def _get(port: int, path: str, cookie: str = "") -> http.client.HTTPResponse:
     return response
 
 
-def load(size: str, url: str, seconds: float) -> list[dict]:
-    """Each measured page and its bare twin on one gunicorn server, interleaved."""
+def load(size: str, url: str, seconds: float, only: list[str] | None = None) -> list[dict]:
+    """Each measured page and its bare twin on one gunicorn server, interleaved (``only``:
+    the pages whose name holds one of these words)."""
     port = _free_port()
     env = {
         **bench_env(url),
@@ -183,6 +185,8 @@ def load(size: str, url: str, seconds: float) -> list[dict]:
                 f"/bench-twin/summary/payer/{params['payer']}/?{month}",
             ),
         ]
+        if only:
+            pages = [page for page in pages if any(word in page[0] for word in only)]
         rows = []
         base = f"http://127.0.0.1:{port}"
         for name, project, twin in pages:
@@ -262,6 +266,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--load-seconds", type=float, default=5, help="0: no load runs")
+    parser.add_argument(
+        "--pages", default="", help="load runs of these pages only: comma-separated words"
+    )
+    parser.add_argument(
+        "--load-only", action="store_true", help="the load runs without the timings table"
+    )
     args = parser.parse_args()
     postgres = postgres_reachable()
     sizes = (args.sizes or ("small,large" if postgres else "small")).split(",")
@@ -272,10 +282,16 @@ def main() -> None:
     for size in sizes:
         url = database_url(size, postgres)
         build(size, url, args.rebuild)
-        results[size] = measure(size, url, args.repeat)
+        if args.load_only:
+            manage(url, "collectstatic", "--no-input", "-v0")
+            results[size] = {}
+        else:
+            results[size] = measure(size, url, args.repeat)
         if args.load_seconds:
-            results[size]["load"] = load(size, url, args.load_seconds)
-    print_table(results)
+            only = [word for word in args.pages.split(",") if word]
+            results[size]["load"] = load(size, url, args.load_seconds, only)
+    if not args.load_only:
+        print_table(results)
     for size, result in results.items():
         if "load" in result:
             print_load(size, result["load"], args.load_seconds)
