@@ -34,6 +34,7 @@ from billing.statements import (
     statement_print,
     statements_send,
 )
+from billing.templatetags.money import dollars
 from practice import roles
 from practice.audit import AccessKind, record_access
 from practice.downloads import printed
@@ -93,7 +94,7 @@ def payment_create(request: HttpRequest, client_pk: int) -> HttpResponse:
         if payment is not None:
             messages.success(
                 request,
-                f"Payment of ${payment.amount:,.2f} recorded (receipt R-{payment.pk:06d}).",
+                f"Payment of {dollars(payment.amount)} recorded (receipt R-{payment.pk:06d}).",
             )
             return redirect(_ledger_url(client.pk))
         status = 400
@@ -163,7 +164,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if refund is not None:
             messages.success(
-                request, f"Refund of ${refund.amount:,.2f} recorded (R-{refund.pk:06d})."
+                request, f"Refund of {dollars(refund.amount)} recorded (R-{refund.pk:06d})."
             )
             return redirect(_ledger_url(payment.client_id))
         status = 400
