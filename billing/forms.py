@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from billing.choices import clinician_choices, offer, payer_choices
 from billing.models import Claim, ClaimLine, GoodFaithEstimate, Payer, Payment, ProcedureCode
 from billing.validators import validate_icd10_format
 from practice.forms.widgets import DateInput
@@ -67,6 +68,11 @@ class ClaimFilterForm(forms.Form):
         help_text="Draft and ready claims, as last checked.",
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        offer(self.fields["payer"], payer_choices())  # the selects: cached lists
+        offer(self.fields["clinician"], clinician_choices())
+
     def clean(self) -> dict:
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
@@ -112,6 +118,10 @@ class BuildClaimsForm(forms.Form):
     through = forms.DateField(
         label="Sessions through", required=False, widget=DateInput(), help_text="Inclusive."
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        offer(self.fields["payer"], payer_choices())
 
 
 class ClaimVoidForm(forms.Form):
@@ -192,6 +202,7 @@ class SummaryForm(forms.Form):
         if not data.getlist("statuses"):
             data.setlist("statuses", LIVE_STATUSES)
         super().__init__(data, **kwargs)
+        self.fields["payers"].choices = payer_choices()  # the boxes: a cached list
 
     def clean(self) -> dict:
         data = super().clean()

@@ -48,8 +48,9 @@ def _second_factor_as_on_a_laptop(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache: cached filter choices (practice/listing.py)
-    must not carry one test's rows into the next, whose database rolled back."""
+    """Each test starts with an empty cache: cached filter choices (practice/listing.py,
+    billing/choices.py) must not carry one test's rows into the next, whose database
+    rolled back."""
     from django.core.cache import cache
 
     cache.clear()

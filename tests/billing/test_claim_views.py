@@ -285,14 +285,33 @@ def test_the_list_runs_the_same_queries_for_2_or_30_claims(
             payer=payers[n % 3], client__primary_clinician=clinician
         )
         make_claim(coverage, [Line(), Line(code="90785")])
-    # 15 = the login session, the user, the user's roles, the user's clinician row (menu),
-    # the paginator's count, payers and clinicians for the filter selects, the page of
-    # claims (payer, client, rendering joined in: ClaimQuerySet.for_list), the page's
-    # lines (one prefetch), payers for the build form, the session save, and the
-    # request's two savepoint pairs (ATOMIC_REQUESTS). None of them per claim.
-    with django_assert_max_num_queries(15):
+    biller.get(reverse("billing:claim_list"))  # the filter selects' lists, cached now
+    # 11 = the login session, the user, the user's roles, the user's clinician row (menu),
+    # the paginator's count, the page of claims (payer, client and the lines' dates and
+    # count in it), the session save, and the request's two savepoint pairs
+    # (ATOMIC_REQUESTS). None of them per claim; payers and clinicians for the selects
+    # come from the cache (billing/choices.py).
+    with django_assert_max_num_queries(11):
         response = biller.get(reverse("billing:claim_list"))
     assert len(response.context["claims"]) == claims
+    row = response.context["claims"][0]
+    assert (row.lines_count, row.service_from, row.service_to) == (2, DAY, DAY)
+
+
+def test_a_new_payer_or_clinician_is_offered_at_once_and_a_gone_one_refused(biller):
+    biller.get(reverse("billing:claim_list"))  # the selects' lists are cached
+    payer = factories.PayerFactory(name="Zenith Mutual")
+    clinician = factories.ClinicianFactory(last_name="Quill")
+    page = biller.get(reverse("billing:claim_list")).content.decode()
+    assert f'<option value="{payer.pk}">Zenith Mutual</option>' in page
+    assert f'<option value="{clinician.pk}">{clinician}</option>' in page
+    gone = payer.pk
+    payer.delete()
+    response = biller.get(reverse("billing:claim_list"), {"payer": gone})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Zenith Mutual" not in page
+    assert "Select a valid choice" in page
 
 
 # --- building from the web ---------------------------------------------------------------
