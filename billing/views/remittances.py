@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,38 +28,42 @@ from practice.roles import billing_staff_only
 PAGE_SIZE = 50
 
 
-def _remittance_rows():
-    """Remittances with their claim counts: postings matched to a claim, and claim
-    payments and lines still waiting for a person (one query with two subqueries)."""
-    unmatched_lines = (
-        PaymentAllocation.objects.filter(
-            posting__payment__remittance=OuterRef("pk"),
-            posting__claim__isnull=False,
-            claim_line__isnull=True,
-            reverses__isnull=True,
-            reversed_by__isnull=True,
-        )
+def _count(rows: QuerySet, to_remittance: str) -> Coalesce:
+    """How many of ``rows`` belong to the remittance of the outer row (a subquery per
+    remittance shown; 0 for none)."""
+    counted = (
+        rows.filter(**{to_remittance: OuterRef("pk")})
         .order_by()
-        .values("posting__payment__remittance")
+        .values(to_remittance)
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _remittance_rows():
+    """Remittances with their claim counts: postings matched to a claim, and claim
+    payments and lines still waiting for a person (one query, a subquery per figure, so
+    only the rows shown are counted and nothing is grouped)."""
+    postings = ClaimPosting.objects.filter(reverses__isnull=True)
     return (
         Remittance.objects.select_related("payer")
         .defer("text")
         .annotate(
-            claims_matched=Count(
-                "payment__postings",
-                filter=Q(payment__postings__claim__isnull=False)
-                & Q(payment__postings__reverses__isnull=True),
+            claims_matched=_count(postings.filter(claim__isnull=False), "payment__remittance"),
+            claims_unmatched=_count(
+                postings.filter(claim__isnull=True, reversed_by__isnull=True),
+                "payment__remittance",
             ),
-            claims_unmatched=Count(
-                "payment__postings",
-                filter=Q(payment__postings__claim__isnull=True)
-                & Q(payment__postings__reverses__isnull=True)
-                & Q(payment__postings__reversed_by__isnull=True),
+            lines_unmatched=_count(
+                PaymentAllocation.objects.filter(
+                    posting__claim__isnull=False,
+                    claim_line__isnull=True,
+                    reverses__isnull=True,
+                    reversed_by__isnull=True,
+                ),
+                "posting__payment__remittance",
             ),
-            lines_unmatched=Coalesce(Subquery(unmatched_lines, output_field=IntegerField()), 0),
         )
     )
 

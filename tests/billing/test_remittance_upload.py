@@ -49,6 +49,13 @@ def digest_of(page: str) -> str:
     return re.search(r'name="digest" value="([0-9a-f]{64})"', page).group(1)
 
 
+def list_figures(client, remittance: Remittance) -> list[str]:
+    """The list row's amount, claims matched, claims unmatched and lines unmatched."""
+    listing = client.get(LIST).content.decode()
+    row = listing[listing.index(f">{remittance.trace_number}</a>") :]
+    return re.findall(r'<td[^>]*class="text-end">([^<]*)</td>', row[: row.index("</tr>")])
+
+
 def preview_and_post(client, text: str):
     response = upload(client, text)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -194,10 +201,7 @@ def test_an_unmatched_claim_is_previewed_posted_kept_and_matched_by_hand(biller,
 
     detail = biller.get(posted.url).content.decode()
     assert 'data-unmatched="WRONG123"' in detail
-    listing = biller.get(LIST).content.decode()
-    row = listing[listing.index(f">{remittance.trace_number}</a>") :]
-    cells = re.findall(r'<td[^>]*class="text-end">([^<]*)</td>', row[: row.index("</tr>")])
-    assert cells == ["$240.00", "0", "1", "0"]  # amount, matched, unmatched, lines
+    assert list_figures(biller, remittance) == ["$240.00", "0", "1", "0"]
     waiting = ClaimPosting.objects.get(claim__isnull=True)
     url = reverse("billing:remittance_match", args=[remittance.pk, waiting.pk])
 
@@ -220,6 +224,8 @@ def test_an_unmatched_claim_is_previewed_posted_kept_and_matched_by_hand(biller,
     total = sum(p.paid for p in ClaimPosting.objects.filter(payment=waiting.payment))
     assert total == D("240.00")
     assert 'data-unmatched="WRONG123"' not in biller.get(posted.url).content.decode()
+    # Matched by hand: the waiting posting and its reversal count no more.
+    assert list_figures(biller, remittance) == ["$240.00", "1", "0", "0"]
 
     again = biller.post(url, {f"p{waiting.pk}-control_number": claim.control_number}, follow=True)
     assert "matched already; nothing was posted" in again.content.decode()
@@ -234,6 +240,7 @@ def test_a_line_matching_nothing_is_listed_on_the_remittance(biller, coverage):
     assert "matches no line of this claim" in page
     detail = biller.get(response.url).content.decode()
     assert "Lines matching none of the claim" in detail and "90834" in detail
+    assert list_figures(biller, Remittance.objects.get())[1:] == ["1", "0", "1"]
 
 
 def test_a_claim_changed_between_preview_and_post_posts_nothing(biller, coverage):
@@ -296,8 +303,8 @@ def test_the_list_runs_the_same_queries_for_1_or_30_remittances(
         remittance_post(text=build_835(coverage.payer, [paid_in_full(claim)], trace=f"T{n}"))
     # session, user, the user's roles, the nav's clinician, the request's savepoint and
     # release, the session's save (its own savepoint and release); then the page's two:
-    # the count, and the page's remittances with payer and counts (one query, two
-    # subqueries).
+    # the count, and the page's remittances with payer and counts (one query, a subquery
+    # per count).
     with django_assert_max_num_queries(11):
         page = biller.get(LIST)
     assert page.content.decode().count('href="/billing/remittances/') >= 30
