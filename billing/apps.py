@@ -6,5 +6,5 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing and code catalog"
 
     def ready(self) -> None:
-        # The cached filter choices are dropped when a payer or clinician changes.
+        # Connects the signals that clear the cached payer choices (billing/choices.py).
         from billing import choices  # noqa: F401

@@ -32,6 +32,7 @@ from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
 from billing.scrubber import scrub
 from practice.audit import AccessKind, record_access
 from practice.common import ZERO
+from practice.listing import row_url
 from practice.models import Coverage, Sex
 from practice.roles import billing_staff_only
 from practice.versions import read_version
@@ -80,6 +81,9 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-pk")
     )
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    detail = row_url("billing:claim_detail")
+    for claim in page.object_list:
+        claim.url = detail(claim.pk)
     return render(
         request,
         "billing/claim_list.html",
