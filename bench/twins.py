@@ -21,7 +21,7 @@ import json
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
-from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Template
 from django.urls import include, path
@@ -45,7 +45,11 @@ def _table(title: str, rows: list) -> HttpResponse:
 
 def sessions(request: HttpRequest) -> HttpResponse:
     rows = list(
-        Session.objects.order_by("-date", "-start_time", "-pk")
+        # The list's keyset order (practice/views/sessions.py): sessions without a start
+        # time first within their date, on SQLite as on PostgreSQL.
+        Session.objects.order_by(
+            F("date").desc(), F("start_time").desc(nulls_first=True), F("pk").desc()
+        )
         .annotate(charge=Sum("lines__charge"))
         .values_list(
             "pk",

@@ -9,13 +9,16 @@ without a query per request.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db.models import F, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
 from practice.models import Clinician
+from practice.params import BadParameter, parse_id
 
 # An id no row has: reversed once, then replaced by each row's id.
 _MARKER = 987654321987654321
@@ -53,3 +56,178 @@ _ORDER = [*Clinician._meta.ordering, "pk"]
 @receiver(post_delete, sender=Clinician, dispatch_uid="practice.listing.clinicians_deleted")
 def _forget_clinicians(**kwargs) -> None:
     cache.delete(CLINICIANS_KEY)
+
+
+# --- keyset pagination ---------------------------------------------------------------
+#
+# OFFSET reads and throws away every row before the page, so the 200th page of a
+# practice's sessions costs 200 pages. A keyset page starts from the last row shown
+# instead ("the rows after 12/01/2026 18:00, session 3215"): an index seek, whatever the
+# depth. The list's links carry that row as a cursor; a typed ?page=N still works (by
+# offset).
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of a list's order. A nullable column sorts its NULLs as PostgreSQL
+    does by default (as the largest value: first when descending, last ascending), on
+    every database, so a cursor means the same rows everywhere."""
+
+    field: str
+    descending: bool = False
+    nullable: bool = False
+    parse: Callable[[str], object] = str
+
+    def order(self, *, reverse: bool = False):
+        descending = self.descending != reverse
+        column = F(self.field)
+        if not self.nullable:
+            return column.desc() if descending else column.asc()
+        return column.desc(nulls_first=True) if descending else column.asc(nulls_last=True)
+
+    def beyond(self, value, *, reverse: bool = False) -> Q:
+        """Rows strictly past ``value`` in this column, in the (reversed) order."""
+        descending = self.descending != reverse
+        if value is None:  # NULL is the largest value
+            return Q(**{f"{self.field}__isnull": False}) if descending else Q(pk__in=[])
+        past = Q(**{f"{self.field}__{'lt' if descending else 'gt'}": value})
+        if self.nullable and not descending:
+            past |= Q(**{f"{self.field}__isnull": True})
+        return past
+
+    def same(self, value) -> Q:
+        if value is None:
+            return Q(**{f"{self.field}__isnull": True})
+        return Q(**{self.field: value})
+
+
+class Keyset:
+    """A list's order as keys, the last of them unique and never NULL (the id); a
+    cursor names a row by its key values, and ``past(values)`` filters a queryset to the
+    rows after it (before it, reversed)."""
+
+    SEPARATOR = "~"
+
+    def __init__(self, *keys: Key) -> None:
+        if not keys or keys[-1].nullable:
+            raise ValueError("the last key must be a unique column that is never NULL")
+        self.keys = keys
+
+    def order_by(self, *, reverse: bool = False) -> list:
+        return [key.order(reverse=reverse) for key in self.keys]
+
+    def cursor(self, values: tuple) -> str:
+        """The cursor of a row, from its key values (in key order)."""
+        return self.SEPARATOR.join(
+            "" if value is None else getattr(value, "isoformat", value.__str__)()
+            for value in values
+        )
+
+    def read(self, cursor: str) -> tuple | None:
+        """A cursor's key values, or None when it is not one of ours."""
+        parts = cursor.split(self.SEPARATOR)
+        if len(parts) != len(self.keys):
+            return None
+        values = []
+        for key, part in zip(self.keys, parts, strict=True):
+            if part == "":
+                if not key.nullable:
+                    return None
+                values.append(None)
+                continue
+            try:
+                value = key.parse(part)
+            except (TypeError, ValueError):
+                return None
+            if value is None:
+                return None
+            values.append(value)
+        return tuple(values)
+
+    def past(self, values: tuple, *, reverse: bool = False) -> Q:
+        """Rows that come after the row with ``values`` (before it, with ``reverse``)."""
+        condition = Q(pk__in=[])
+        equal = Q()
+        for key, value in zip(self.keys, values, strict=True):
+            condition |= equal & key.beyond(value, reverse=reverse)
+            equal &= key.same(value)
+        return condition
+
+
+@dataclass
+class ListPage:
+    """One page of a list: its rows, its number of ``pages`` (for "Page 3 of 82"), and
+    the query parameters of the pages around it (None at either end), for
+    ``{% querystring %}``: cursors, plus the page number the label shows."""
+
+    rows: list
+    number: int
+    pages: int
+    previous: dict | None
+    next: dict | None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.previous is not None or self.next is not None
+
+
+def paginate(query, rows, keyset: Keyset, *, size: int, count: int, key_of) -> ListPage:
+    """The page of ``rows`` (a queryset, unordered) that ``query`` (request.GET) asks for:
+
+    - ``after=<cursor>`` / ``before=<cursor>``: the ``size`` rows after (before) that row,
+      by keyset (what the list's Next and Previous links carry);
+    - else ``page=N`` (a typed or bookmarked address; 1 when absent or not a number): by
+      offset, a page past the end showing the last one.
+
+    ``count`` is the rows' count (the list shows it anyway); ``key_of(row)`` a fetched
+    row's key values. A cursor that is not one of ours is a 400.
+    """
+    pages = max(1, -(-count // size))
+    number = _page_number(query.get("page"), pages)
+    after, before = _cursor(query, "after", keyset), _cursor(query, "before", keyset)
+    if before is not None:
+        fetched = list(
+            rows.filter(keyset.past(before, reverse=True)).order_by(*keyset.order_by(reverse=True))[
+                : size + 1
+            ]
+        )
+        has_previous, has_next = len(fetched) > size, True
+        fetched = fetched[:size][::-1]
+    else:
+        ordered = rows.order_by(*keyset.order_by())
+        if after is not None:
+            fetched = list(ordered.filter(keyset.past(after))[: size + 1])
+            has_previous = True
+        else:
+            start = (number - 1) * size
+            fetched = list(ordered[start : start + size + 1])
+            has_previous = number > 1
+        has_next = len(fetched) > size
+        fetched = fetched[:size]
+    if not fetched:
+        has_previous = has_next = False
+    previous = next_ = None
+    if has_previous:
+        # Back to the first page: the list's own address (an offset of 0).
+        previous = {"before": None, "after": None, "page": None}
+        if number > 2:
+            previous.update(before=keyset.cursor(key_of(fetched[0])), page=number - 1)
+    if has_next:
+        next_ = {"after": keyset.cursor(key_of(fetched[-1])), "before": None}
+        next_["page"] = min(number + 1, pages)
+    return ListPage(rows=fetched, number=number, pages=pages, previous=previous, next=next_)
+
+
+def _page_number(raw, pages: int) -> int:
+    number = parse_id(raw or "") or 1
+    return min(number, pages)
+
+
+def _cursor(query, name: str, keyset: Keyset) -> tuple | None:
+    raw = query.get(name, "")
+    if raw == "":
+        return None
+    values = keyset.read(raw)
+    if values is None:
+        raise BadParameter(f"{name} must be a cursor from the list's own links, not {raw[:40]!r}.")
+    return values

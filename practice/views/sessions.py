@@ -8,12 +8,12 @@ their own (anyone else's is a 404), billing staff reach all. Forms read what was
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +32,7 @@ from practice.forms.sessions import (
     initial_from_session,
     last_session,
 )
-from practice.listing import row_url
+from practice.listing import Key, Keyset, paginate, row_url
 from practice.models import Client, ServiceLine, Session, SessionDiagnosis
 from practice.params import BadParameter, id_param, next_path, parse_id
 from practice.versions import StaleEdit, read_version
@@ -90,6 +90,13 @@ ROW_FIELDS = (
     "place_of_service__code",
     "status",
     "version",
+)
+# Newest first: by date, then start time (a session without one first, as PostgreSQL
+# sorts it), then id. Pages past the first follow their links' cursors (keyset).
+SESSION_ORDER = Keyset(
+    Key("date", descending=True, parse=datetime.date.fromisoformat),
+    Key("start_time", descending=True, nullable=True, parse=datetime.time.fromisoformat),
+    Key("pk", descending=True, parse=parse_id),
 )
 SERVICE_LABELS = dict(Session.Service.choices)
 STATUS_LABELS = dict(Session.Status.choices)
@@ -173,17 +180,22 @@ def session_list(request: HttpRequest) -> HttpResponse:
     total = ServiceLine.objects.filter(session__in=filtered.values("pk")).aggregate(
         total=Sum("charge", default=services.ZERO)
     )["total"]
-    ordered = filtered.order_by("-date", "-start_time", "-pk").values_list(*ROW_FIELDS)
-    paginator = Paginator(ordered, PAGE_SIZE)
-    paginator.count = count
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginate(
+        request.GET,
+        filtered.values_list(*ROW_FIELDS),
+        SESSION_ORDER,
+        size=PAGE_SIZE,
+        count=count,
+        key_of=lambda row: (row[1], row[2], row[0]),  # date, start time, id
+    )
     return render(
         request,
         "practice/session_list.html",
         {
             "filters": filters,
             "page": page,
-            "sessions": _session_rows(list(page.object_list)),
+            "count": count,
+            "sessions": _session_rows(page.rows),
             "total": total,
             "sees_all": roles.sees_all_clients(request.user),
         },

@@ -1,0 +1,161 @@
+"""practice/listing.py: keyset pages walk every row once, in the list's order, both ways;
+row links; cached clinician choices."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import parse_qs
+
+import pytest
+from django.http import QueryDict
+from django.urls import reverse
+
+from practice.formats import us_date
+from practice.listing import Key, Keyset, paginate, row_url
+from practice.models import Session
+from practice.params import BadParameter, parse_id
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ORDER = Keyset(
+    Key("date", descending=True, parse=datetime.date.fromisoformat),
+    Key("start_time", descending=True, nullable=True, parse=datetime.time.fromisoformat),
+    Key("pk", descending=True, parse=parse_id),
+)
+DAY = datetime.date(2026, 9, 14)
+
+
+def key_of(row):
+    return row[1], row[2], row[0]
+
+
+@pytest.fixture
+def patient(clinician):
+    return factories.ClientFactory(primary_clinician=clinician)
+
+
+@pytest.fixture
+def sessions(patient):
+    """Ties on the date, on the time, and sessions without a start time."""
+    made = []
+    for day, start in [
+        (DAY, datetime.time(9)),
+        (DAY, None),
+        (DAY, datetime.time(9)),
+        (DAY, datetime.time(15)),
+        (DAY, None),
+        (DAY - datetime.timedelta(days=1), datetime.time(8)),
+        (DAY - datetime.timedelta(days=1), None),
+        (DAY + datetime.timedelta(days=1), datetime.time(11)),
+    ]:
+        made.append(
+            factories.SessionFactory(client=patient, date=day, start_time=start, end_time=None)
+        )
+    return made
+
+
+def expected_order(sessions) -> list[int]:
+    """Newest date first; within a date, no start time first, then latest; then id."""
+    return [
+        s.pk
+        for s in sorted(
+            sessions,
+            key=lambda s: (
+                -s.date.toordinal(),
+                s.start_time is not None,
+                -(s.start_time.hour * 60 + s.start_time.minute) if s.start_time else 0,
+                -s.pk,
+            ),
+        )
+    ]
+
+
+def page(query: dict):
+    rows = Session.objects.values_list("pk", "date", "start_time")
+    return paginate(
+        QueryDict(mutable=True) | query, rows, ORDER, size=3, count=rows.count(), key_of=key_of
+    )
+
+
+def _query(params: dict) -> dict:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def test_next_links_walk_every_row_once_in_the_lists_order(sessions):
+    seen, current = [], page({})
+    numbers = [current.number]
+    while True:
+        seen += [row[0] for row in current.rows]
+        if current.next is None:
+            break
+        current = page(_query(current.next))
+        numbers.append(current.number)
+
+    assert seen == expected_order(sessions)
+    assert numbers == [1, 2, 3]
+    assert current.pages == 3
+
+
+def test_previous_links_walk_back_through_the_same_pages(sessions):
+    forward = [page({})]
+    while forward[-1].next is not None:
+        forward.append(page(_query(forward[-1].next)))
+
+    back = [forward[-1]]
+    while back[-1].previous is not None:
+        back.append(page(_query(back[-1].previous)))
+
+    assert [[r[0] for r in p.rows] for p in back] == [[r[0] for r in p.rows] for p in forward][::-1]
+    # The first page is reached by the list's own address, not a cursor.
+    assert forward[1].previous == {"before": None, "after": None, "page": None}
+
+
+def test_a_typed_page_number_still_works_by_offset_and_past_the_end_shows_the_last(sessions):
+    order = expected_order(sessions)
+
+    assert [r[0] for r in page({"page": "2"}).rows] == order[3:6]
+    last = page({"page": "99"})
+    assert last.number == 3
+    assert [r[0] for r in last.rows] == order[6:]
+    assert last.next is None
+
+
+@pytest.mark.parametrize(
+    "cursor", ["x", "2026-09-14~~", "2026-13-01~~5", "2026-09-14~25:00~5", "2026-09-14~~0"]
+)
+def test_a_cursor_that_is_not_ours_is_refused(sessions, cursor):
+    with pytest.raises(BadParameter):
+        page({"after": cursor})
+
+
+def test_the_session_list_links_its_pages_by_cursor(client, clinician_user, patient):
+    for n in range(53):
+        factories.SessionFactory(client=patient, date=DAY - datetime.timedelta(days=n))
+    client.force_login(clinician_user)
+    url = reverse("practice:session_list")
+
+    first = client.get(url, {"status": "draft"})
+    link = first.content.decode().split('">Next</a>')[0].rsplit('href="', 1)[1]
+    params = parse_qs(link.lstrip("?").replace("&amp;", "&"))
+    second = client.get(url, {k: v[0] for k, v in params.items()})
+
+    assert params["status"] == ["draft"] and params["page"] == ["2"]
+    assert params["after"] == [
+        f"{(DAY - datetime.timedelta(days=49)).isoformat()}~10:00:00~"
+        f"{first.context['sessions'][-1].pk}"
+    ]
+    assert [s.date for s in second.context["sessions"]] == [
+        us_date(DAY - datetime.timedelta(days=n)) for n in (50, 51, 52)
+    ]
+    assert "Page 2 of 2" in second.content.decode()
+    assert client.get(url, {"after": "nonsense"}).status_code == 400
+
+
+def test_row_url_is_the_reversed_url_of_each_id():
+    detail = row_url("practice:session_detail")
+
+    assert [detail(pk) for pk in (1, 42)] == [
+        reverse("practice:session_detail", args=[1]),
+        reverse("practice:session_detail", args=[42]),
+    ]
