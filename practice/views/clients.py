@@ -116,7 +116,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
     if query:
         clients = clients.filter(name_search(query))
     ordered = clients.order_by(*Client._meta.ordering).values_list(*ROW_FIELDS)
-    page = Paginator(ordered, CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(ordered, CLIENTS_PER_PAGE)
+    paginator.count = clients.count()  # without the page's join to the clinician
+    page = paginator.get_page(request.GET.get("page"))
     detail = row_url("practice:client_detail")
     rows = [
         ClientRow(
