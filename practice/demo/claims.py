@@ -81,9 +81,11 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
             # (the benchmark practice) the rest are marked answered without postings, so
             # building a million sessions stays a matter of minutes.
             rest = eras.answer(ids, paid_on=built_on + datetime.timedelta(days=24))
+            # By position, not id: ids depend on what the database held before (a
+            # --reset keeps the sequences), and a seed must give the same practice.
             by_status: dict[str, list[int]] = {}
-            for claim_id in rest:
-                by_status.setdefault(ANSWERED[claim_id % len(ANSWERED)], []).append(claim_id)
+            for position, claim_id in enumerate(sorted(rest)):
+                by_status.setdefault(ANSWERED[position % len(ANSWERED)], []).append(claim_id)
             for status, chosen in by_status.items():
                 _update_claims(chosen, status=status)
         if progress:
