@@ -13,7 +13,7 @@ from billing.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.periods import add_months
 from practice.demo import data
 from practice.demo.appointments import plan_demo_appointments
-from practice.demo.claims import claim_history
+from practice.demo.claims import claim_history, history_start
 from practice.demo.clients import ClientPlanner
 from practice.demo.practice_setup import PracticeSetup
 from practice.demo.reset import reset_practice_data
@@ -55,6 +55,7 @@ class DemoBuilder(PracticeSetup, ClientPlanner, SessionPlanner, SessionWriter):
         self.start = add_months(until, -months) + datetime.timedelta(days=1)
         self.progress = progress
         self.rng = random.Random(seed)
+        self.billed_before = history_start(until)
         self.holidays = us_holidays(range(self.start.year, until.year + 1))
         self.busy: dict[int, int] = {}
         self.group_sizes: dict[int, int] = {}

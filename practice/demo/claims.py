@@ -45,6 +45,12 @@ def _update_claims(ids: list[int], **values) -> None:
         Claim.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(**values)
 
 
+def history_start(until: datetime.date) -> datetime.date:
+    """The first day of the billed past the demo keeps claims for."""
+    cutoff = until - datetime.timedelta(days=UNBILLED_DAYS)
+    return add_months(cutoff.replace(day=1), 1 - CLAIM_HISTORY_MONTHS)
+
+
 def claim_history(*, until: datetime.date, progress=None) -> None:
     """Bill the demo's past like a practice would: claims built by the biller a few days
     after each month ends, submitted the next day, and answered by the payer — mostly
@@ -56,12 +62,13 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     cutoff = until - datetime.timedelta(days=UNBILLED_DAYS)
     if first is None or first > cutoff:
         return
-    history_start = add_months(cutoff.replace(day=1), 1 - CLAIM_HISTORY_MONTHS)
-    if first < history_start:
+    start = history_start(until)
+    if first < start:
+        # The builder writes these closed already; this keeps the rule for any other.
         Session.objects.filter(
-            status__in=[Session.Status.READY, Session.Status.DRAFT], date__lt=history_start
+            status__in=[Session.Status.READY, Session.Status.DRAFT], date__lt=start
         ).update(status=Session.Status.CLOSED)
-        first = history_start
+        first = start
     biller = User.objects.filter(username="biller").first()
     zone = timezone.get_current_timezone()
     eras = DemoRemittances(biller=biller)

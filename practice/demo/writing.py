@@ -173,6 +173,10 @@ class SessionWriter:
         extras: list[tuple | None] = []
         times = self.times
         attended = (Status.DRAFT, Status.READY)
+        # Sessions before the claim history were billed before the practice moved to
+        # SessionLedger: written closed (claims.claim_history would close them later,
+        # an UPDATE of half the benchmark practice's sessions).
+        billed_before = self.billed_before
         for plan in plans:
             client_id = plan.client.pk
             doctor = self.clinicians[plan.clinician]
@@ -203,7 +207,7 @@ class SessionWriter:
                         at_home,
                         ic,
                         size,
-                        status,
+                        Status.CLOSED if status in attended and day < billed_before else status,
                         note,
                         user_id,
                     )

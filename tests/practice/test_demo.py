@@ -588,6 +588,8 @@ def test_claims_go_back_a_year_and_older_sessions_are_closed_without_claims():
     older = Session.objects.filter(date__lt=history_start, status__in=ATTENDED)
     assert older.exists()
     assert set(older.values_list("status", flat=True)) == {Session.Status.CLOSED}
+    # Closed, not dropped: they were billed elsewhere, so they keep their lines.
+    assert ServiceLine.objects.filter(session__in=older).exists()
 
 
 @pytest.mark.parametrize(
