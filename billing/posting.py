@@ -455,6 +455,23 @@ def line_paid(line: str = "pk") -> Coalesce:
     return Coalesce(Subquery(paid, output_field=money), Value(ZERO), output_field=money)
 
 
+def line_written_off(line: str = "pk") -> Coalesce:
+    """``claim_money``'s written off for one claim line, as SQL beside ``line_paid``: the
+    line's adjustments other than the patient's share (CO, OA, PI), reversals included;
+    0.00 before any. Charge − ``line_paid`` − this is what is still owed on the line
+    (``billing.ledger.LineMoney.balance``)."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    written_off = (
+        Adjustment.objects.filter(allocation__claim_line=OuterRef(line))
+        .exclude(group="PR")
+        .order_by()
+        .values("allocation__claim_line")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(written_off, output_field=money), Value(ZERO), output_field=money)
+
+
 def claim_money(claim: Claim) -> ClaimMoney:
     """Paid and Balance for the claim page: two aggregate queries, whatever the number of
     postings."""

@@ -2,11 +2,14 @@
 
 On screen, the totals per payer (one aggregate query), each payer linking to its own
 section page (``claim_summary_payer``: its claims and lines). The print layout
-(``?print=1``) and the CSV (``?format=csv``) hold every payer and stream: the claims are
-read ``CHUNK`` at a time (``QuerySet.iterator``) and written out as they come, so a month
-of 40,000 lines neither waits for the whole page nor holds it in memory. All forms read
-the same rows in the same order. Totals per claim and per payer are summed by the
-database; the query count does not depend on the number of claims (a few per chunk).
+(``?print=1``) and the CSV (``?format=csv``) hold every payer and stream: the lines are
+read as they come (``QuerySet.iterator``) and written out ``CHUNK`` claims at a time, so
+a month of 40,000 lines neither waits for the whole page nor holds it in memory. All
+forms read the same rows in the same order: one query over the in-range lines with their
+claim, payer, client and money (``_line_rows``) and one for the claims' diagnoses. The
+totals page sums per payer in the database; a payer's page adds up the rows it shows.
+What payers paid and wrote off per line is billing.posting's ``line_paid`` and
+``line_written_off``. The query count does not depend on the number of claims.
 
 Only the lines whose date of service falls in the range count: a claim spanning two
 months shows its lines of each month in each month's summary, so monthly summaries add
@@ -18,11 +21,12 @@ from __future__ import annotations
 
 import csv
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -35,16 +39,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing.forms import LIVE_STATUSES, SummaryForm, lines_between
-from billing.ledger import LineMoney, claim_lines_money
-from billing.models import Claim, ClaimLine, Payer
+from billing.ledger import LineMoney
+from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer
+from billing.posting import line_paid, line_written_off
 from practice.audit import AccessKind, record_access
 from practice.common import ZERO, pointed_codes
+from practice.formats import us_date
+from practice.listing import row_url
 from practice.models import Practice
 from practice.roles import billing_staff_only
 
 # Claims read (and rows rendered) at a time by the streamed CSV and print view.
 CHUNK = 500
-NOTHING_YET = LineMoney()
 CSV_HEADER = [
     "Payer",
     "Claim control number",
@@ -65,7 +71,7 @@ CSV_HEADER = [
 @dataclass
 class PayerSummary:
     payer: Payer
-    claims: list[Claim] = field(default_factory=list)  # empty on the totals page
+    claims: list = field(default_factory=list)  # SummaryClaim; empty on the totals page
     charge: Decimal = ZERO
     allowed: Decimal = ZERO
     lines: int = 0
@@ -110,14 +116,6 @@ class Summary:
         return sum(p.without_rate for p in self.payers)
 
 
-def _patient_name(claim: Claim) -> str:
-    """The patient as the claim printed it (the snapshot), not as the record reads now."""
-    patient = (claim.parties or {}).get("patient") or {}
-    if patient.get("last_name"):
-        return f"{patient['last_name']}, {patient.get('first_name', '')}".strip(", ")
-    return str(claim.client)
-
-
 def summary_claims(
     *,
     start: datetime.date,
@@ -134,82 +132,259 @@ def summary_claims(
     return claims.filter(lines_between(start, end))
 
 
-def _claim_rows(chosen: QuerySet[Claim], start: datetime.date, end: datetime.date) -> QuerySet:
-    """The chosen claims with their in-range totals (one aggregate query), their in-range
-    lines and their diagnoses (one query each per chunk of claims), payer after payer."""
-    in_range = Q(lines__date_of_service__gte=start, lines__date_of_service__lte=end)
+@dataclass(slots=True)
+class SummaryLine:
+    """One in-range line of a claim as the summary shows it."""
+
+    pk: int
+    position: int
+    date_of_service: datetime.date
+    place_of_service: str
+    procedure_code: str
+    modifiers: list[str]
+    units: int
+    diagnosis_pointers: str
+    charge: Decimal
+    expected_allowed: Decimal | None
+    paid: Decimal  # by the payers (billing.posting.line_paid)
+    balance: Decimal  # still owed (billing.ledger.LineMoney.balance)
+    diagnosis_codes: list[str] = field(default_factory=list)
+    shown_date: str = ""
+    shown_code: str = ""
+    shown_diagnoses: str = ""
+
+
+@dataclass(slots=True)
+class SummaryClaim:
+    """A claim with its in-range lines and their totals."""
+
+    pk: int
+    control_number: str
+    status: str
+    total_charge: Decimal
+    payer: Payer
+    client_id: int
+    patient_name: str  # as the claim printed it (the snapshot), not as the record reads now
+    all_lines: int  # in range or not
+    summary_lines: list[SummaryLine] = field(default_factory=list)
+    range_charge: Decimal = ZERO
+    range_allowed: Decimal = ZERO
+    range_paid: Decimal = ZERO
+    range_balance: Decimal = ZERO
+    shown_status: str = ""
+    url: str = ""
+
+    @property
+    def payer_id(self) -> int:
+        return self.payer.pk
+
+    @property
+    def range_lines(self) -> int:
+        return len(self.summary_lines)
+
+
+# A summary row: one in-range line with its claim, payer and client (``_line_rows``).
+ROW = [
+    "pk",
+    "position",
+    "date_of_service",
+    "place_of_service",
+    "procedure_code",
+    "modifier_1",
+    "modifier_2",
+    "modifier_3",
+    "modifier_4",
+    "units",
+    "diagnosis_pointers",
+    "charge",
+    "expected_allowed",
+    "line_paid",
+    "line_written_off",
+    "claim_id",
+    "claim__control_number",
+    "claim__status",
+    "claim__total_charge",
+    "claim__payer_id",
+    "claim__payer__name",
+    "claim__payer__payer_id",
+    "claim__client_id",
+    "claim__client__last_name",
+    "claim__client__first_name",
+    "patient_last",
+    "patient_first",
+    "all_lines",
+]
+
+
+def _line_rows(lines: QuerySet[ClaimLine], start: datetime.date, end: datetime.date):
+    """``summary_lines`` as rows of ``ROW`` in one query, claim after claim: by payer,
+    client by name, the claim's first in-range date of service, the claim, the line's
+    position. What payers paid and wrote off, the claim's line count and first date are
+    subqueries per row; the patient's name comes out of the claim's snapshot by key."""
+    of_claim = ClaimLine.objects.filter(claim_id=OuterRef("claim_id")).order_by().values("claim_id")
+    first_service = of_claim.filter(date_of_service__gte=start, date_of_service__lte=end)
     return (
-        chosen.select_related("payer", "client")
-        .annotate(
-            range_charge=Sum("lines__charge", filter=in_range, default=ZERO),
-            range_allowed=Sum("lines__expected_allowed", filter=in_range, default=ZERO),
-            range_lines=Count("lines", filter=in_range),
-            all_lines=Count("lines"),
-            first_service=Min("lines__date_of_service", filter=in_range),
-            last_service=Max("lines__date_of_service", filter=in_range),
-        )
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=ClaimLine.objects.filter(
-                    date_of_service__gte=start, date_of_service__lte=end
-                ).order_by("position"),
-                to_attr="summary_lines",
+        lines.annotate(
+            line_paid=line_paid(),
+            line_written_off=line_written_off(),
+            first_service=Subquery(
+                first_service.annotate(day=Min("date_of_service")).values("day")
             ),
-            "diagnoses",
+            all_lines=Subquery(of_claim.annotate(n=Count("pk")).values("n")),
+            patient_last=KeyTextTransform("last_name", KeyTransform("patient", "claim__parties")),
+            patient_first=KeyTextTransform("first_name", KeyTransform("patient", "claim__parties")),
         )
         .order_by(
-            "payer__name",
-            "payer_id",
-            "client__last_name",
-            "client__first_name",
-            "client_id",
+            "claim__payer__name",
+            "claim__payer_id",
+            "claim__client__last_name",
+            "claim__client__first_name",
+            "claim__client_id",
             "first_service",
-            "pk",
+            "claim_id",
+            "position",
         )
+        .values_list(*ROW)
     )
 
 
-def _dress(claims: list[Claim]) -> list[Claim]:
-    """The patient's name as billed, each line's diagnosis codes, and what payers paid
-    and what is still owed per line (``billing.ledger.claim_lines_money``: two queries
-    for the batch), from rows read."""
-    money = claim_lines_money([line.pk for claim in claims for line in claim.summary_lines])
+def _claims(rows) -> Iterator[SummaryClaim]:
+    """The rows of ``_line_rows`` gathered into claims (a claim's rows come together)."""
+    payers: dict[int, Payer] = {}
+    statuses = {value: label.lower() for value, label in Claim.Status.choices}
+    detail = row_url("billing:claim_detail")
+    dates: dict[datetime.date, str] = {}
+    claim = None
+    for row in rows:
+        (pk, position, day, pos, code, mod1, mod2, mod3, mod4, units, pointers, charge) = row[:12]
+        (allowed, paid, written_off, claim_id, control, status, total, payer_id) = row[12:20]
+        (payer_name, payer_number, client_id, last, first) = row[20:25]
+        (patient_last, patient_first, all_lines) = row[25:]
+        if claim is None or claim.pk != claim_id:
+            if claim is not None:
+                yield claim
+            payer = payers.get(payer_id) or payers.setdefault(
+                payer_id, Payer(pk=payer_id, name=payer_name, payer_id=payer_number)
+            )
+            name = (
+                f"{patient_last}, {patient_first or ''}".strip(", ")
+                if patient_last
+                else f"{last}, {first}"
+            )
+            claim = SummaryClaim(
+                pk=claim_id,
+                control_number=control,
+                status=status,
+                total_charge=total,
+                payer=payer,
+                client_id=client_id,
+                patient_name=name,
+                all_lines=all_lines,
+                shown_status=statuses.get(status, status),
+                url=detail(claim_id),
+            )
+        modifiers = [m for m in (mod1, mod2, mod3, mod4) if m]
+        balance = LineMoney(paid, written_off).balance(charge)
+        claim.summary_lines.append(
+            SummaryLine(
+                pk=pk,
+                position=position,
+                date_of_service=day,
+                place_of_service=pos,
+                procedure_code=code,
+                modifiers=modifiers,
+                units=units,
+                diagnosis_pointers=pointers,
+                charge=charge,
+                expected_allowed=allowed,
+                paid=paid,
+                balance=balance,
+                shown_date=dates.get(day) or dates.setdefault(day, us_date(day)),
+                shown_code=" ".join([code, *modifiers]),
+            )
+        )
+        claim.range_charge += charge
+        claim.range_allowed += allowed or ZERO
+        claim.range_paid += paid
+        claim.range_balance += balance
+    if claim is not None:
+        yield claim
+
+
+def _diagnose(claims: list[SummaryClaim]) -> list[SummaryClaim]:
+    """Each line's diagnosis codes, from its pointers into its claim's diagnoses by
+    position (one query for the batch)."""
+    codes: dict[int, list[str]] = {}
+    for claim_id, code in (
+        ClaimDiagnosis.objects.filter(claim_id__in=[claim.pk for claim in claims])
+        .order_by("claim_id", "position")
+        .values_list("claim_id", "code")
+    ):
+        codes.setdefault(claim_id, []).append(code)  # by position: A, B, ...
     for claim in claims:
-        codes = [d.code for d in claim.diagnoses.all()]  # by position: A, B, ...
-        claim.patient_name = _patient_name(claim)
-        claim.range_paid = claim.range_balance = ZERO
+        of_claim = codes.get(claim.pk, [])
         for line in claim.summary_lines:
-            line_money = money.get(line.pk, NOTHING_YET)
-            line.paid, line.balance = line_money.paid, line_money.balance(line.charge)
-            claim.range_paid += line.paid
-            claim.range_balance += line.balance
-            line.diagnosis_codes = pointed_codes(line.diagnosis_pointers, codes)
+            line.diagnosis_codes = pointed_codes(line.diagnosis_pointers, of_claim)
+            line.shown_diagnoses = " ".join(line.diagnosis_codes)
     return claims
 
 
-def payer_totals(chosen: QuerySet[Claim], start: datetime.date, end: datetime.date) -> list:
-    """Per payer of the chosen claims, by name: claims, lines, charges and expected
-    allowed of the lines in range (one aggregate query), and what payers paid and what
-    is still owed on them (``claim_lines_money``, two queries, and the paid lines'
-    payers, one)."""
-    in_range = ClaimLine.objects.filter(
-        claim__in=chosen.values("pk"), date_of_service__gte=start, date_of_service__lte=end
-    )
-    money = claim_lines_money(in_range)
-    paid: dict[int, Decimal] = {}
-    written_off: dict[int, Decimal] = {}
-    for line, payer in in_range.filter(pk__in=list(money)).values_list("pk", "claim__payer_id"):
-        paid[payer] = paid.get(payer, ZERO) + money[line].paid
-        written_off[payer] = written_off.get(payer, ZERO) + money[line].written_off
+def _groups(claims: list[SummaryClaim]) -> list[PayerSummary]:
+    """Each payer's totals summed from its claims' in-range rows, payer after payer as
+    the claims come: what ``payer_totals`` counts, without asking again."""
+    groups: dict[int, PayerSummary] = {}
+    for claim in claims:
+        group = groups.get(claim.payer_id)
+        if group is None:
+            group = groups[claim.payer_id] = PayerSummary(payer=claim.payer)
+        group.claims.append(claim)
+        group.claim_count += 1
+        group.lines += claim.range_lines
+        group.charge += claim.range_charge
+        group.allowed += claim.range_allowed
+        group.paid += claim.range_paid
+        group.balance += claim.range_balance
+        group.without_rate += sum(
+            1 for line in claim.summary_lines if line.expected_allowed is None
+        )
+    return list(groups.values())
+
+
+def summary_lines(
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    payers: QuerySet[Payer] | list[Payer] | None = None,
+    statuses: list[str] | None = None,
+) -> QuerySet[ClaimLine]:
+    """The lines the summary counts: served in [start, end] on a claim of
+    ``summary_claims`` (the same statuses and payers, no void), so they are those
+    claims' in-range lines."""
+    lines = ClaimLine.objects.filter(
+        date_of_service__gte=start,
+        date_of_service__lte=end,
+        claim__status__in=statuses or LIVE_STATUSES,
+    ).exclude(claim__frequency=Claim.Frequency.VOID)
+    if payers:
+        lines = lines.filter(claim__payer__in=payers)
+    return lines
+
+
+def payer_totals(lines: QuerySet[ClaimLine]) -> list:
+    """Per payer of ``lines`` (``summary_lines``), by name: claims, lines, charges,
+    expected allowed, what payers paid and what is still owed (one aggregate query; paid
+    and written off per line: ``billing.posting.line_paid``, ``line_written_off``)."""
     rows = (
-        in_range.values("claim__payer_id", "claim__payer__name", "claim__payer__payer_id")
+        lines.annotate(line_paid=line_paid(), line_written_off=line_written_off())
+        .values("claim__payer_id", "claim__payer__name", "claim__payer__payer_id")
         .annotate(
             charge=Sum("charge", default=ZERO),
             allowed=Sum("expected_allowed", default=ZERO),
             lines=Count("pk"),
             without_rate=Count("pk", filter=Q(expected_allowed__isnull=True)),
             claims=Count("claim_id", distinct=True),
+            paid=Sum("line_paid", default=ZERO),
+            written_off=Sum("line_written_off", default=ZERO),
         )
         .order_by("claim__payer__name", "claim__payer_id")
     )
@@ -225,11 +400,8 @@ def payer_totals(chosen: QuerySet[Claim], start: datetime.date, end: datetime.da
             lines=row["lines"],
             without_rate=row["without_rate"],
             claim_count=row["claims"],
-            paid=paid.get(row["claim__payer_id"], ZERO),
-            balance=LineMoney(
-                paid.get(row["claim__payer_id"], ZERO),
-                written_off.get(row["claim__payer_id"], ZERO),
-            ).balance(row["charge"]),
+            paid=row["paid"],
+            balance=LineMoney(row["paid"], row["written_off"]).balance(row["charge"]),
         )
         for row in rows
     ]
@@ -243,8 +415,8 @@ def summary_totals(
     statuses: list[str] | None = None,
 ) -> Summary:
     """The totals page: each payer's totals, no claim rows (one query)."""
-    chosen = summary_claims(start=start, end=end, payers=payers, statuses=statuses)
-    return Summary(start=start, end=end, payers=payer_totals(chosen, start, end))
+    lines = summary_lines(start=start, end=end, payers=payers, statuses=statuses)
+    return Summary(start=start, end=end, payers=payer_totals(lines))
 
 
 def build_summary(
@@ -254,26 +426,25 @@ def build_summary(
     payers: QuerySet[Payer] | list[Payer] | None = None,
     statuses: list[str] | None = None,
 ) -> Summary:
-    """The summary's rows and totals in four queries: claims with their in-range totals
-    (one aggregate query), their in-range lines, their diagnoses, and the totals per payer
-    (one aggregate query). A payer's section reads this for its one payer."""
-    chosen = summary_claims(start=start, end=end, payers=payers, statuses=statuses)
-    groups = payer_totals(chosen, start, end)
-    by_payer = {group.payer.pk: group for group in groups}
-    for claim in _dress(list(_claim_rows(chosen, start, end))):
-        group = by_payer[claim.payer_id]
-        group.payer = claim.payer
-        group.claims.append(claim)
-    return Summary(start=start, end=end, payers=groups)
+    """The summary's rows and totals in two queries: the in-range lines with their claims
+    and money (``_line_rows``) and the claims' diagnoses; each payer's totals are summed
+    from those rows. A payer's section reads this for its one payer."""
+    lines = summary_lines(start=start, end=end, payers=payers, statuses=statuses)
+    claims = _diagnose(list(_claims(_line_rows(lines, start, end))))
+    return Summary(start=start, end=end, payers=_groups(claims))
 
 
-def claims_streamed(chosen: QuerySet[Claim], start: datetime.date, end: datetime.date):
-    """The claims of ``build_summary``, in its order, read ``CHUNK`` at a time (three
-    queries per chunk, two more for the money): memory stays flat however many claims
-    the month has."""
-    rows = _claim_rows(chosen, start, end).iterator(chunk_size=CHUNK)
-    while batch := list(islice(rows, CHUNK)):
-        yield from _dress(batch)
+def claims_streamed(lines: QuerySet[ClaimLine], start: datetime.date, end: datetime.date):
+    """The claims of ``build_summary``, in its order, read as they come and diagnosed
+    ``CHUNK`` claims at a time (one query per chunk): memory stays flat however many
+    claims the month has."""
+    batch: list[SummaryClaim] = []
+    for claim in _claims(_line_rows(lines, start, end).iterator(chunk_size=CHUNK * 4)):
+        batch.append(claim)
+        if len(batch) == CHUNK:
+            yield from _diagnose(batch)
+            batch = []
+    yield from _diagnose(batch)
 
 
 def _cell(text: str) -> str:
@@ -426,7 +597,7 @@ def claim_summary(request: HttpRequest) -> HttpResponse:
         clients=sorted({client for _pk, client in ids}),
         objects=[Claim(pk=pk) for pk, _client in ids],
     )
-    claims = claims_streamed(chosen, wanted["start"], wanted["end"])
+    claims = claims_streamed(summary_lines(**scope), wanted["start"], wanted["end"])
     if as_csv:
         return summary_csv(summary, claims)
     return summary_print(request, _context(form, summary), claims)
@@ -450,7 +621,7 @@ def claim_summary_payer(request: HttpRequest, payer_id: int) -> HttpResponse:
         kind=AccessKind.VIEW,
         what="Claim summary",
         clients=[claim.client_id for claim in claims],
-        objects=claims,
+        objects=[Claim(pk=claim.pk) for claim in claims],
     )
     context = _context(form, summary)
     context["payer"] = payer

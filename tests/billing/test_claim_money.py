@@ -10,12 +10,12 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from billing.ledger import amount_paid_box_29
+from billing.ledger import amount_paid_box_29, claim_lines_money
 from billing.models import Claim, ClaimLine, Payer
 from billing.outputs import cms1500
 from billing.outputs.cms1500 import claims_for_print, render_cms1500
 from billing.payments import client_payment_record, client_refund_record
-from billing.posting import EobLine, eob_post
+from billing.posting import EobLine, eob_post, line_paid, line_written_off
 from practice.models import Session
 from tests import factories
 from tests.billing.test_claim_views import Line, make_claim
@@ -126,6 +126,13 @@ def test_the_summary_shows_paid_and_balance_per_line_claim_and_payer(client, bil
     assert (paid_claim.range_paid, paid_claim.range_balance) == (D("100.00"), D("30.00"))
     line = paid_claim.summary_lines[0]
     assert (line.paid, line.balance) == (D("100.00"), D("30.00"))
+    # The summary's SQL per line agrees with the ledger's rows per line.
+    money = claim_lines_money([line.pk])[line.pk]
+    assert (
+        ClaimLine.objects.filter(pk=line.pk).values_list(line_paid(), line_written_off()).get()
+        == (money.paid, money.written_off)
+        == (D("100.00"), D("30.00"))
+    )
     streamed = client.get(url, {**params, "format": "csv"}).streaming_content
     rows = b"".join(streamed).decode("utf-8-sig").splitlines()
     assert rows[0].endswith("Charge,Expected allowed,Paid,Balance")

@@ -397,26 +397,27 @@ def test_the_summary_runs_the_same_queries_for_1_or_50_claims(
         )
         make_claim(coverage, [Line(day(1 + n % 28)), Line(day(2), "90785", D("25.00"))])
     # The totals page: the login session, the user, the user's roles, the user's
-    # clinician row (menu), payers for the form's checkboxes, the totals per payer (one
+    # clinician row (menu), the totals per payer with what payers paid and wrote off (one
     # aggregate query), the practice for the header, the session save, and the request's
-    # savepoints (ATOMIC_REQUESTS); Paid and Balance: what payers paid and wrote off per
-    # line (billing/ledger.py, two queries) and the paid lines' payers. None of them per
-    # claim or per payer.
-    with django_assert_max_num_queries(15):
+    # savepoints (ATOMIC_REQUESTS); the form's payers come from the cache after the first
+    # request (billing/choices.py). None of them per claim or per payer.
+    biller.get(URL)
+    with django_assert_max_num_queries(11):
         response = biller.get(URL)
     assert response.context["summary"].claim_count == claims
-    # A payer's section: its totals, its claims with their in-range totals, their lines,
-    # their diagnoses, their money (two), and the read audit (the access and its clients).
-    with django_assert_max_num_queries(22):
+    # A payer's section: the payer, its in-range lines with their claims and money (one
+    # query), their claims' diagnoses, and the read audit (the access and its clients).
+    with django_assert_max_num_queries(15):
         response = biller.get(section_url(payers[0]))
     assert len(response.context["group"].claims) == (claims + 2) // 3
-    # Streamed: the ids for the audit, then five queries per chunk of 500 claims.
-    with django_assert_max_num_queries(22):
+    # Streamed: the totals, the ids for the audit, the audit, then the lines (one query)
+    # and the diagnoses of each chunk of 500 claims.
+    with django_assert_max_num_queries(16):
         response = biller.get(URL, {"format": "csv", "payers": [p.pk for p in payers]})
         body = text(response)
     assert response.streaming
     assert len(body.splitlines()) == 1 + 2 * claims
     assert "Nguyễn-0, Thảo" in body
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(16):
         body = text(biller.get(URL, {"print": "1"}))
     assert body.count("summary-claim") == claims
