@@ -70,6 +70,8 @@ def demo_practice() -> Practice:
         .first()
     )
     claim = Claim.objects.order_by("pk").first()
+    served = claim.lines.order_by("date_of_service").first().date_of_service
+    claim_month = f"start={served.replace(day=1)}&end={served}"
 
     lists = ["/practice/day/", "/practice/week/", "/practice/sessions/", "/practice/clients/"]
     everyone = [
@@ -103,6 +105,8 @@ def demo_practice() -> Practice:
         f"/billing/claims/{claim.pk}/",
         f"/billing/send/?payers={claim.payer_id}&include_drafts=on",
         "/billing/summary/",
+        f"/billing/summary/payer/{claim.payer_id}/?{claim_month}",
+        f"/billing/summary/?{claim_month}&print=1",
         f"/billing/superbill/new/?client={self_pay.pk}",
         f"/billing/estimates/new/{self_pay.pk}/",
         f"/billing/estimates/{estimate.pk}/",
