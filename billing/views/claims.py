@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +26,7 @@ from billing.forms import (
     EobForm,
     PayerClaimNumberForm,
 )
+from billing.keyset import keyset_page
 from billing.models import Claim, ClaimLine, DiagnosisCode, PaymentAllocation
 from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
 from billing.scrubber import scrub
@@ -62,27 +62,31 @@ def _line_summary(value: str, function) -> Subquery:
     return Subquery(lines.annotate(figure=function(value)).values("figure"))
 
 
+# What a claim list row shows, built once: each request clones it and adds its filters
+# (querysets are immutable), keeping the resolved subqueries' work.
+CLAIM_ROWS = (
+    Claim.objects.select_related("payer", "client")
+    .only(*LIST_FIELDS)
+    .annotate(
+        service_from=_line_summary("date_of_service", Min),
+        service_to=_line_summary("date_of_service", Max),
+        lines_count=_line_summary("pk", Count),
+    )
+)
+
+
 @billing_staff_only
 @require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
-    """Claims, newest first, filtered, 50 a page; the same few queries for any page: the
-    page's claims with payer, client and their lines' dates and count in one, the filter
-    selects' payers and clinicians from the cache (billing/choices.py)."""
+    """Claims, newest first, filtered, 50 a page (keyset pages: billing/keyset.py); the
+    same few queries for any page: the page's claims with payer, client and their lines'
+    dates and count in one, the filter selects' payers and clinicians from the cache
+    (billing/choices.py, practice/listing.py)."""
     filters = ClaimFilterForm(request.GET)
-    claims = (
-        filters.filter(Claim.objects.all())
-        .select_related("payer", "client")
-        .only(*LIST_FIELDS)
-        .annotate(
-            service_from=_line_summary("date_of_service", Min),
-            service_to=_line_summary("date_of_service", Max),
-            lines_count=_line_summary("pk", Count),
-        )
-        .order_by("-created_at", "-pk")
-    )
-    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    claims = filters.filter(CLAIM_ROWS)
+    page = keyset_page(claims, request.GET, stamp="created_at", size=PAGE_SIZE)
     detail = row_url("billing:claim_detail")
-    for claim in page.object_list:
+    for claim in page:
         claim.url = detail(claim.pk)
     return render(
         request,
@@ -90,8 +94,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
-            "claims": page.object_list,
-            "page_ids": ",".join(str(claim.pk) for claim in page.object_list),
+            "claims": page.rows,
+            "page_ids": ",".join(str(claim.pk) for claim in page),
             # Its own ids: the filter form above has a "payer" field too.
             "build_form": BuildClaimsForm(auto_id="build_%s"),
         },

@@ -10,7 +10,6 @@ is a 400 with the message beside the file field, never a 500.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.forms import ClaimMatchForm, RemittanceUploadForm
+from billing.keyset import keyset_page
 from billing.matching import MatchError, posting_match, unmatched_postings
 from billing.models import ClaimPosting, PaymentAllocation, PendingRemittance, Remittance
 from billing.remittance import RemittanceError
@@ -68,11 +68,17 @@ def _remittance_rows():
     )
 
 
+# Built once: each request clones it (querysets are immutable), keeping the resolved
+# subqueries' work (their output fields and joins), about half of the list's query cost.
+REMITTANCE_ROWS = _remittance_rows()
+
+
 @billing_staff_only
 @require_http_methods(["GET", "POST"])
 def remittance_list(request: HttpRequest) -> HttpResponse:
-    """GET: the remittances imported, newest first, and the upload form. POST: check the
-    uploaded 835 and show its preview (nothing is posted yet)."""
+    """GET: the remittances imported, newest first (keyset pages of 50: billing/keyset.py),
+    and the upload form. POST: check the uploaded 835 and show its preview (nothing is
+    posted yet)."""
     status = 200
     if request.method == "POST":
         form = RemittanceUploadForm(request.POST, request.FILES)
@@ -88,13 +94,11 @@ def remittance_list(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         form = RemittanceUploadForm()
-    page = Paginator(_remittance_rows().order_by("-imported_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = keyset_page(REMITTANCE_ROWS, request.GET, stamp="imported_at", size=PAGE_SIZE)
     return render(
         request,
         "billing/remittance_list.html",
-        {"form": form, "page": page, "remittances": page.object_list},
+        {"form": form, "page": page, "remittances": page.rows},
         status=status,
     )
 
@@ -175,7 +179,7 @@ def remittance_post(request: HttpRequest, sha256: str) -> HttpResponse:
 
 
 def _detail(request, pk: int, match_forms=None, status: int = 200) -> HttpResponse:
-    remittance = get_object_or_404(_remittance_rows().select_related("payer", "imported_by"), pk=pk)
+    remittance = get_object_or_404(REMITTANCE_ROWS.select_related("payer", "imported_by"), pk=pk)
     postings = list(
         ClaimPosting.objects.filter(payment__remittance=remittance)
         .select_related("claim__client", "reverses", "matched_from")

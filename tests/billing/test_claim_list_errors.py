@@ -144,13 +144,12 @@ def test_the_errors_column_and_filter_add_no_query_per_claim(
     for n in range(claims):
         ready_session(factories.CoverageFactory().client, minutes=45 if n % 2 else 53)
     assert len(build()) == claims
-    # 15 = the login session, the user, the user's roles, the user's clinician row (menu),
-    # the paginator's count, payers and clinicians for the filter selects, the page of
-    # claims with their kept error counts (payer, client, rendering joined in), the page's
-    # lines (one prefetch), payers for the build form, the session save, and the
+    # 12 = the login session, the user, the user's roles, the user's clinician row (menu),
+    # payers and clinicians for the filter selects (then cached), the page of claims with
+    # their kept error counts and their lines' dates and count, the session save, and the
     # request's two savepoint pairs (ATOMIC_REQUESTS). None of them per claim.
     for query in ({}, {"errors": "with"}):
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(12):
             response = biller.get(reverse("billing:claim_list"), query)
         assert response.status_code == 200
     assert len(response.context["claims"]) == claims // 2

@@ -263,16 +263,41 @@ def test_invalid_list_filters_are_shown_and_ignored(biller, insured):
     assert response.context["filters"].errors
 
 
-def test_the_list_pages_by_fifty(biller, practice_row):
+def test_the_list_pages_by_fifty_newest_first_from_the_row_it_follows(
+    biller, practice_row, django_assert_max_num_queries
+):
     coverage = factories.CoverageFactory()
-    for _ in range(51):
-        make_claim(coverage)
-    first = biller.get(reverse("billing:claim_list"))
-    assert len(first.context["claims"]) == 50
-    assert "Page 1 of 2" in first.content.decode()
-    second = biller.get(reverse("billing:claim_list"), {"page": 2})
-    assert len(second.context["claims"]) == 1
-    assert biller.get(reverse("billing:claim_list"), {"page": "x"}).status_code == 200
+    claims = [make_claim(coverage) for _ in range(51)]  # created in the same instant
+    newest_first = [c.pk for c in sorted(claims, key=lambda c: (c.created_at, c.pk))][::-1]
+    url = reverse("billing:claim_list")
+    first = biller.get(url)
+    assert [c.pk for c in first.context["claims"]] == newest_first[:50]
+    body = first.content.decode()
+    assert "Newer claims" not in body
+    older = first.context["page"].older
+    assert older == newest_first[49]
+    assert f'href="?older={older}">Older claims</a>' in body
+    # Another page costs one query more than the first: the timestamp of the row it follows.
+    with django_assert_max_num_queries(11):
+        second = biller.get(url, {"older": older})
+    assert [c.pk for c in second.context["claims"]] == newest_first[50:]
+    body = second.content.decode()
+    assert "Older claims" not in body
+    newer = second.context["page"].newer
+    assert f'href="?newer={newer}">Newer claims</a>' in body
+    back = biller.get(url, {"newer": newer})
+    assert [c.pk for c in back.context["claims"]] == newest_first[:50]
+    assert back.context["page"].newer is None
+    # The filters stay with the page links; an id naming no claim shows the first page.
+    other = factories.PayerFactory()
+    assert biller.get(url, {"older": older, "payer": other.pk}).context["claims"] == []
+    filtered = biller.get(url, {"older": older, "payer": coverage.payer_id}).content.decode()
+    assert "Older claims" not in filtered
+    assert f'href="?payer={coverage.payer_id}&amp;newer={newest_first[50]}"' in filtered
+    for junk in ("x", "-1", "99999999999", "9" * 40, ""):
+        page = biller.get(url, {"older": junk, "newer": junk})
+        assert page.status_code == 200
+        assert [c.pk for c in page.context["claims"]] == newest_first[:50]
 
 
 @pytest.mark.parametrize("claims", [2, 30])
@@ -286,12 +311,12 @@ def test_the_list_runs_the_same_queries_for_2_or_30_claims(
         )
         make_claim(coverage, [Line(), Line(code="90785")])
     biller.get(reverse("billing:claim_list"))  # the filter selects' lists, cached now
-    # 11 = the login session, the user, the user's roles, the user's clinician row (menu),
-    # the paginator's count, the page of claims (payer, client and the lines' dates and
-    # count in it), the session save, and the request's two savepoint pairs
-    # (ATOMIC_REQUESTS). None of them per claim; payers and clinicians for the selects
-    # come from the cache (billing/choices.py).
-    with django_assert_max_num_queries(11):
+    # 10 = the login session, the user, the user's roles, the user's clinician row (menu),
+    # the page of claims (payer, client and the lines' dates and count in it; no count of
+    # every claim: billing/keyset.py), the session save, and the request's two savepoint
+    # pairs (ATOMIC_REQUESTS). None of them per claim; payers and clinicians for the
+    # selects come from the cache (billing/choices.py, practice/listing.py).
+    with django_assert_max_num_queries(10):
         response = biller.get(reverse("billing:claim_list"))
     assert len(response.context["claims"]) == claims
     row = response.context["claims"][0]
