@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import Adjustment, ClaimLine, Payment, PaymentAllocation
+from billing.models import Adjustment, ClaimLine, ClientAllocation, Payment, PaymentAllocation
+from billing.posting import MONEY, paid_per_line, written_off_per_line
 from practice.common import ZERO
 from practice.formats import us_date
 from practice.models import Client, ClientCharge, ServiceLine, Session
@@ -463,7 +465,7 @@ def amount_paid_box_29(claims: list) -> dict[int, Decimal]:
     payments taken at the claim's sessions (less refunds) and what their other payments
     applied to the claim's lines. A claim whose payer wants box 29 empty is absent.
     Four queries whatever the number of claims; ``claims`` come with their payer."""
-    from billing.models import ClientAllocation, Payer
+    from billing.models import Payer
 
     how = {c.pk: c.payer.box_29 for c in claims if c.payer.box_29 != Payer.AmountPaidBox.NONE}
     result = {pk: ZERO for pk in how}
@@ -505,6 +507,25 @@ def amount_paid_box_29(claims: list) -> dict[int, Decimal]:
     return {pk: max(amount, ZERO) for pk, amount in result.items()}
 
 
+def client_paid_per_service_line() -> QuerySet:
+    """What a self-pay client paid per service line (``service_line``, ``total``): their
+    payments as applied to it, oldest charge first (``ClientAllocation``), less what a
+    refund took back; a credit not yet applied is no session's."""
+    return (
+        ClientAllocation.objects.filter(service_line__isnull=False)
+        .order_by()
+        .values("service_line")
+        .annotate(total=Sum("amount"))
+    )
+
+
+def service_line_client_paid(line: str = "pk") -> Coalesce:
+    """``client_paid_per_service_line`` for one service line, as SQL (a correlated
+    subquery on ``line``); 0.00 when nothing was applied to it."""
+    total = client_paid_per_service_line().filter(service_line=OuterRef(line)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
 @dataclass(frozen=True)
 class LineMoney:
     paid: Decimal = ZERO  # by payers
@@ -516,71 +537,87 @@ class LineMoney:
         return charge - self.paid - self.written_off
 
 
-NO_MONEY = LineMoney()
-
-
 def claim_lines_money(lines) -> dict[int, LineMoney]:
-    """Paid and written off per claim line (two queries for any number of lines;
-    ``lines`` a queryset or ids): the claim summary's Paid and Balance."""
-    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    written_off: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line, amount in PaymentAllocation.objects.filter(claim_line__in=lines).values_list(
-        "claim_line_id", "paid"
-    ):
-        paid[line] += amount
-    for line, amount in (
-        Adjustment.objects.filter(allocation__claim_line__in=lines)
-        .exclude(group="PR")
-        .values_list("allocation__claim_line_id", "amount")
-    ):
-        written_off[line] += amount
-    return {line: LineMoney(paid[line], written_off[line]) for line in set(paid) | set(written_off)}
+    """Paid and written off per claim line that has a posting (two queries for any
+    number of lines; ``lines`` a queryset or ids): the claim summary's Paid and Balance.
+    The rule is ``billing.posting.paid_per_line`` / ``written_off_per_line``, which the
+    reports read per line in SQL too."""
+    paid = dict(paid_per_line(lines).values_list("claim_line", "total"))
+    written_off = dict(written_off_per_line(lines).values_list("claim_line", "total"))
+    return {
+        line: LineMoney(paid.get(line, ZERO), written_off.get(line, ZERO))
+        for line in set(paid) | set(written_off)
+    }
 
 
-def claims_settle(claim_ids, *, user=None) -> list:
-    """Closed follows the money: a paid claim (its payer answered every line) whose
-    client's share is paid too — charge − payer paid − written off − the client's
-    payments applied to its lines is zero — is Closed; a closed claim owed something
-    again (a refund, a reversal) goes back to Paid. Partially paid and denied claims
-    wait for a person (an appeal, a corrected claim). A few queries for any number of
-    claims; each change is in the claim's history."""
-    from billing.models import Claim, ClientAllocation
+def claims_settle(claim_ids, *, user=None, reason: str = "Client payment applied") -> list:
+    """Closed follows the money: a paid claim (its payer answered every line) on which
+    nobody owes anything more — charge − payer paid − written off − the client's
+    payments applied to its lines is zero: the payer left the client nothing, or the
+    client paid their share — is Closed; a closed claim owed something again (a refund)
+    goes back to Paid. A share billed on to a secondary payer is still owed, so that
+    primary stays Paid. Partially paid and denied claims wait for a person (an appeal, a
+    corrected claim). Four grouped queries for any number of claims (their lines, then
+    ``owed_on_claims``), and when some change, one to read them and two to write them
+    with their history. A payer's answer closes its claims itself
+    (``billing.posting._follow_the_money``, same rule)."""
+    from billing.models import Claim
     from practice.history import acting_user
 
-    claims = list(
-        Claim.objects.filter(
-            pk__in=list(claim_ids), status__in=[Claim.Status.PAID, Claim.Status.CLOSED]
-        ).prefetch_related("lines")
+    settled = [Claim.Status.PAID, Claim.Status.CLOSED]
+    lines = list(
+        ClaimLine.objects.filter(claim__in=list(claim_ids), claim__status__in=settled)
+        .values_list("pk", "claim_id", "claim__status", "charge")
+        .order_by()
     )
-    if not claims:
+    if not lines:
         return []
-    lines = [line.pk for claim in claims for line in claim.lines.all()]
-    money = claim_lines_money(lines)
-    client: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for claim_id, amount in ClientAllocation.objects.filter(claim_line__in=lines).values_list(
-        "claim_line__claim_id", "amount"
-    ):
-        client[claim_id] += amount
-    changed = []
-    for claim in claims:
-        owed = (
-            sum(
-                (money.get(line.pk, NO_MONEY).balance(line.charge) for line in claim.lines.all()),
-                ZERO,
-            )
-            - client[claim.pk]
-        )
-        status = Claim.Status.CLOSED if owed <= 0 else Claim.Status.PAID
-        if status != claim.status:
-            claim.status = status
-            claim.version += 1
-            changed.append(claim)
-    if changed:
-        Claim.objects.bulk_update(changed, ["status", "version"])
-        Claim.history.bulk_history_create(
-            changed,
-            update=True,
-            default_user=acting_user(user),
-            default_change_reason="Client payment applied",
-        )
+    owed = owed_on_claims([(pk, claim_id, charge) for pk, claim_id, _s, charge in lines])
+    status = {claim_id: claim_status for _pk, claim_id, claim_status, _a in lines}
+    moving = {
+        pk: settled_status(total)
+        for pk, total in owed.items()
+        if settled_status(total) != status[pk]
+    }
+    if not moving:
+        return []
+    changed = list(Claim.objects.filter(pk__in=list(moving), status__in=settled))
+    for claim in changed:
+        claim.status = moving[claim.pk]
+        claim.version += 1
+    Claim.objects.bulk_update(changed, ["status", "version"])
+    Claim.history.bulk_history_create(
+        changed,
+        update=True,
+        default_user=acting_user(user),
+        default_change_reason=reason,
+    )
     return changed
+
+
+def settled_status(owed: Decimal) -> str:
+    """A paid claim's status by what is still owed on it: Closed when nothing."""
+    from billing.models import Claim
+
+    return Claim.Status.CLOSED if owed <= 0 else Claim.Status.PAID
+
+
+def owed_on_claims(lines: list[tuple[int, int, Decimal]]) -> dict[int, Decimal]:
+    """What is still owed per claim, by the payer or the client, from its lines
+    (claim line id, claim id, charge): Σ charge − what payers paid − written off − what
+    the client's payments were applied to the line. Three grouped queries whatever the
+    number of lines."""
+    ids = [pk for pk, _claim, _charge in lines]
+    money = claim_lines_money(ids)
+    client = dict(
+        ClientAllocation.objects.filter(claim_line__in=ids)
+        .order_by()
+        .values("claim_line")
+        .annotate(total=Sum("amount"))
+        .values_list("claim_line", "total")
+    )
+    owed: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for pk, claim_id, charge in lines:
+        line = money.get(pk)
+        owed[claim_id] += (line.balance(charge) if line else charge) - client.get(pk, ZERO)
+    return owed

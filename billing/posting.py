@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -405,12 +405,25 @@ def _follow_the_money(
     reason: str = "Remittance posted",
 ) -> None:
     """Set each answered claim's status and the payer's claim number (CLP07) in one
-    UPDATE per batch, with a history record each (who, and why: the remittance)."""
+    UPDATE per batch, with a history record each (who, and why: the remittance). A paid
+    claim on which nothing more is owed, by the payer or the client, is Closed
+    (``billing.ledger.claims_settle``'s rule; three grouped queries for the batch)."""
+    from billing.ledger import owed_on_claims, settled_status
+
+    statuses = {
+        claim.pk: status_from_postings(claim, live.get(claim.pk))
+        for claim in claims
+        if claim.status in ANSWERABLE
+    }
+    paid = [claim for claim in claims if statuses.get(claim.pk) == Claim.Status.PAID]
+    if paid:
+        owed = owed_on_claims(
+            [(line.pk, claim.pk, line.charge) for claim in paid for line in claim.lines.all()]
+        )
+        statuses.update({claim.pk: settled_status(owed[claim.pk]) for claim in paid})
     changed = []
     for claim in claims:
-        status = claim.status
-        if claim.status in ANSWERABLE:
-            status = status_from_postings(claim, live.get(claim.pk))
+        status = statuses.get(claim.pk, claim.status)
         number = numbers.get(claim.control_number, claim.payer_claim_number)[:50]
         if (status, number) != (claim.status, claim.payer_claim_number):
             claim.status, claim.payer_claim_number = status, number
@@ -438,21 +451,43 @@ class ClaimMoney:
     posted: bool
 
 
-def line_paid(line: str = "pk") -> Coalesce:
-    """``claim_money``'s Paid for one claim line, as SQL (a correlated subquery on the
-    claim line's ``line`` column): the sum of what the postings allocated to the line,
-    a reversal's negated rows included, so a reversed payment counts zero; 0.00 before
-    any posting. A claim's lines add up to its ``claim_money`` Paid whenever the payer
-    answered every line we sent (each line matched, no claim-level adjustment)."""
-    money = DecimalField(max_digits=12, decimal_places=2)
-    paid = (
-        PaymentAllocation.objects.filter(claim_line=OuterRef(line))
-        .order_by()
-        .values("claim_line")
-        .annotate(total=Sum("paid"))
-        .values("total")
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+# What a claim line has been paid and written off: the one definition. The claim
+# summary and closing read it per batch of lines (``billing.ledger.claim_lines_money``),
+# the reports per line in SQL (``line_paid``); both are these querysets.
+
+
+def paid_per_line(lines=None) -> QuerySet:
+    """What payers paid per claim line (``claim_line``, ``total``): the sum of what their
+    postings allocated to it, a reversal's negated rows included, so a reversed payment
+    counts zero. A client's payment is not a payer's (``ClientAllocation``, the ledger).
+    ``lines``: a queryset or ids to narrow to; None for every line."""
+    rows = PaymentAllocation.objects.filter(claim_line__isnull=False)
+    if lines is not None:
+        rows = rows.filter(claim_line__in=lines)
+    return rows.order_by().values("claim_line").annotate(total=Sum("paid"))
+
+
+def written_off_per_line(lines=None) -> QuerySet:
+    """What payers wrote off per claim line (``claim_line``, ``total``): its adjustments
+    other than the client's share (CO, OA, PI), a reversal's included."""
+    rows = Adjustment.objects.filter(allocation__claim_line__isnull=False).exclude(group="PR")
+    if lines is not None:
+        rows = rows.filter(allocation__claim_line__in=lines)
+    return (
+        rows.order_by().values(claim_line=F("allocation__claim_line")).annotate(total=Sum("amount"))
     )
-    return Coalesce(Subquery(paid, output_field=money), Value(ZERO), output_field=money)
+
+
+def line_paid(line: str = "pk") -> Coalesce:
+    """``paid_per_line`` for one claim line, as SQL (a correlated subquery on the claim
+    line's ``line`` column); 0.00 before any posting. A claim's lines add up to its
+    ``claim_money`` Paid whenever the payer answered every line we sent (each line
+    matched, no claim-level adjustment)."""
+    total = paid_per_line().filter(claim_line=OuterRef(line)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
 def line_written_off(line: str = "pk") -> Coalesce:
@@ -613,7 +648,8 @@ def eob_post(
 
 def _client_credit(client_ids: set[int], *, user) -> None:
     """A copay taken before the payer answered now pays the share the payer named (after
-    any secondary claim is built: a share billed on is not the client's yet)."""
+    any secondary claim is built: a share billed on is not the client's yet); a claim
+    whose share that pays is Closed (``billing.ledger.claims_settle``)."""
     from billing.payments import credit_apply_for
 
     credit_apply_for(client_ids, user=user)

@@ -22,7 +22,14 @@ from billing.remittance import STATUS_REVERSAL
 from practice.history import acting_user, create_with_history
 from practice.models import Clinician, Coverage, Practice
 
-ANSWERED = {Claim.Status.PAID, Claim.Status.PARTIALLY_PAID, Claim.Status.DENIED}
+# Answered by the primary payer (Closed: paid with nothing more owed; a secondary payer
+# may still want the claim to close its own books on the service).
+ANSWERED = {
+    Claim.Status.PAID,
+    Claim.Status.PARTIALLY_PAID,
+    Claim.Status.DENIED,
+    Claim.Status.CLOSED,
+}
 
 
 def secondary_claims_build(*, claims: list[Claim], user=None) -> list[Claim]:

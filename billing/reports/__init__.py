@@ -15,7 +15,8 @@ of queries never depends on the number of sessions, so ``bench/`` can call these
 Money stays ``Decimal`` end to end. The revenue report's "paid" amounts come from
 ``claim_line_paid()`` (``billing.posting.line_paid``: what the postings allocated to each
 claim line, the claim page's rule per line) and ``service_line_paid()`` in ``common.py``
-(NULL, "—", until self-pay payments are applied per service line). Aging, denials and
+(``billing.ledger.service_line_client_paid``: what a self-pay client's payments were
+applied to the session's service line, less refunds). Aging, denials and
 collections read the postings (``billing/posting.py``) directly.
 
 Who sees what: ``Filters.user`` limits every query to what that user may see

@@ -17,11 +17,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing.ledger import service_line_client_paid
 from billing.models import Claim, ClaimLine, Payer
 from billing.posting import line_paid
 from practice import roles
@@ -45,9 +45,11 @@ def claim_line_paid() -> Coalesce:
     return line_paid()
 
 
-def service_line_paid() -> Cast:
-    """What a self-pay client has paid on one service line: NULL until payments exist."""
-    return Cast(Value(None), output_field=MONEY)
+def service_line_paid() -> Coalesce:
+    """What a self-pay client has paid on one service line:
+    ``billing.ledger.service_line_client_paid``, their payments as the ledger applied
+    them (oldest charge first), less refunds; 0.00 before any."""
+    return service_line_client_paid()
 
 
 # --- Filters and helpers -------------------------------------------------------------

@@ -101,12 +101,13 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     # A claim the payer answered was closed when its answer came.
     for paid_on, chosen in eras.closed_on.items():
         Claim.objects.filter(
-            pk__in=chosen, status__in=[Claim.Status.PAID, Claim.Status.DENIED]
+            pk__in=chosen,
+            status__in=[Claim.Status.PAID, Claim.Status.CLOSED, Claim.Status.DENIED],
         ).update(closed_at=datetime.datetime.combine(paid_on, datetime.time(9, 0), tzinfo=zone))
     paid_sessions = Session.objects.filter(
         status=Session.Status.BILLED,
         lines__claim_lines__live=True,
-        lines__claim_lines__claim__status=Claim.Status.PAID,
+        lines__claim_lines__claim__status__in=[Claim.Status.PAID, Claim.Status.CLOSED],
     )
     Session.objects.filter(pk__in=paid_sessions.values("pk")).update(status=Session.Status.CLOSED)
     # Self-pay clients paid at the time; their superbills were handed over.

@@ -183,3 +183,49 @@ def test_a_partially_paid_claim_stays_for_a_person_even_when_nothing_is_owed(pra
     )
     claim.refresh_from_db()
     assert claim.status == Claim.Status.PARTIALLY_PAID
+
+
+def test_one_rule_for_what_a_line_was_paid_in_python_and_in_sql(practice_row):
+    """``claim_lines_money`` (the summary, closing) and ``line_paid`` (the reports' SQL)
+    read one definition: they agree, line by line, on a claim paid, reversed,
+    paid again and with the client's share paid by the client."""
+    from billing.ledger import claim_lines_money
+    from billing.posting import claim_money, line_paid, remittance_post
+    from tests.x835 import ClaimAnswer, LineAnswer, build_835, reversal_of
+
+    coverage = factories.CoverageFactory()
+    claim = make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))])
+    first, second = claim.lines.all()
+    answer = ClaimAnswer(
+        claim,
+        [
+            LineAnswer(first, D("100.00"), [("CO", "45", D("30.00")), ("PR", "3", D("30.00"))]),
+            LineAnswer(second, D("90.00"), [("CO", "45", D("30.00"))]),
+        ],
+    )
+    remittance_post(text=build_835(coverage.payer, [answer], trace="T1"))
+    remittance_post(text=build_835(coverage.payer, [reversal_of(answer)], trace="T2"))
+    again = ClaimAnswer(
+        claim,
+        [
+            LineAnswer(first, D("110.00"), [("CO", "45", D("20.00")), ("PR", "3", D("30.00"))]),
+            LineAnswer(second, D("0.00"), [("CO", "97", D("120.00"))]),
+        ],
+    )
+    remittance_post(text=build_835(coverage.payer, [again], trace="T3"))
+    client_payment_record(
+        client=coverage.client, amount=D("30.00"), method="cash", received_on=D_DAY
+    )
+    in_python = {
+        pk: (money.paid, money.written_off)
+        for pk, money in claim_lines_money([first.pk, second.pk]).items()
+    }
+    assert in_python == {
+        first.pk: (D("110.00"), D("20.00")),  # the client's 30.00 is not a payer's
+        second.pk: (D("0.00"), D("120.00")),
+    }
+    in_sql = dict(
+        ClaimLine.objects.filter(claim=claim).annotate(paid=line_paid()).values_list("pk", "paid")
+    )
+    assert in_sql == {pk: paid for pk, (paid, _off) in in_python.items()}
+    assert sum(in_sql.values()) == claim_money(claim).paid

@@ -67,7 +67,8 @@ def test_a_claim_paid_in_full_is_paid_and_keeps_the_payers_claim_number(tmp_path
         "already_imported": False,
     }
     claim.refresh_from_db()
-    assert (claim.status, claim.payer_claim_number) == (Claim.Status.PAID, "PAYER77")
+    # Paid in full, the client owes nothing: nothing more is owed on it (Closed).
+    assert (claim.status, claim.payer_claim_number) == (Claim.Status.CLOSED, "PAYER77")
     assert claim.history.first().history_change_reason == "Remittance posted"
     remittance = Remittance.objects.get()
     assert (remittance.trace_number, remittance.amount, remittance.text) == (
@@ -335,10 +336,12 @@ def test_posting_runs_the_same_statements_for_1_or_20_claims(
     # PLBs add one insert each when the file has any, whatever the number of claims; rates
     # on file add the practice's tolerance and the clinicians' levels of licence. +1: the
     # clients' payments, in case a copay taken earlier now pays the share the payer named
-    # (billing/payments.py).
-    with django_assert_num_queries(18):
+    # (billing/payments.py). +3: what is still owed on the paid claims, so those owed
+    # nothing close in the same update (what payers paid and wrote off on their lines,
+    # what the clients paid on them: billing.ledger.owed_on_claims).
+    with django_assert_num_queries(21):
         remittance_post(text=text)
-    assert Claim.objects.filter(status=Claim.Status.PAID).count() == count
+    assert Claim.objects.filter(status=Claim.Status.CLOSED).count() == count
 
 
 def test_the_service_raises_for_a_refused_file_and_keeps_the_database_as_it_was(coverage):
@@ -419,7 +422,7 @@ def test_two_imports_of_one_file_at_the_same_time_post_it_once(practice_row):
     results = at_once(lambda: remittance_post(text=text), lambda: remittance_post(text=text))
     assert sorted(r.already_imported for r in results) == [False, True]
     assert (Remittance.objects.count(), ClaimPosting.objects.count()) == (1, 5)
-    assert Claim.objects.filter(status=Claim.Status.PAID).count() == 5
+    assert Claim.objects.filter(status=Claim.Status.CLOSED).count() == 5  # paid in full
 
 
 # --- the claim page --------------------------------------------------------------------

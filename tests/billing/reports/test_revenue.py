@@ -64,7 +64,7 @@ def test_revenue_by_payer_from_live_claim_lines_and_self_pay(revenue_data):
     ] == [
         ("Acme Health", 2, 0, Decimal("320.00"), Decimal("240.00"), ZERO, Decimal("240.00")),
         ("Beta Care", 1, 1, Decimal("160.00"), None, ZERO, None),
-        ("Self-pay", 1, 0, Decimal("150.00"), None, None, None),
+        ("Self-pay", 1, 0, Decimal("150.00"), None, ZERO, None),
     ]
 
 
@@ -79,7 +79,7 @@ def test_revenue_by_clinician_adds_claimed_and_self_pay(revenue_data, clinician,
         Decimal("150.00"),
         Decimal("470.00"),
         Decimal("240.00"),
-        ZERO,  # nothing posted yet on the claim lines; self-pay payments are not per line
+        ZERO,  # nothing posted on the claim lines, nothing paid on the self-pay session
     )
     assert (b.insured_charged, b.self_pay_charged, b.charged, b.expected) == (
         Decimal("160.00"),
@@ -124,7 +124,7 @@ def test_revenue_page_csv_has_paid_and_dashes_for_unknown_as_empty_cells(
         ],
         ["Acme Health", "2", "0", "320.00", "240.00", "0.00", "240.00"],
         ["Beta Care", "1", "1", "160.00", "", "0.00", ""],
-        ["Self-pay", "1", "0", "150.00", "", "", ""],
+        ["Self-pay", "1", "0", "150.00", "", "0.00", ""],
         ["Total", "4", "1", "630.00", "240.00", "0.00", "240.00"],
     ]
     html = page.content.decode()
@@ -142,3 +142,34 @@ def test_a_clinician_revenue_counts_only_the_sessions_they_saw(
     assert payers[-1][3] == "470.00"
     people = csv_of(client.get(url, {"format": "csv", "table": "clinicians"}))
     assert len(people) == 2 and people[1][1:5] == ["320.00", "150.00", "470.00", "240.00"]
+
+
+def test_a_self_pay_clients_payment_counts_as_paid_for_the_clinician_who_saw_them(
+    revenue_data, clinician, other_clinician
+):
+    """The self-pay client (client 3, clinician A, a $150 session on 2026-01-09) pays
+    $100, then $80 (50 to the session, 30 left as credit: no session's), then $50 of the
+    first payment is refunded: Paid is what the ledger applied to the session."""
+    from billing.payments import client_payment_record, client_refund_record
+    from practice.models import Client
+
+    three = Client.objects.get(self_pay=True)
+    first = client_payment_record(
+        client=three, amount=Decimal("100.00"), method="cash", received_on=D(2026, 1, 9)
+    )
+    client_payment_record(
+        client=three, amount=Decimal("80.00"), method="cash", received_on=D(2026, 1, 20)
+    )
+    period = (D(2026, 1, 1), D(2026, 1, 31))
+    by_clinician = {r.clinician_id: r for r in reports.revenue_by_clinician(*period, Filters())}
+    assert by_clinician[clinician.pk].paid == Decimal("150.00")  # 30.00 is credit
+    assert by_clinician[other_clinician.pk].paid == ZERO
+    by_payer = {r.payer: r for r in reports.revenue_by_payer(*period, Filters())}
+    assert by_payer["Self-pay"].paid == Decimal("150.00")
+    client_refund_record(
+        payment=first, amount=Decimal("50.00"), method="cash", refunded_on=D(2026, 1, 25)
+    )
+    # The first payment had no credit left (all 100.00 applied): its refund opens 50.00
+    # of the session again; the 30.00 credit is the second payment's and stays credit.
+    by_clinician = {r.clinician_id: r for r in reports.revenue_by_clinician(*period, Filters())}
+    assert by_clinician[clinician.pk].paid == Decimal("100.00")
