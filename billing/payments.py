@@ -75,35 +75,50 @@ class _State:
 
 def _state(client_id: int) -> _State:
     """Two queries: the client's payments and their allocations."""
-    payments = list(
-        Payment.objects.filter(client_id=client_id, source=Payment.Source.CLIENT)
-        .order_by("received_on", "pk")
-        .values_list("pk", "kind", "amount", "refund_of")
+    return _states([client_id]).get(client_id) or _State(
+        defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), defaultdict(dict)
     )
-    unapplied: dict[int, Decimal] = defaultdict(lambda: ZERO)
+
+
+def _states(client_ids: list[int]) -> dict[int, _State]:
+    """Each client's ``_State``: two queries whatever the number of clients."""
+    payments = list(
+        Payment.objects.filter(client_id__in=client_ids, source=Payment.Source.CLIENT)
+        .order_by("received_on", "pk")
+        .values_list("pk", "client_id", "kind", "amount", "refund_of")
+    )
+    states: dict[int, _State] = {}
     original: dict[int, int] = {}
-    for pk, kind, amount, refund_of in payments:
+    client_of: dict[int, int] = {}
+    for pk, client_id, kind, amount, refund_of in payments:
+        state = states.get(client_id)
+        if state is None:
+            state = states[client_id] = _State(
+                defaultdict(lambda: ZERO),
+                defaultdict(lambda: ZERO),
+                defaultdict(lambda: defaultdict(lambda: ZERO)),
+            )
+        client_of[pk] = client_id
         if kind == Payment.Kind.PAYMENT:
-            unapplied[pk] = amount
+            state.unapplied[pk] = amount
             original[pk] = pk
         else:
-            unapplied[refund_of] -= amount
+            state.unapplied[refund_of] -= amount
             original[pk] = refund_of
-    applied: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
-    by_payment: dict[int, dict[tuple[str, int], Decimal]] = defaultdict(
-        lambda: defaultdict(lambda: ZERO)
-    )
-    for allocation in ClientAllocation.objects.filter(payment__client_id=client_id).order_by("pk"):
+    for allocation in ClientAllocation.objects.filter(payment__client_id__in=client_ids).order_by(
+        "pk"
+    ):
+        state = states[client_of[allocation.payment_id]]
         owner = original[allocation.payment_id]
-        unapplied[owner] -= allocation.amount
+        state.unapplied[owner] -= allocation.amount
         key = _key(allocation)
         if key is not None:
-            applied[key] += allocation.amount
-            by_payment[owner][key] += allocation.amount
+            state.applied[key] += allocation.amount
+            state.by_payment[owner][key] += allocation.amount
         else:
             # The charge is gone: what was applied to it is credit again.
-            unapplied[owner] += allocation.amount
-    return _State(applied, unapplied, by_payment)
+            state.unapplied[owner] += allocation.amount
+    return states
 
 
 def _allocation(payment_id: int, key: tuple[str, int], amount: Decimal, now) -> ClientAllocation:
@@ -123,10 +138,31 @@ def credit_apply(*, client: Client, now=None) -> list[ClientAllocation]:
     """Apply the client's unapplied payments (oldest first) to their open charges (oldest
     first). Never more than a charge's open amount, never more than a payment's credit.
     Call inside a transaction that holds the client's lock."""
+    return _credits_apply([client.pk], now=now)
+
+
+def _credits_apply(client_ids: list[int], *, now=None) -> list[ClientAllocation]:
+    """``credit_apply`` for several clients at once (their locks held): six queries
+    whatever the number of clients (payments, allocations, three for the charges, the
+    insert)."""
     now = now or timezone.now()
-    state = _state(client.pk)
+    states = _states(client_ids)
+    charges: dict[int, list[Charge]] = defaultdict(list)
+    for charge in charges_of(client_ids):
+        charges[charge.client_id].append(charge)
+    made: list[ClientAllocation] = []
+    for client_id in client_ids:
+        state = states.get(client_id)
+        if state is not None:
+            made += _apply(state, charges[client_id], now)
+    return ClientAllocation.objects.bulk_create(made)
+
+
+def _apply(state: _State, charges: list[Charge], now) -> list[ClientAllocation]:
+    """One client's unapplied credit (oldest payment first) to their open charges (oldest
+    first), as new allocations."""
     open_charges: list[tuple[Charge, Decimal]] = []
-    for charge in charges_of([client.pk]):
+    for charge in charges:
         left = charge.amount - state.applied.get(charge.key, ZERO)
         if left > 0:
             open_charges.append((charge, left))
@@ -143,13 +179,14 @@ def credit_apply(*, client: Client, now=None) -> list[ClientAllocation]:
                 index += 1
             else:
                 open_charges[index] = (charge, left)
-    return ClientAllocation.objects.bulk_create(made)
+    return made
 
 
 def credit_apply_for(client_ids: set[int], *, user=None) -> None:
     """After a payer's posting: the clients among these with unapplied credit have it
     applied to their open charges (the share the payer just named), and the claims whose
-    share is then paid close. Two aggregate queries when nobody has credit."""
+    share is then paid close. Two aggregate queries when nobody has credit; a fixed few
+    more (their locks, in id order, and ``_credits_apply``) whatever the number who do."""
     if not client_ids:
         return
     net: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -169,10 +206,17 @@ def credit_apply_for(client_ids: set[int], *, user=None) -> None:
         .values_list("payment__client_id", "total")
     ):
         net[client_id] -= total
-    for client_id in sorted(c for c, amount in net.items() if amount > 0):
-        _lock(client_id)
-        made = credit_apply(client=Client(pk=client_id))
-        _settle([a.claim_line_id for a in made if a.claim_line_id], user=user)
+    with_credit = sorted(c for c, amount in net.items() if amount > 0)
+    if not with_credit:
+        return
+    list(
+        Client.objects.select_for_update()
+        .filter(pk__in=with_credit)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    made = _credits_apply(with_credit)
+    _settle([a.claim_line_id for a in made if a.claim_line_id], user=user)
 
 
 def client_payment_record(

@@ -3,8 +3,9 @@
 Append-only (docs/getting-paid.md): every amount is a new row; a reversal (CLP02 = 22)
 adds the earlier posting's amounts negated, pointing at it, and a later CLP re-posts.
 The claim's status follows the money. The statement count does not grow with the
-number of claims: claims, lines and earlier postings are read with one query each and
-the new rows written with one bulk insert per table.
+number of claims: claims, lines and earlier postings are read with one query each, the
+new rows written with one bulk insert per table, and the secondary claims and copays
+that follow are built and applied in batches (billing/secondary.py, billing/payments.py).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import prefetch_related_objects
+
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, ClaimPosting
 from billing.outputs.x837 import Adjustment, LineAdjudication, OtherPayerAdjudication
 from billing.remittance import STATUS_REVERSAL
@@ -35,8 +37,10 @@ ANSWERED = {
 def secondary_claims_build(*, claims: list[Claim], user=None) -> list[Claim]:
     """Draft secondary claims for those of ``claims`` the primary payer has just answered
     (paid, partly paid or denied), whose client has another coverage in force on the first
-    date of service, and that have no secondary claim yet. One query for the clients'
-    coverages whatever the number of claims; a few more per claim built."""
+    date of service, and that have no secondary claim yet. A fixed number of queries
+    whatever the number of claims: the clients' coverages and existing secondary claims,
+    then, when some are built, what they copy (one query each: lines, diagnoses, people,
+    the primaries' answers) and their rows with history."""
     candidates = [
         c
         for c in claims
@@ -54,7 +58,7 @@ def secondary_claims_build(*, claims: list[Claim], user=None) -> list[Claim]:
         .exclude(status__in=Claim.DEAD_STATUSES)
         .values_list("primary_claim_id", flat=True)
     )
-    built = []
+    chosen: list[tuple[Claim, Coverage]] = []
     for claim in candidates:
         if claim.pk in already:
             continue
@@ -66,84 +70,120 @@ def secondary_claims_build(*, claims: list[Claim], user=None) -> list[Claim]:
         if not in_force or in_force[0].pk != claim.coverage_id:
             continue  # the claim went to a payer that is not first: nothing follows it
         secondary = next((c for c in in_force[1:] if c.payer_id != claim.payer_id), None)
-        if secondary is None:
-            continue
-        built.append(_build(claim, secondary, user=user))
+        if secondary is not None:
+            chosen.append((claim, secondary))
+    return _build(chosen, user=user) if chosen else []
+
+
+def _build(chosen: list[tuple[Claim, Coverage]], *, user) -> list[Claim]:
+    from billing.services import claim_parties, line_copy, new_control_number
+
+    primaries = [primary for primary, _coverage in chosen]
+    prefetch_related_objects(primaries, "client", "rendering", "payer", "coverage__payer")
+    lines: dict[int, list[ClaimLine]] = defaultdict(list)
+    for line in (
+        ClaimLine.objects.filter(claim__in=primaries)
+        .select_related("service_line__session__location")
+        .order_by("claim_id", "position")
+    ):
+        lines[line.claim_id].append(line)
+    diagnoses: dict[int, list[ClaimDiagnosis]] = defaultdict(list)
+    for diagnosis in ClaimDiagnosis.objects.filter(claim__in=primaries).order_by("pk"):
+        diagnoses[diagnosis.claim_id].append(diagnosis)
+    npis = {
+        ((primary.parties or {}).get(key) or {}).get("npi")
+        for primary in primaries
+        for key in ("supervising", "seen_by")
+    } - {None}
+    people = {c.npi: c for c in Clinician.objects.filter(npi__in=npis)} if npis else {}
+    answers = _answers(primaries)
+    practice = Practice.current()
+    built: list[Claim] = []
+    copies: list[list[ClaimLine]] = []
+    for primary, coverage in chosen:
+        primary_lines = lines[primary.pk]
+        session = next(
+            (line.service_line.session for line in primary_lines if line.service_line_id), None
+        )
+        parties = primary.parties or {}
+        supervising = people.get((parties.get("supervising") or {}).get("npi"))
+        seen_by = people.get((parties.get("seen_by") or {}).get("npi")) or primary.rendering
+        new_parties = (
+            claim_parties(
+                practice=practice,
+                client=primary.client,
+                coverage=coverage,
+                rendering=primary.rendering,
+                supervising=supervising,
+                seen_by=seen_by,
+                session=session,
+                other=primary.coverage,
+            )
+            if practice is not None and session is not None
+            else {**parties}
+        )
+        claim = Claim(
+            control_number=new_control_number(),
+            client=primary.client,
+            coverage=coverage,
+            payer=coverage.payer,
+            rendering=primary.rendering,
+            parties=new_parties,
+            prior_auth_number=coverage.prior_auth_number,
+            primary_claim=primary,
+            total_charge=primary.total_charge,
+            created_by=acting_user(user),
+        )
+        claim_copies = [
+            line_copy(line, control_number=claim.control_number, service_line=line.service_line)
+            for line in primary_lines
+        ]
+        claim.primary_adjudication = _adjudication_snapshot(
+            primary, claim_copies, answers.get(primary.pk)
+        )
+        built.append(claim)
+        copies.append(claim_copies)
+    reason = "Secondary claim built from the primary's answer"
+    built = create_with_history(Claim, built, user=user, reason=reason)
+    ClaimDiagnosis.objects.bulk_create(
+        ClaimDiagnosis(claim=claim, position=d.position, code=d.code)
+        for claim, (primary, _coverage) in zip(built, chosen, strict=True)
+        for d in diagnoses[primary.pk]
+    )
+    for claim, claim_copies in zip(built, copies, strict=True):
+        for line in claim_copies:
+            line.claim = claim
+    create_with_history(
+        ClaimLine,
+        [line for claim_copies in copies for line in claim_copies],
+        user=user,
+        reason=reason,
+    )
     return built
 
 
-def _build(primary: Claim, coverage: Coverage, *, user) -> Claim:
-    from billing.services import claim_parties, line_copy, new_control_number
-
-    lines = list(primary.lines.select_related("service_line__session__location").all())
-    session = next((line.service_line.session for line in lines if line.service_line_id), None)
-    parties = primary.parties or {}
-    npis = {
-        (parties.get(key) or {}).get("npi")
-        for key in ("supervising", "seen_by")
-        if parties.get(key)
-    }
-    people = {c.npi: c for c in Clinician.objects.filter(npi__in=npis - {None})}
-    supervising = people.get((parties.get("supervising") or {}).get("npi"))
-    seen_by = people.get((parties.get("seen_by") or {}).get("npi")) or primary.rendering
-    practice = Practice.current()
-    new_parties = (
-        claim_parties(
-            practice=practice,
-            client=primary.client,
-            coverage=coverage,
-            rendering=primary.rendering,
-            supervising=supervising,
-            seen_by=seen_by,
-            session=session,
-            other=primary.coverage,
+def _answers(primaries: list[Claim]) -> dict[int, ClaimPosting]:
+    """Each primary's answer that counts now: its latest posting neither reversed nor a
+    reversal, with its payment, allocations (and their lines) and adjustments."""
+    found: dict[int, ClaimPosting] = {}
+    for posting in (
+        ClaimPosting.objects.filter(
+            claim__in=primaries, reverses__isnull=True, reversed_by__isnull=True
         )
-        if practice is not None and session is not None
-        else {**parties}
-    )
-    claim = Claim(
-        control_number=new_control_number(),
-        client=primary.client,
-        coverage=coverage,
-        payer=coverage.payer,
-        rendering=primary.rendering,
-        parties=new_parties,
-        prior_auth_number=coverage.prior_auth_number,
-        primary_claim=primary,
-        total_charge=primary.total_charge,
-        created_by=acting_user(user),
-    )
-    copies = [
-        line_copy(line, control_number=claim.control_number, service_line=line.service_line)
-        for line in lines
-    ]
-    claim.primary_adjudication = _adjudication_snapshot(primary, copies)
-    (claim,) = create_with_history(
-        Claim, [claim], user=user, reason="Secondary claim built from the primary's answer"
-    )
-    ClaimDiagnosis.objects.bulk_create(
-        ClaimDiagnosis(claim=claim, position=d.position, code=d.code)
-        for d in primary.diagnoses.all()
-    )
-    for line in copies:
-        line.claim = claim
-    create_with_history(
-        ClaimLine, copies, user=user, reason="Secondary claim built from the primary's answer"
-    )
-    return claim
-
-
-def _adjudication_snapshot(primary: Claim, copies: list[ClaimLine]) -> dict:
-    """The primary payer's decision that counts now (its live posting), in plain JSON:
-    paid, claim-level and per-line adjustments, keyed by the secondary's own lines."""
-    posting = (
-        ClaimPosting.objects.filter(claim=primary, reverses__isnull=True, reversed_by__isnull=True)
         .exclude(status_code=STATUS_REVERSAL)
         .select_related("payment")
         .prefetch_related("allocations__claim_line", "adjustments")
-        .order_by("-pk")
-        .first()
-    )
+        .order_by("pk")
+    ):
+        found[posting.claim_id] = posting  # the latest wins
+    return found
+
+
+def _adjudication_snapshot(
+    primary: Claim, copies: list[ClaimLine], posting: ClaimPosting | None
+) -> dict:
+    """The primary payer's decision that counts now (its live posting), in plain JSON:
+    paid, claim-level and per-line adjustments, keyed by the secondary's own lines."""
     by_position = {line.position: line for line in copies}
     coverage = primary.coverage
     subscriber = (primary.parties or {}).get("subscriber") or {}

@@ -344,6 +344,57 @@ def test_posting_runs_the_same_statements_for_1_or_20_claims(
     assert Claim.objects.filter(status=Claim.Status.CLOSED).count() == count
 
 
+def _busy_payment(count: int) -> str:
+    """An 835 answering ``count`` claims of as many clients, each of whom paid a $20 copay
+    before the answer; every other client has a second coverage (a secondary claim is
+    drafted, and the share is billed on to it), the others' credit pays the share the
+    payer names, and their claim closes."""
+    import datetime
+
+    from billing.payments import client_payment_record
+
+    first = factories.PayerFactory(name="First Health")
+    second = factories.PayerFactory(name="Second Mutual")
+    answers = []
+    for index in range(count):
+        coverage = factories.CoverageFactory(payer=first)
+        if index % 2 == 0:
+            factories.CoverageFactory(payer=second, client=coverage.client, priority=2)
+        claim = make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))])
+        client_payment_record(
+            client=coverage.client,
+            amount=D("20.00"),
+            method="cash",
+            received_on=datetime.date(2026, 10, 5),
+        )
+        one, two = claim.lines.all()
+        answers.append(
+            ClaimAnswer(
+                claim,
+                [
+                    LineAnswer(one, D("100.00"), [("CO", "45", D("40.00")), ("PR", "3", D("20"))]),
+                    LineAnswer(two, D("120.00")),
+                ],
+            )
+        )
+    return build_835(first, answers)
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_posting_with_secondary_claims_and_copays_runs_a_fixed_number_of_statements(
+    count, practice_row, django_assert_max_num_queries
+):
+    text = _busy_payment(count)
+    # Those of the 21-statement file above, and for the secondary claims (what they copy:
+    # lines, diagnoses, people, the primaries' answers; their rows and history) and the
+    # copays (the clients' payments, locks, allocations, charges; the claims they close):
+    # the same for 2 claims as for 12.
+    with django_assert_max_num_queries(55):
+        remittance_post(text=text)
+    assert Claim.objects.filter(primary_claim__isnull=False).count() == count // 2
+    assert Claim.objects.filter(status=Claim.Status.CLOSED).count() == count // 2
+
+
 def test_the_service_raises_for_a_refused_file_and_keeps_the_database_as_it_was(coverage):
     with pytest.raises(RemittanceError):
         remittance_post(text="ISA*garbage~")
