@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -37,7 +37,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from billing.coding import DESCRIPTIONS
-from billing.models import ClientAllocation
+from billing.ledger import client_paid_per_service_line
 from billing.outputs.pdf import (
     GRID,
     UNICODE_FONT,
@@ -69,18 +69,15 @@ SUPERBILL_STATUSES = (Session.Status.READY, Session.Status.BILLED, Session.Statu
 
 def amount_paid_for(lines: Iterable[ServiceLine]) -> dict[int, Decimal]:
     """What the client has paid towards each service line, by line id: their payments as
-    applied to the line (``ClientAllocation``, oldest charge first, less what a refund
-    took back; billing/payments.py). One query."""
+    applied to the line (``billing.ledger.client_paid_per_service_line``, the revenue
+    report's rule too: oldest charge first, less what a refund took back). One query."""
     paid = {line.pk: ZERO for line in lines}
     if paid:
-        rows = (
-            ClientAllocation.objects.filter(service_line__in=list(paid))
-            .values("service_line")
-            .annotate(total=Sum("amount"))
-            .order_by()
+        paid.update(
+            client_paid_per_service_line()
+            .filter(service_line__in=list(paid))
             .values_list("service_line", "total")
         )
-        paid.update(rows)
     return paid
 
 

@@ -203,7 +203,7 @@ class GapRow:
 
 def expected_vs_paid(start: datetime.date, end: datetime.date, filters: Filters) -> list[GapRow]:
     """Per payer and CPT code on live claims: charged, expected, paid and the gap between
-    expected and paid (None until payments exist).
+    expected and paid (None where no line has an expected amount).
 
     SQL: SELECT p.name, cl.procedure_code, COUNT(*), SUM(cl.units), SUM(cl.charge),
     SUM(cl.expected_allowed), SUM(paid) FROM claimline cl JOIN claim c JOIN payer p

@@ -85,7 +85,8 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         Section(
             "Expected against paid",
             [gap_table],
-            note="Paid amounts show “—” until payments are posted.",
+            note="Paid is what payers paid on the lines (0.00 before any answer); the gap shows "
+            "“—” only where no fee schedule rate gives an expected amount.",
         ),
     ]
 
