@@ -14,7 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -42,7 +42,7 @@ from billing.remittance import (
 )
 from billing.secondary import secondary_claims_build
 from practice.common import ZERO
-from practice.history import acting_user
+from practice.history import acting_user, snapshot_history
 
 # Claims whose status the money may move; a draft, void or replaced claim keeps its own.
 ANSWERABLE = {
@@ -431,13 +431,31 @@ def _follow_the_money(
             claim.version += 1
             changed.append(claim)
     if changed:
-        Claim.objects.bulk_update(changed, ["status", "payer_claim_number", "version"])
-        Claim.history.bulk_history_create(
-            changed,
-            update=True,
-            default_user=acting_user(user),
-            default_change_reason=reason,
+        _claims_update(changed)
+        snapshot_history(
+            Claim.objects.filter(pk__in=[claim.pk for claim in changed]),
+            history_type="~",
+            user=user,
+            reason=reason,
         )
+
+
+def _claims_update(claims: list[Claim], batch: int = 2000) -> None:
+    """Write each claim's new status and payer's claim number, and take the next version,
+    in one ``UPDATE … FROM (VALUES …)`` per ``batch`` claims: a bulk_update's CASE per
+    column costs seconds to build for a 1,000-claim file. The claims are locked."""
+    table = connection.ops.quote_name(Claim._meta.db_table)
+    for start in range(0, len(claims), batch):
+        chunk = claims[start : start + batch]
+        rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        params = [v for c in chunk for v in (c.pk, c.status, c.payer_claim_number)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET status = v.column2, payer_claim_number = v.column3, "
+                f"version = {table}.version + 1 FROM (VALUES {rows}) AS v "
+                f"WHERE {table}.id = v.column1",
+                params,
+            )
 
 
 @dataclass(frozen=True)
