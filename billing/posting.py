@@ -40,7 +40,7 @@ from billing.remittance import (
     Transaction,
     parse_835,
 )
-from billing.secondary import secondary_claims_build
+from billing.secondary import secondary_claims_build, secondary_drafts_discard
 from practice.common import ZERO
 from practice.history import acting_user, snapshot_history
 
@@ -252,6 +252,9 @@ def _post_transaction(
     )
     _follow_the_money(list(claims.values()), live_postings, payer_numbers(parsed), user=user)
     answered = {p.claim_id for p in postings if p.claim_id and p.status_code != STATUS_REVERSAL}
+    taken_back = [p.claim_id for p in postings if p.claim_id and p.status_code == STATUS_REVERSAL]
+    if taken_back:
+        secondary_drafts_discard(primaries=taken_back, user=user)
     secondary_claims_build(claims=[c for c in claims.values() if c.pk in answered], user=user)
     _client_credit({c.client_id for c in claims.values()}, user=user)
 

@@ -17,11 +17,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import prefetch_related_objects
+from django.utils import timezone
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, ClaimPosting
 from billing.outputs.x837 import Adjustment, LineAdjudication, OtherPayerAdjudication
 from billing.remittance import STATUS_REVERSAL
-from practice.history import acting_user, create_with_history
+from practice.history import acting_user, create_with_history, update_with_history
 from practice.models import Clinician, Coverage, Practice
 
 # Answered by the primary payer (Closed: paid with nothing more owed; a secondary payer
@@ -73,6 +74,29 @@ def secondary_claims_build(*, claims: list[Claim], user=None) -> list[Claim]:
         if secondary is not None:
             chosen.append((claim, secondary))
     return _build(chosen, user=user) if chosen else []
+
+
+def secondary_drafts_discard(*, primaries: list[int], user=None) -> list[Claim]:
+    """The primary payer took back its answer (a reversal): the secondary claims drafted
+    from that answer and not sent yet (draft or ready) are discarded, since the decision
+    they copy no longer holds; the primary's next answer drafts a new one. Their lines
+    never billed the sessions, so nothing else changes. A secondary claim already sent is
+    left for a person: its payer has it. One query, and two when some are discarded."""
+    drafts = list(
+        Claim.objects.select_for_update().filter(
+            primary_claim__in=primaries, status__in=[Claim.Status.DRAFT, Claim.Status.READY]
+        )
+    )
+    if drafts:
+        update_with_history(
+            drafts,
+            user=user,
+            reason="The primary payer took back its answer",
+            status=Claim.Status.DISCARDED,
+            status_note="The primary payer took back the answer this claim copied.",
+            closed_at=timezone.now(),
+        )
+    return drafts
 
 
 def _build(chosen: list[tuple[Claim, Coverage]], *, user) -> list[Claim]:

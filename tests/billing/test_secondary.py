@@ -121,7 +121,39 @@ def test_no_second_coverage_no_secondary_claim_and_only_once(two_coverages, prac
     remittance_post(text=build_835(primary.payer, [answer], trace="T2"))
     remittance_post(text=build_835(primary.payer, [reversal_of(answer)], trace="T3"))
     remittance_post(text=build_835(primary.payer, [answer], trace="T4"))
-    assert Claim.objects.filter(primary_claim=claim).count() == 1
+    # The reversal discarded the draft built from the first answer; the new answer drafts
+    # one again: one claim to the second payer that counts.
+    follows = Claim.objects.filter(primary_claim=claim)
+    assert sorted(follows.values_list("status", flat=True)) == [
+        Claim.Status.DISCARDED,
+        Claim.Status.DRAFT,
+    ]
+
+
+def test_a_reversal_of_the_primary_discards_the_unsent_secondary_claim(two_coverages):
+    primary, _secondary = two_coverages
+    claim = primary_claim(primary.client)
+    answer = answer_for(claim)
+    remittance_post(text=build_835(primary.payer, [answer], trace="T1"))
+    follow = Claim.objects.get(primary_claim=claim)
+    remittance_post(text=build_835(primary.payer, [reversal_of(answer)], trace="T2"))
+    follow.refresh_from_db()
+    assert follow.status == Claim.Status.DISCARDED
+    assert follow.history.first().history_change_reason == (
+        "The primary payer took back its answer"
+    )
+    # Its lines never billed the session: the primary's lines still do.
+    assert ClaimLine.objects.filter(live=True, claim=claim).count() == 2
+
+
+def test_a_reversal_leaves_a_secondary_claim_already_sent(two_coverages):
+    primary, _secondary = two_coverages
+    claim = primary_claim(primary.client)
+    answer = answer_for(claim)
+    remittance_post(text=build_835(primary.payer, [answer], trace="T1"))
+    Claim.objects.filter(primary_claim=claim).update(status=Claim.Status.SUBMITTED)
+    remittance_post(text=build_835(primary.payer, [reversal_of(answer)], trace="T2"))
+    assert Claim.objects.get(primary_claim=claim).status == Claim.Status.SUBMITTED
 
 
 def test_the_secondary_claims_page_and_cms1500_open(two_coverages, client, biller_user):
