@@ -45,8 +45,12 @@ from practice.common import ZERO
 from practice.history import acting_user, snapshot_history
 
 # Claims whose status the money may move; a draft, void or replaced claim keeps its own.
+# A claim the clearinghouse or the payer's front end rejected (999, 277CA) is answered
+# too when a payment for it comes: the payer adjudicated it after all (a rejection
+# withdrawn, or the claim taken by another route), and once paid it must not be resent.
 ANSWERABLE = {
     Claim.Status.SUBMITTED,
+    Claim.Status.REJECTED,
     Claim.Status.PAID,
     Claim.Status.PARTIALLY_PAID,
     Claim.Status.DENIED,

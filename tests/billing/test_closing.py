@@ -124,3 +124,12 @@ def test_a_share_billed_on_to_a_secondary_payer_keeps_the_primary_paid(practice_
     assert claim.secondary_claims.exists()
     # The 30.00 is the secondary payer's to answer now, not the client's: still open.
     assert status(claim) == Claim.Status.PAID
+
+
+def test_a_payment_for_a_claim_the_payers_front_end_rejected_answers_it(coverage):
+    """A 277CA rejected the claim, yet the payer's 835 pays it: the money is real, the
+    claim is answered (here paid in full: Closed) and no longer offered for resending."""
+    claim = make_claim(coverage, status=Claim.Status.REJECTED)
+    remittance_post(text=build_835(coverage.payer, [paid_in_full(claim)]))
+    assert status(claim) == Claim.Status.CLOSED
+    assert not claim.is_editable
