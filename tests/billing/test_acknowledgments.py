@@ -1,4 +1,4 @@
-"""Acknowledgments of our 837P files (billing/acknowledgments.py, ``import_999``,
+"""Acknowledgments of our 837P files (billing/acknowledgments/, ``import_999``,
 ``import_277ca``): matching to our batches and claims, what they change, refusals and
 idempotency. Every file here answers a batch our generator really wrote, and is checked
 with pyx12 (0 errors) by tests/x12_acks.py before it is imported."""

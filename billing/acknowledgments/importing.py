@@ -1,35 +1,34 @@
-"""Acknowledgments of our 837P files: the 999 and the 277CA (docs/837p.md, "Acknowledgments").
-
-- A **999** (ASC X12 005010X231A1, implementation acknowledgment) says whether the
-  clearinghouse could read a file: per transaction set (AK2 … IK5) accepted, accepted with
-  errors noted, or rejected, with the segments in error (IK3) and their elements (IK4).
-  It names our file by its group control number (AK102 = our GS06) and transaction
-  control number (AK202 = our ST02).
-- A **277CA** (ASC X12 005010X214, claim acknowledgment) says, per claim (loop 2200D,
-  TRN02 = our CLM01), whether the claim was taken into the payer's system (STC01-1
-  category A0/A1/A2/A5, action WQ) or turned back (A3/A4/A6/A7/A8 or action U), with
-  status codes, and the payer's own claim number (REF*1K) when it has one. Loop 2200B
-  TRN02 repeats our BHT03, which names the batch.
-
-Parsing is pure: pyx12 validates the file against the guide its GS08 names, then we
-read its segments. ``acknowledgment_import`` matches and records in one transaction,
-with a statement count that does not grow with the number of claims. A malformed file,
-or one that answers nothing of ours, changes nothing and says why, naming the segment.
-The same sender and interchange number (ISA06, ISA13) import once.
+"""Matching a read 999 or 277CA to our batches and claims and recording it, in one
+transaction; what a 999 error means for the file as we sent it.
 """
 
 from __future__ import annotations
 
-import datetime
-import io
 import re
 from dataclasses import dataclass, field
 
-import pyx12.x12file
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from billing.acknowledgments.codes import (
+    ACCEPTING,
+    ELEMENT_ERRORS,
+    ENTITIES,
+    SEGMENT_ERRORS,
+    SET_ERRORS,
+    VERDICTS,
+    _words,
+)
+from billing.acknowledgments.parsing import (
+    AcknowledgmentError,
+    Parsed,
+    SegmentError,
+    SetAnswer,
+    _codes,
+    _status_words,
+    parse_acknowledgment,
+)
 from billing.models import (
     Acknowledgment,
     Batch,
@@ -37,385 +36,11 @@ from billing.models import (
     Claim,
     ClaimAcknowledgment,
 )
-from billing.remittance import pyx12_problems
-from practice.formats import us_date
 from practice.history import acting_user
 
-GUIDE_999 = ("005010X231A1", "005010X231")
-GUIDE_277CA = "005010X214"
 NOTE_LENGTH = Claim._meta.get_field("status_note").max_length
 # Our BHT03 is "SL" + the interchange control number (billing/outputs/x837.py).
 OUR_BHT03 = re.compile(r"^SL(\d{9})$")
-
-# ---------------------------------------------------------------------------------------
-# Codes in our own short words. Any code not listed shows as itself.
-
-# IK304: what is wrong with a segment (X12 999, data element 620).
-SEGMENT_ERRORS = {
-    "1": "is not a segment the standard knows",
-    "2": "is not expected there",
-    "3": "is required and missing",
-    "4": "repeats its loop too often",
-    "5": "appears too often",
-    "6": "is not part of this transaction",
-    "7": "is out of order",
-    "8": "has an element in error",
-    "I4": "must not be sent in this guide",
-    "I6": "is missing though the guide requires it here",
-    "I7": "repeats its loop too few times",
-    "I8": "appears too few times",
-    "I9": "must not be sent in this situation",
-}
-# IK403: what is wrong with an element (data element 621).
-ELEMENT_ERRORS = {
-    "1": "is required and missing",
-    "2": "is required here and missing",
-    "3": "is one element too many",
-    "4": "is too short",
-    "5": "is too long",
-    "6": "has a character X12 does not allow",
-    "7": "is not a valid code",
-    "8": "is not a valid date",
-    "9": "is not a valid time",
-    "10": "must not be sent together with another element",
-    "12": "repeats too often",
-    "13": "has too many parts",
-    "I6": "is a code this guide does not use",
-    "I9": "is missing though the guide requires it here",
-    "I10": "must not be sent in this guide",
-    "I11": "repeats too few times",
-    "I12": "does not have the form the guide asks for",
-    "I13": "must not be sent in this situation",
-}
-# IK501 and AK901: the verdict on a transaction set or a group.
-VERDICTS = {
-    "A": "accepted",
-    "E": "accepted with errors noted",
-    "P": "partly accepted",
-    "M": "rejected (message authentication failed)",
-    "R": "rejected",
-    "W": "rejected (failed validity tests)",
-    "X": "rejected (could not be read after decryption)",
-}
-ACCEPTING = {"A", "E"}
-# IK502–IK506 and AK905–AK909: why a whole transaction set or group was refused.
-SET_ERRORS = {
-    "1": "this kind of transaction is not supported",
-    "2": "the trailer (SE/GE) is missing",
-    "3": "the control numbers in header and trailer differ",
-    "4": "the segment (or transaction) count is wrong",
-    "5": "one or more segments are in error",
-    "6": "the transaction set identifier is missing or wrong",
-    "7": "the control number is missing or wrong",
-    "18": "the transaction is not in a functional group",
-    "19": "the implementation guide named is wrong",
-    "23": "the control number is used twice in the group",
-    "I5": "one or more segments are in error",
-    "I6": "this implementation guide is not supported",
-}
-# STC01-1 (code source 507): the kind of answer a 277CA gives.
-CATEGORIES = {
-    "A0": "forwarded to another entity",
-    "A1": "received",
-    "A2": "accepted into the payer's claim system",
-    "A3": "returned as unprocessable",
-    "A4": "not found",
-    "A5": "split on acceptance",
-    "A6": "information missing",
-    "A7": "information invalid",
-    "A8": "fields that contradict each other",
-    "E0": "not answered: error in what was sent",
-    "E1": "not answered: the payer's system is unavailable",
-    "E2": "not answered: the payer is not responding, send again later",
-    "E3": "not answered: fields that contradict each other",
-    "E4": "not answered: a trading partner requirement is not met",
-}
-REJECTING_CATEGORIES = {"A3", "A4", "A6", "A7", "A8"}
-# STC01-2 (code source 508): the status codes a therapy practice meets most.
-STATUSES = {
-    "0": "no more detail electronically",
-    "1": "see the remittance for details",
-    "3": "decided, waiting for the payment cycle",
-    "16": "forwarded",
-    "19": "receipt acknowledged",
-    "20": "accepted for processing",
-    "21": "information missing or invalid",
-    "187": "date(s) of service",
-    "400": "claim out of balance",
-    "562": "NPI",
-}
-# STC01-3 and NM101 (data element 98): whom a status or a segment is about.
-ENTITIES = {
-    "03": "dependent",
-    "1P": "provider",
-    "36": "employer",
-    "40": "receiver",
-    "41": "submitter",
-    "71": "attending provider",
-    "72": "operating provider",
-    "73": "other provider",
-    "77": "service facility",
-    "82": "rendering provider",
-    "85": "billing provider",
-    "87": "pay-to provider",
-    "AY": "clearinghouse",
-    "DN": "referring provider",
-    "DQ": "supervising provider",
-    "IL": "subscriber",
-    "PR": "payer",
-    "QC": "patient",
-}
-
-
-def _words(table: dict[str, str], code: str, what: str) -> str:
-    return table.get(code, f"{what} {code}")
-
-
-class AcknowledgmentError(Exception):
-    """The file is refused: nothing was imported. The message names the segment."""
-
-
-# ---------------------------------------------------------------------------------------
-# Reading the files (no database).
-
-
-@dataclass
-class ElementError:
-    """One IK4: an element of the segment in error."""
-
-    position: str  # IK401: "2", or "1-2" for a component
-    reference: str  # IK402: the data element's number in the X12 dictionary
-    code: str  # IK403
-    value: str  # IK404: a copy of the bad value, when sent
-
-
-@dataclass
-class SegmentError:
-    """One IK3 with its IK4s and the claim it is in (CTX*CLM01, when sent)."""
-
-    segment_id: str
-    position: int | None  # IK302: segment position counted from ST = 1
-    loop: str
-    code: str
-    claim: str = ""
-    elements: list[ElementError] = field(default_factory=list)
-
-
-@dataclass
-class SetAnswer:
-    """AK2 … IK5: the verdict on one of our transaction sets."""
-
-    segment: str
-    set_id: str
-    control_number: str
-    code: str = ""
-    set_codes: list[str] = field(default_factory=list)
-    errors: list[SegmentError] = field(default_factory=list)
-
-
-@dataclass
-class GroupAnswer:
-    """AK1 … AK9: the verdict on one of our functional groups."""
-
-    segment: str
-    functional_id: str
-    group_number: str
-    code: str = ""
-    group_codes: list[str] = field(default_factory=list)
-    sets: list[SetAnswer] = field(default_factory=list)
-
-
-@dataclass
-class ClaimStatus:
-    """Loop 2200D: what a 277CA says about one claim."""
-
-    segment: str
-    control_number: str  # TRN02 = our CLM01
-    statuses: list[tuple[str, str, str]] = field(default_factory=list)
-    actions: list[str] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    effective_on: datetime.date | None = None
-    payer_claim_number: str = ""
-    line_notes: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> bool:
-        return "U" in self.actions or any(
-            category in REJECTING_CATEGORIES or category.startswith("E")
-            for category, _status, _entity in self.statuses
-        )
-
-
-@dataclass
-class Parsed:
-    """A validated acknowledgment file: its kind, who sent it, and what it says."""
-
-    kind: str
-    sender_id: str
-    interchange: str
-    groups: list[GroupAnswer] = field(default_factory=list)  # 999
-    batch_references: list[str] = field(default_factory=list)  # 277CA loop 2200B TRN02
-    claims: list[ClaimStatus] = field(default_factory=list)  # 277CA
-
-
-def _kind_of(text: str) -> str:
-    """999 or 277CA from GS01/ST01/GS08, before anything else is read."""
-    for raw in re.split(r"[~\n]", text[:4000]):
-        parts = raw.strip().split("*")
-        if parts[0] == "GS" and len(parts) > 8:
-            version = parts[8]
-            if parts[1] == "FA" and version in GUIDE_999:
-                return Acknowledgment.Kind.FILE
-            if parts[1] == "HN" and version == GUIDE_277CA:
-                return Acknowledgment.Kind.CLAIMS
-            raise AcknowledgmentError(
-                f"Segment {raw.strip()[:80]}: this is not a 999 (005010X231A1) or a 277CA "
-                f"(005010X214) but a {parts[1]} file for {version}."
-            )
-    raise AcknowledgmentError("The file has no functional group (GS segment): not an X12 file.")
-
-
-def _date(raw: str) -> datetime.date | None:
-    try:
-        return datetime.datetime.strptime(raw, "%Y%m%d").date()  # noqa: DTZ007 - a date
-    except ValueError:
-        return None
-
-
-def parse_acknowledgment(text: str, *, kind: str | None = None) -> Parsed:
-    """The file's answers, validated by pyx12 against its guide. Raises
-    AcknowledgmentError naming the first wrong segment; touches no database."""
-    if not text.strip():
-        raise AcknowledgmentError("The file is empty.")
-    found = _kind_of(text)
-    if kind is not None and found != kind:
-        raise AcknowledgmentError(f"This is a {found} file, not a {kind}; import it as a {found}.")
-    guide = "999 guide (005010X231A1)" if found == "999" else "277CA guide (005010X214)"
-    problems = pyx12_problems(text, guide=guide)
-    if problems:
-        raise AcknowledgmentError(problems[0])
-    reader = pyx12.x12file.X12Reader(io.StringIO(text))
-    return _read_999(reader) if found == "999" else _read_277ca(reader)
-
-
-def _read_999(reader) -> Parsed:
-    parsed = Parsed(kind=Acknowledgment.Kind.FILE, sender_id="", interchange="")
-    group: GroupAnswer | None = None
-    answer: SetAnswer | None = None
-    error: SegmentError | None = None
-    for seg in reader:
-        tag = seg.get_seg_id()
-        shown = seg.format(seg_term="")
-        value = seg.get_value
-        if tag == "ISA":
-            parsed.sender_id = (value("ISA06") or "").strip()
-            parsed.interchange = (value("ISA13") or "").strip()
-        elif tag == "AK1":
-            group = GroupAnswer(shown, value("AK101") or "", value("AK102") or "")
-            parsed.groups.append(group)
-            answer = error = None
-        elif tag == "AK2" and group is not None:
-            answer = SetAnswer(shown, value("AK201") or "", value("AK202") or "")
-            group.sets.append(answer)
-            error = None
-        elif tag == "IK3" and answer is not None:
-            position = value("IK302") or ""
-            error = SegmentError(
-                segment_id=value("IK301") or "",
-                position=int(position) if position.isdigit() else None,
-                loop=value("IK303") or "",
-                code=value("IK304") or "",
-            )
-            answer.errors.append(error)
-        elif tag == "CTX" and error is not None and (value("CTX01-1") or "") == "CLM01":
-            error.claim = value("CTX01-2") or ""
-        elif tag == "IK4" and error is not None:
-            position = value("IK401-1") or ""
-            component = value("IK401-2") or ""
-            error.elements.append(
-                ElementError(
-                    position=f"{position}-{component}" if component else position,
-                    reference=value("IK402") or "",
-                    code=value("IK403") or "",
-                    value=value("IK404") or "",
-                )
-            )
-        elif tag == "IK5" and answer is not None:
-            answer.code = value("IK501") or ""
-            answer.set_codes = [c for c in (value(f"IK50{i}") for i in range(2, 7)) if c]
-            error = None
-        elif tag == "AK9" and group is not None:
-            group.code = value("AK901") or ""
-            group.group_codes = [c for c in (value(f"AK90{i}") for i in range(5, 10)) if c]
-            answer = error = None
-    return parsed
-
-
-def _read_277ca(reader) -> Parsed:
-    parsed = Parsed(kind=Acknowledgment.Kind.CLAIMS, sender_id="", interchange="")
-    level = ""
-    claim: ClaimStatus | None = None
-    line = ""
-    for seg in reader:
-        tag = seg.get_seg_id()
-        value = seg.get_value
-        if tag == "ISA":
-            parsed.sender_id = (value("ISA06") or "").strip()
-            parsed.interchange = (value("ISA13") or "").strip()
-        elif tag == "HL":
-            level, claim, line = value("HL03") or "", None, ""
-        elif tag == "TRN" and level == "21":
-            parsed.batch_references.append(value("TRN02") or "")
-        elif tag == "TRN" and level == "PT":
-            claim = ClaimStatus(seg.format(seg_term=""), value("TRN02") or "")
-            parsed.claims.append(claim)
-            line = ""
-        elif tag == "STC" and claim is not None:
-            statuses = []
-            for composite in ("STC01", "STC10", "STC11"):
-                category = value(f"{composite}-1") or ""
-                if category:
-                    statuses.append(
-                        (category, value(f"{composite}-2") or "", value(f"{composite}-3") or "")
-                    )
-            if line:
-                claim.line_notes.append(f"{line}: {_status_words(statuses)}")
-                if (value("STC03") or "") == "U":
-                    claim.actions.append("U")
-                continue
-            claim.statuses += statuses
-            claim.actions.append(value("STC03") or "")
-            claim.effective_on = claim.effective_on or _date(value("STC02") or "")
-            if value("STC12"):
-                claim.messages.append(value("STC12"))
-        elif tag == "REF" and claim is not None and not line and value("REF01") == "1K":
-            claim.payer_claim_number = (value("REF02") or "")[:50]
-        elif tag == "SVC" and claim is not None:
-            code = ":".join(c for c in (value(f"SVC01-{i}") for i in range(2, 7)) if c)
-            line = f"line {code} ({value('SVC02') or '0'})"
-        elif tag == "DTP" and line and value("DTP01") == "472":
-            date = _date((value("DTP03") or "")[:8])
-            if date and claim is not None and claim.line_notes:
-                claim.line_notes[-1] = claim.line_notes[-1].replace(
-                    f"{line}:", f"{line} on {us_date(date)}:", 1
-                )
-    return parsed
-
-
-def _status_words(statuses: list[tuple[str, str, str]]) -> str:
-    """``A7:562:85`` → "information invalid: billing provider's NPI"."""
-    parts = []
-    for category, status, entity in statuses:
-        text = _words(CATEGORIES, category, "category")
-        detail = _words(STATUSES, status, "status code") if status else ""
-        if entity:
-            detail = f"{_words(ENTITIES, entity, 'entity')}'s {detail}".strip()
-        parts.append(f"{text}: {detail}" if detail else text)
-    return "; ".join(parts)
-
-
-def _codes(statuses: list[tuple[str, str, str]]) -> str:
-    return " ".join(":".join(c for c in s if c) for s in statuses)[:200]
 
 
 # ---------------------------------------------------------------------------------------
