@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from billing.models import PayerRate
+from billing.parties import Person
 
 CENT = Decimal("0.01")
 
@@ -104,9 +105,9 @@ def contract_check(*, payer_id: int, allocations: Iterable[tuple]) -> None:
         return
     practice = Practice.current()
     tolerance = practice.underpayment_tolerance if practice else DEFAULT_TOLERANCE
-    npis = {
-        _seen_by(claim).get("npi") for claim, _a in pairs if "license_level" not in _seen_by(claim)
-    } - {None, ""}
+    npis = {_seen_by(claim).npi for claim, _a in pairs if _seen_by(claim).license_level is None} - {
+        ""
+    }
     levels = (
         dict(Clinician.objects.filter(npi__in=npis).values_list("npi", "license_level"))
         if npis
@@ -114,7 +115,9 @@ def contract_check(*, payer_id: int, allocations: Iterable[tuple]) -> None:
     )
     for claim, allocation in pairs:
         seen_by = _seen_by(claim)
-        level = seen_by.get("license_level", levels.get(seen_by.get("npi"), ""))
+        level = seen_by.license_level
+        if level is None:
+            level = levels.get(seen_by.npi, "")
         line = allocation.claim_line
         expected = expected_allowed(
             rates,
@@ -130,6 +133,6 @@ def contract_check(*, payer_id: int, allocations: Iterable[tuple]) -> None:
         )
 
 
-def _seen_by(claim) -> dict:
-    parties = claim.parties or {}
-    return parties.get("seen_by") or parties.get("rendering") or {}
+def _seen_by(claim) -> Person:
+    parties = claim.party
+    return parties.seen_by or parties.rendering

@@ -115,10 +115,10 @@ def _build(chosen: list[tuple[Claim, Coverage]], *, user) -> list[Claim]:
     for diagnosis in ClaimDiagnosis.objects.filter(claim__in=primaries).order_by("pk"):
         diagnoses[diagnosis.claim_id].append(diagnosis)
     npis = {
-        ((primary.parties or {}).get(key) or {}).get("npi")
+        primary.party.value(key, "npi")
         for primary in primaries
         for key in ("supervising", "seen_by")
-    } - {None}
+    } - {""}
     people = {c.npi: c for c in Clinician.objects.filter(npi__in=npis)} if npis else {}
     answers = _answers(primaries)
     practice = Practice.current()
@@ -129,9 +129,9 @@ def _build(chosen: list[tuple[Claim, Coverage]], *, user) -> list[Claim]:
         session = next(
             (line.service_line.session for line in primary_lines if line.service_line_id), None
         )
-        parties = primary.parties or {}
-        supervising = people.get((parties.get("supervising") or {}).get("npi"))
-        seen_by = people.get((parties.get("seen_by") or {}).get("npi")) or primary.rendering
+        parties = primary.party
+        supervising = people.get(parties.value("supervising", "npi"))
+        seen_by = people.get(parties.value("seen_by", "npi")) or primary.rendering
         new_parties = (
             claim_parties(
                 practice=practice,
@@ -144,7 +144,7 @@ def _build(chosen: list[tuple[Claim, Coverage]], *, user) -> list[Claim]:
                 other=primary.coverage,
             )
             if practice is not None and session is not None
-            else {**parties}
+            else {**primary.parties}
         )
         claim = Claim(
             control_number=new_control_number(),
@@ -210,7 +210,7 @@ def _adjudication_snapshot(
     paid, claim-level and per-line adjustments, keyed by the secondary's own lines."""
     by_position = {line.position: line for line in copies}
     coverage = primary.coverage
-    subscriber = (primary.parties or {}).get("subscriber") or {}
+    subscriber = primary.party.subscriber
     adjustments = list(posting.adjustments.all()) if posting else []
     lines = []
     for allocation in posting.allocations.all() if posting else []:
@@ -237,8 +237,8 @@ def _adjudication_snapshot(
         "member_id": coverage.member_id,
         "group_number": coverage.group_number,
         "relationship": coverage.relationship,
-        "subscriber_last_name": subscriber.get("last_name") or primary.client.last_name,
-        "subscriber_first_name": subscriber.get("first_name") or primary.client.first_name,
+        "subscriber_last_name": subscriber.last_name or primary.client.last_name,
+        "subscriber_first_name": subscriber.first_name or primary.client.first_name,
         "payer_claim_number": posting.payer_claim_number if posting else "",
         "paid": str(posting.paid if posting else Decimal("0.00")),
         "adjudicated_on": (

@@ -10,6 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from billing.models.payers import Payer
+from billing.parties import Parties
 from practice.common import ZERO, LineModifiers, pointer_letter
 
 
@@ -183,6 +184,13 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"Claim {self.control_number}"
+
+    @property
+    def party(self) -> Parties:
+        """The parties snapshot, typed (``billing/parties.py``): read the JSON here, never
+        with ``.get`` at each use. Built on each access (a reader takes it once), so an
+        instance whose ``parties`` changed reads the change."""
+        return Parties.from_json(self.parties)
 
     @property
     def is_live(self) -> bool:

@@ -53,6 +53,7 @@ from billing.outputs.cms1500_form import (
     line_spot,
 )
 from billing.outputs.pdf import digits, iso_date, ocr_text
+from billing.parties import Person, PostalAddress
 from practice.common import MAX_DIAGNOSES
 
 Mode = Literal["facsimile", "data"]
@@ -100,8 +101,8 @@ def _last_first(last: str, first: str) -> str:
     return f"{last}, {first}" if last and first else (last or first)
 
 
-def _street(party: dict) -> str:
-    return " ".join(p for p in (party.get("address_line1"), party.get("address_line2")) if p)
+def _street(party: PostalAddress) -> str:
+    return " ".join(p for p in (party.address_line1, party.address_line2) if p)
 
 
 def _zip(value: str) -> str:
@@ -110,20 +111,12 @@ def _zip(value: str) -> str:
     return f"{number[:5]}-{number[5:]}" if len(number) == 9 else value or ""
 
 
-def _city_line(party: dict) -> str:
-    return " ".join(
-        p
-        for p in (party.get("city", ""), party.get("state", ""), _zip(party.get("zip_code", "")))
-        if p
-    )
+def _city_line(party: PostalAddress) -> str:
+    return " ".join(p for p in (party.city, party.state, _zip(party.zip_code)) if p)
 
 
-def _person_name(person: dict) -> str:
-    return " ".join(
-        p
-        for p in (person.get("first_name"), person.get("last_name"), person.get("credentials"))
-        if p
-    )
+def _person_name(person: Person) -> str:
+    return " ".join(p for p in (person.first_name, person.last_name, person.credentials) if p)
 
 
 def _phone(values: dict[str, str], prefix: str, phone: str) -> None:
@@ -152,88 +145,84 @@ def claim_pages(claim: Claim, *, amount_paid: Decimal | None = None) -> list[For
     """The forms one claim prints on (docs/rules/claim-forms.md §7): every box from the snapshot,
     box 24
     six lines at a time, the total on the last form only."""
-    parties = claim.parties or {}
-    payer = parties.get("payer") or {}
-    patient = parties.get("patient") or {}
-    subscriber = parties.get("subscriber") or {}
-    billing = parties.get("billing") or {}
-    rendering = parties.get("rendering") or {}
-    supervising = parties.get("supervising")
-    facility = parties.get("facility")
-    other = parties.get("other_insurance")
+    parties = claim.party
+    payer = parties.payer
+    patient = parties.patient
+    subscriber = parties.subscriber
+    billing = parties.billing
+    rendering = parties.rendering
+    supervising = parties.supervising
+    facility = parties.facility
+    other = parties.other_insurance
 
     values: dict[str, str] = {}
     ticks: set[str] = set()
 
-    carrier = [payer.get("name", ""), payer.get("address_line1", "")]
-    carrier += [payer.get("address_line2", ""), _city_line(payer)]
+    carrier = [payer.name, payer.address_line1, payer.address_line2, _city_line(payer)]
     for n, text in enumerate((t for t in carrier if t), start=1):
         values[f"payer_{n}"] = text
 
-    ticks.add(PROGRAM_TICK.get(payer.get("filing_indicator", ""), "1_other"))
-    values["1a"] = subscriber.get("member_id", "")
-    values["2"] = _last_first(patient.get("last_name", ""), patient.get("first_name", ""))
-    values["3_dob"] = _mm_dd_yyyy(iso_date(patient.get("date_of_birth")))
-    if patient.get("sex") in ("M", "F"):
-        ticks.add(f"3_{patient['sex'].lower()}")
+    ticks.add(PROGRAM_TICK.get(payer.filing_indicator, "1_other"))
+    values["1a"] = subscriber.member_id
+    values["2"] = _last_first(patient.last_name, patient.first_name)
+    values["3_dob"] = _mm_dd_yyyy(iso_date(patient.date_of_birth))
+    if patient.sex in ("M", "F"):
+        ticks.add(f"3_{patient.sex.lower()}")
     # CMS Pub. 100-04 ch. 26 §10.2 items 4, 7, 11–11d: with Medicare primary, item 11 reads
     # NONE and the boxes about an insurance primary to Medicare (4, 7, 11a, 11c, 11d) stay
     # blank.
-    medicare_primary = payer.get("filing_indicator") == "MB"
-    values["4"] = _last_first(subscriber.get("last_name", ""), subscriber.get("first_name", ""))
+    medicare_primary = payer.filing_indicator == "MB"
+    values["4"] = _last_first(subscriber.last_name, subscriber.first_name)
     values["5_street"] = _street(patient)
-    values["5_city"] = patient.get("city", "")
-    values["5_state"] = patient.get("state", "")
-    values["5_zip"] = _zip(patient.get("zip_code", ""))
-    _phone(values, "5", patient.get("phone", ""))
-    relationship = subscriber.get("relationship", "18")
+    values["5_city"] = patient.city
+    values["5_state"] = patient.state
+    values["5_zip"] = _zip(patient.zip_code)
+    _phone(values, "5", patient.phone)
+    relationship = subscriber.relationship
     ticks.add(RELATIONSHIP_TICK.get(relationship, "6_other"))
     values["7_street"] = _street(subscriber)
-    values["7_city"] = subscriber.get("city", "")
-    values["7_state"] = subscriber.get("state", "")
-    values["7_zip"] = _zip(subscriber.get("zip_code", ""))
+    values["7_city"] = subscriber.city
+    values["7_state"] = subscriber.state
+    values["7_zip"] = _zip(subscriber.zip_code)
     if relationship == "18":
-        _phone(values, "7", patient.get("phone", ""))
+        _phone(values, "7", patient.phone)
     if medicare_primary:
         for name in ("4", "7_street", "7_city", "7_state", "7_zip", "7_area", "7_phone"):
             values.pop(name, None)
 
     if other:
-        values["9"] = _last_first(
-            other.get("subscriber_last_name", ""), other.get("subscriber_first_name", "")
-        )
-        values["9a"] = other.get("member_id", "")
-        values["9d"] = other.get("plan_name", "") or other.get("payer_name", "")
+        values["9"] = _last_first(other.subscriber_last_name, other.subscriber_first_name)
+        values["9a"] = other.member_id
+        values["9d"] = other.plan_name or other.payer_name
     # 10a–c: a therapy claim is not related to employment or an accident.
     ticks |= {"10a_no", "10b_no", "10c_no"}
     if medicare_primary:
         values["11"] = "NONE"
     else:
-        values["11"] = subscriber.get("group_number", "")
-        values["11a_dob"] = _mm_dd_yyyy(iso_date(subscriber.get("date_of_birth")))
-        if subscriber.get("sex") in ("M", "F"):
-            ticks.add(f"11a_{subscriber['sex'].lower()}")
-        values["11c"] = subscriber.get("plan_name", "")
+        values["11"] = subscriber.group_number
+        values["11a_dob"] = _mm_dd_yyyy(iso_date(subscriber.date_of_birth))
+        if subscriber.sex in ("M", "F"):
+            ticks.add(f"11a_{subscriber.sex.lower()}")
+        values["11c"] = subscriber.plan_name
         ticks.add("11d_yes" if other else "11d_no")
     # NUCC 1500 items 12 and 13 (docs/rules/claim-forms.md §8): "SIGNATURE ON FILE" only
     # for a signature the client's record holds, box 12 with the date it was signed;
     # otherwise blank (the scrubber's "signatures" rule stops such a claim).
-    signatures = parties.get("signatures") or {}
-    release = signatures.get("release")
+    release = parties.signatures.release
     if release:
         values["12"] = "SIGNATURE ON FILE"
-        values["12_date"] = _mm_dd_yy(iso_date(release.get("signed_on")))
-    if signatures.get("assignment"):
+        values["12_date"] = _mm_dd_yy(iso_date(release.signed_on))
+    if parties.signatures.assignment:
         values["13"] = "SIGNATURE ON FILE"
 
     # NUCC 1500 item 17 (docs/rules/claim-forms.md §9): one provider, the referring one
     # (DN) before a supervising one (DQ; docs/rules/coding.md §9). The 837P carries both.
-    referring = parties.get("referring")
+    referring = parties.referring
     shown = ("DN", referring) if referring else ("DQ", supervising) if supervising else None
     if shown:
         values["17_qual"] = shown[0]
         values["17"] = _person_name(shown[1])
-        values["17b"] = shown[1].get("npi", "")
+        values["17b"] = shown[1].npi
 
     values["21_ind"] = "0"  # ICD-10
     if claim.frequency in (Claim.Frequency.REPLACEMENT, Claim.Frequency.VOID):
@@ -242,33 +231,31 @@ def claim_pages(claim: Claim, *, amount_paid: Decimal | None = None) -> list[For
         values["22_ref"] = claim.payer_claim_number
     values["23"] = claim.prior_auth_number
 
-    values["25"] = digits(billing.get("tax_id", ""))
-    ticks.add("25_ssn" if billing.get("tax_id_type") == "SSN" else "25_ein")
-    values["26"] = patient.get("account_number", "")
+    values["25"] = digits(billing.tax_id)
+    ticks.add("25_ssn" if billing.tax_id_type == "SSN" else "25_ein")
+    values["26"] = patient.account_number
     ticks.add("27_yes")
 
     signer = _person_name(rendering)
     if len(signer) <= FIELDS["31_2"].width:
         values["31_2"] = signer
     else:
-        values["31_1"] = " ".join(
-            p for p in (rendering.get("first_name"), rendering.get("last_name")) if p
-        )
-        values["31_2"] = rendering.get("credentials", "")
+        values["31_1"] = " ".join(p for p in (rendering.first_name, rendering.last_name) if p)
+        values["31_2"] = rendering.credentials
     signed_on = timezone.localdate(claim.created_at) if claim.created_at else None
     values["31_date"] = _mm_dd_yy(signed_on)
 
     if facility:
-        values["32_1"] = facility.get("name", "")
+        values["32_1"] = facility.name
         values["32_2"] = _street(facility)
         values["32_3"] = _city_line(facility)
-        values["32a"] = facility.get("npi", "")
+        values["32a"] = facility.npi
 
-    _phone(values, "33", billing.get("phone", ""))
-    values["33_1"] = billing.get("name", "")
+    _phone(values, "33", billing.phone)
+    values["33_1"] = billing.name
     values["33_2"] = _street(billing)
     values["33_3"] = _city_line(billing)
-    values["33a"] = billing.get("npi", "")
+    values["33a"] = billing.npi
 
     # NUCC 1500 item 21 (CMS Pub. 100-04 ch. 26 §10.3 item 21): codes print without the
     # dot, which is implied.

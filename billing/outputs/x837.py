@@ -3,8 +3,9 @@
 Pure formatting: no database access. The caller passes claims with their lines and
 diagnoses already loaded (``Claim.lines`` / ``Claim.diagnoses`` prefetched) and an
 ``Envelope`` with the clearinghouse's ids and fresh control numbers; the result is the
-file text. Everything printed comes from the claim's own snapshot (``Claim.parties``,
-``ClaimLine``, ``ClaimDiagnosis``), so a file rebuilt later says what the claim said.
+file text. Everything printed comes from the claim's own snapshot (``Claim.parties``, read
+typed as ``Claim.party``; ``ClaimLine``, ``ClaimDiagnosis``), so a file rebuilt later says
+what the claim said.
 
 The loop outline is in docs/837p.md. Text is upper case ASCII: accented letters are
 transliterated with ``anyascii`` (Nguyễn → NGUYEN, Straße → STRASSE), never dropped.
@@ -23,6 +24,7 @@ from decimal import Decimal
 
 from anyascii import anyascii
 
+from billing.parties import Parties, Patient, Person, PostalAddress, Subscriber
 from practice.common import POINTER_LETTERS, ZERO
 
 ELEMENT = "*"
@@ -220,27 +222,29 @@ def _zip(value: str) -> str:
     return digits(value)
 
 
-def _address(w: _Writer, party: dict) -> None:
+def _address(w: _Writer, party: PostalAddress) -> None:
     w.add(
         "N3",
-        text(party.get("address_line1", ""), "address"),
-        text(party.get("address_line2", ""), "address"),
+        text(party.address_line1, "address"),
+        text(party.address_line2, "address"),
     )
     w.add(
         "N4",
-        text(party.get("city", ""), "city"),
-        transliterate(party.get("state", "")),
-        _zip(party.get("zip_code", "")),
+        text(party.city, "city"),
+        transliterate(party.state),
+        _zip(party.zip_code),
     )
 
 
-def _person_name(w: _Writer, qualifier: str, person: dict, *id_pair: str) -> None:
+def _person_name(
+    w: _Writer, qualifier: str, person: Person | Subscriber | Patient, *id_pair: str
+) -> None:
     w.add(
         "NM1",
         qualifier,
         "1",
-        text(person.get("last_name", ""), "last name"),
-        text(person.get("first_name", ""), "first name"),
+        text(person.last_name, "last name"),
+        text(person.first_name, "first name"),
         "",
         "",
         "",
@@ -261,63 +265,60 @@ def _cas(w: _Writer, adjustments: Iterable[Adjustment]) -> None:
             w.add("CAS", *elements)
 
 
-def _signatures(parties: dict) -> tuple[str, str]:
+def _signatures(parties: Parties) -> tuple[str, str]:
     """CLM08 benefits assignment and CLM09 release of information, from the signatures
     recorded on the claim's snapshot (CMS-1500 boxes 13 and 12). Without a recorded
     signature: assignment N, release I (informed consent only, the code for "no signed
     statement on file")."""
-    signatures = parties.get("signatures") or {}
-    assignment = "Y" if signatures.get("assignment") else "N"
-    release = "Y" if signatures.get("release") else "I"
+    assignment = "Y" if parties.signatures.assignment else "N"
+    release = "Y" if parties.signatures.release else "I"
     return assignment, release
 
 
-def _same_address(a: dict, b: dict) -> bool:
+def _same_address(a: PostalAddress, b: PostalAddress) -> bool:
     keys = ("address_line1", "city", "state")
-    return all(transliterate(a.get(k, "")) == transliterate(b.get(k, "")) for k in keys) and (
-        _zip(a.get("zip_code", ""))[:5] == _zip(b.get("zip_code", ""))[:5]
+    return all(transliterate(getattr(a, k)) == transliterate(getattr(b, k)) for k in keys) and (
+        _zip(a.zip_code)[:5] == _zip(b.zip_code)[:5]
     )
 
 
-def _billing_is_person(parties: dict) -> bool:
+def _billing_is_person(parties: Parties) -> bool:
     """A solo clinician without a group NPI bills under their own (type 1) NPI: the
     billing provider is then a person, and no separate rendering loop is needed."""
-    billing = parties.get("billing") or {}
-    rendering = parties.get("rendering") or {}
-    return bool(billing.get("npi")) and billing.get("npi") == rendering.get("npi")
+    return bool(parties.billing.npi) and parties.billing.npi == parties.rendering.npi
 
 
-def _billing_provider(w: _Writer, hl: int, parties: dict) -> None:
-    billing = parties["billing"]
+def _billing_provider(w: _Writer, hl: int, parties: Parties) -> None:
+    billing = parties.billing
     w.add("HL", str(hl), "", "20", "1")
-    w.add("PRV", "BI", "PXC", billing["taxonomy"])
+    w.add("PRV", "BI", "PXC", billing.taxonomy)
     if _billing_is_person(parties):
-        _person_name(w, "85", parties["rendering"], "XX", billing["npi"])
+        _person_name(w, "85", parties.rendering, "XX", billing.npi)
     else:
         w.add(
             "NM1",
             "85",
             "2",
-            text(billing["name"], "organization name"),
+            text(billing.name, "organization name"),
             "",
             "",
             "",
             "",
             "XX",
-            billing["npi"],
+            billing.npi,
         )
     _address(w, billing)
-    qualifier = "SY" if billing.get("tax_id_type") == "SSN" else "EI"
-    w.add("REF", qualifier, digits(billing.get("tax_id", "")))
-    pay_to = parties.get("pay_to")
+    qualifier = "SY" if billing.tax_id_type == "SSN" else "EI"
+    w.add("REF", qualifier, digits(billing.tax_id))
+    pay_to = parties.pay_to
     if pay_to and not _same_address(pay_to, billing):
         w.add("NM1", "87", "2")
         _address(w, pay_to)
 
 
-def _dmg(w: _Writer, person: dict) -> None:
-    if person.get("date_of_birth"):
-        w.add("DMG", "D8", ccyymmdd(person["date_of_birth"]), person.get("sex") or "U")
+def _dmg(w: _Writer, person: Subscriber | Patient) -> None:
+    if person.date_of_birth:
+        w.add("DMG", "D8", ccyymmdd(person.date_of_birth), person.sex or "U")
 
 
 def _claim(
@@ -327,7 +328,7 @@ def _claim(
     diagnoses: list,
     other: OtherPayerAdjudication | None,
 ) -> None:
-    parties = claim.parties
+    parties = claim.party
     pos = lines[0].place_of_service
     total = sum((line.charge for line in lines), ZERO)
     assignment, release = _signatures(parties)
@@ -354,25 +355,21 @@ def _claim(
     codes = [diagnosis(d.code) for d in diagnoses]
     w.add("HI", *[("ABK" if i == 0 else "ABF", code) for i, code in enumerate(codes)])
 
-    referring = parties.get("referring")
-    if referring and referring.get("npi"):
-        _person_name(w, "DN", referring, "XX", referring["npi"])
-    rendering = parties.get("rendering") or {}
-    if not _billing_is_person(parties) and rendering.get("npi"):
-        _person_name(w, "82", rendering, "XX", rendering["npi"])
-        w.add("PRV", "PE", "PXC", rendering["taxonomy"])
-    facility = parties.get("facility")
-    if (
-        facility
-        and facility.get("address_line1")
-        and not _same_address(facility, parties["billing"])
-    ):
-        npi = ("XX", facility["npi"]) if facility.get("npi") else ()
-        w.add("NM1", "77", "2", text(facility["name"], "organization name"), "", "", "", "", *npi)
+    referring = parties.referring
+    if referring and referring.npi:
+        _person_name(w, "DN", referring, "XX", referring.npi)
+    rendering = parties.rendering
+    if not _billing_is_person(parties) and rendering.npi:
+        _person_name(w, "82", rendering, "XX", rendering.npi)
+        w.add("PRV", "PE", "PXC", rendering.taxonomy)
+    facility = parties.facility
+    if facility and facility.address_line1 and not _same_address(facility, parties.billing):
+        npi = ("XX", facility.npi) if facility.npi else ()
+        w.add("NM1", "77", "2", text(facility.name, "organization name"), "", "", "", "", *npi)
         _address(w, facility)
-    supervising = parties.get("supervising")
-    if supervising and supervising.get("npi") and supervising.get("npi") != rendering.get("npi"):
-        _person_name(w, "DQ", supervising, "XX", supervising["npi"])
+    supervising = parties.supervising
+    if supervising and supervising.npi and supervising.npi != rendering.npi:
+        _person_name(w, "DQ", supervising, "XX", supervising.npi)
 
     if other is not None:
         _other_payer(w, other)
@@ -453,7 +450,7 @@ def electronic_payer_id(claim) -> str:
     """The payer id the file is addressed to (loop 2010BB NM109): the claim's snapshot,
     or the payer's setting when the claim was built before the payer had one. It routes
     the file; it is not something the claim said about the service."""
-    return (claim.parties.get("payer") or {}).get("payer_id") or claim.payer.payer_id
+    return claim.party.payer.payer_id or claim.payer.payer_id
 
 
 # The free-text values of a claim snapshot that the 837P prints, with their element kind
@@ -489,16 +486,16 @@ PRINTED_VALUES = (
 )
 
 
-def _billing_key(parties: dict) -> tuple:
-    billing = parties.get("billing") or {}
+def _billing_key(parties: Parties) -> tuple:
+    billing = parties.billing
     return (
-        billing.get("npi"),
-        billing.get("name"),
-        billing.get("tax_id"),
-        billing.get("taxonomy"),
-        billing.get("address_line1"),
-        billing.get("zip_code"),
-        _billing_is_person(parties) and (parties.get("rendering") or {}).get("last_name"),
+        billing.npi,
+        billing.name,
+        billing.tax_id,
+        billing.taxonomy,
+        billing.address_line1,
+        billing.zip_code,
+        _billing_is_person(parties) and parties.rendering.last_name,
     )
 
 
@@ -590,45 +587,43 @@ def render_837p(
     hl = 0
     by_billing: dict[tuple, list] = {}
     for claim in claims:
-        by_billing.setdefault(_billing_key(claim.parties), []).append(claim)
+        by_billing.setdefault(_billing_key(claim.party), []).append(claim)
     for group in by_billing.values():
         hl += 1
         billing_hl = hl
-        _billing_provider(w, billing_hl, group[0].parties)
+        _billing_provider(w, billing_hl, group[0].party)
         for claim in group:
             lines = sorted(claim.lines.all(), key=lambda line: line.position)
             diagnoses = sorted(claim.diagnoses.all(), key=lambda d: d.position)
-            parties = claim.parties
-            subscriber = parties["subscriber"]
-            payer = parties["payer"]
+            parties = claim.party
+            subscriber = parties.subscriber
+            payer = parties.payer
             other = adjudications.get(claim.pk)
-            self_pays = subscriber.get("relationship", "18") == "18"
+            self_pays = subscriber.relationship == "18"
             hl += 1
             subscriber_hl = hl
             w.add("HL", str(hl), str(billing_hl), "22", "0" if self_pays else "1")
             w.add(
                 "SBR",
-                subscriber.get("responsibility") or ("S" if other else "P"),
+                subscriber.responsibility or ("S" if other else "P"),
                 "18" if self_pays else "",
-                text(subscriber.get("group_number", ""), "reference"),
+                text(subscriber.group_number, "reference"),
                 "",
                 "",
                 "",
                 "",
                 "",
-                payer.get("filing_indicator") or "CI",
+                payer.filing_indicator or "CI",
             )
-            _person_name(
-                w, "IL", subscriber, "MI", text(subscriber.get("member_id", ""), "identifier")
-            )
-            if subscriber.get("address_line1"):
+            _person_name(w, "IL", subscriber, "MI", text(subscriber.member_id, "identifier"))
+            if subscriber.address_line1:
                 _address(w, subscriber)
             _dmg(w, subscriber)
             w.add(
                 "NM1",
                 "PR",
                 "2",
-                text(payer["name"], "organization name"),
+                text(payer.name, "organization name"),
                 "",
                 "",
                 "",
@@ -639,8 +634,8 @@ def render_837p(
             if not self_pays:
                 hl += 1
                 w.add("HL", str(hl), str(subscriber_hl), "23", "0")
-                w.add("PAT", subscriber["relationship"])
-                patient = parties["patient"]
+                w.add("PAT", subscriber.relationship)
+                patient = parties.patient
                 _person_name(w, "QC", patient)
                 _address(w, patient)
                 _dmg(w, patient)

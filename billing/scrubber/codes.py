@@ -42,16 +42,12 @@ LICENSE_MODIFIERS = frozenset(Clinician.LicenseLevel.values)
 @rule("npi")
 def check_npis(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/identifiers.md §1: every NPI on the claim has a valid check digit."""
-    parties = ctx.claim.parties
+    party = ctx.claim.party
     named = [
-        ("billing provider", (parties.get("billing") or {}).get("npi"), Fix(PRACTICE)),
-        (
-            "rendering provider",
-            (parties.get("rendering") or {}).get("npi"),
-            Fix(CLINICIAN, ctx.claim.rendering_id),
-        ),
-        ("supervising provider", (parties.get("supervising") or {}).get("npi"), Fix(CLINICIAN)),
-        ("service facility", (parties.get("facility") or {}).get("npi"), Fix(LOCATION)),
+        ("billing provider", party.billing.npi, Fix(PRACTICE)),
+        ("rendering provider", party.rendering.npi, Fix(CLINICIAN, ctx.claim.rendering_id)),
+        ("supervising provider", party.value("supervising", "npi"), Fix(CLINICIAN)),
+        ("service facility", party.value("facility", "npi"), Fix(LOCATION)),
     ]
     for role, npi, fix in named:
         if role in {"supervising provider", "service facility"} and not npi:
@@ -68,9 +64,9 @@ def check_npis(ctx: ClaimContext) -> Iterator[Problem]:
 def check_tax_id(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/identifiers.md §2: the billing provider's EIN or SSN is well formed (box 25,
     REF*EI)."""
-    billing = ctx.claim.parties.get("billing") or {}
+    billing = ctx.claim.party.billing
     try:
-        validate_tax_id(billing.get("tax_id", ""), billing.get("tax_id_type", "EIN"))
+        validate_tax_id(billing.tax_id, billing.tax_id_type)
     except ValidationError as error:
         yield Problem("tax_id", ERROR, f"Billing provider tax id: {error.messages[0]}")
 

@@ -26,10 +26,10 @@ def check_coverage_dates(ctx: ClaimContext) -> Iterator[Problem]:
 def check_subscriber(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §4: when the client is not the subscriber, the subscriber is named
     in full."""
-    subscriber = ctx.claim.parties.get("subscriber") or {}
-    if not subscriber.get("member_id"):
+    subscriber = ctx.claim.party.subscriber
+    if not subscriber.member_id:
         yield Problem("subscriber", ERROR, "The insured's member id is missing (box 1a).")
-    if subscriber.get("relationship", "18") == "18":
+    if subscriber.relationship == "18":
         return
     missing = [
         label
@@ -40,7 +40,7 @@ def check_subscriber(ctx: ClaimContext) -> Iterator[Problem]:
             ("sex", "sex"),
             ("address_line1", "address"),
         ]
-        if not subscriber.get(key)
+        if not getattr(subscriber, key)
     ]
     if missing:
         yield Problem(

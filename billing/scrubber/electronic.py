@@ -32,9 +32,9 @@ def check_x12_text(ctx: ClaimContext) -> Iterator[Problem]:
     that take electronic claims; a paper claim prints these as they are."""
     if not _electronic(ctx):
         return
-    parties = ctx.claim.parties
+    parties = ctx.claim.party
     for party, key, kind, label in x837.PRINTED_VALUES:
-        value = (parties.get(party) or {}).get(key) or ""
+        value = parties.value(party, key)
         for problem in x837.x12_problems(value, kind):
             yield Problem(
                 "x12_text",
@@ -84,16 +84,15 @@ def check_x12_addresses(ctx: ClaimContext) -> Iterator[Problem]:
     2010BA when the patient is the subscriber) is required too."""
     if not _electronic(ctx):
         return
-    parties = ctx.claim.parties
+    parties = ctx.claim.party
     for party, label, needs_zip4 in [
         ("billing", "billing provider", True),
         ("facility", "service facility", True),
         ("patient", "patient", False),
     ]:
-        values = parties.get(party)
-        if party == "facility" and (not values or not values.get("address_line1")):
+        values = getattr(parties, party)
+        if party == "facility" and (values is None or not values.address_line1):
             continue
-        values = values or {}
         missing = [
             name
             for name, key in [
@@ -101,19 +100,19 @@ def check_x12_addresses(ctx: ClaimContext) -> Iterator[Problem]:
                 ("city", "city"),
                 ("state", "state"),
             ]
-            if len((values.get(key) or "").strip()) < 2
+            if len(getattr(values, key).strip()) < 2
         ]
         fix = _party_fix(ctx, party)
         if missing:
             yield Problem(
                 "x12_addresses", ERROR, f"The {label}'s {', '.join(missing)} is missing.", fix=fix
             )
-        zip_digits = x837.digits(values.get("zip_code", ""))
+        zip_digits = x837.digits(values.zip_code)
         if needs_zip4 and len(zip_digits) != 9:
             yield Problem(
                 "x12_addresses",
                 ERROR,
-                f"The {label}'s ZIP code {values.get('zip_code') or '(none)'} needs all nine "
+                f"The {label}'s ZIP code {values.zip_code or '(none)'} needs all nine "
                 "digits (ZIP+4) on an electronic claim.",
                 fix=fix,
             )
@@ -121,8 +120,7 @@ def check_x12_addresses(ctx: ClaimContext) -> Iterator[Problem]:
             yield Problem(
                 "x12_addresses",
                 ERROR,
-                f"The {label}'s ZIP code {values.get('zip_code') or '(none)'} is not 5 or 9 "
-                "digits.",
+                f"The {label}'s ZIP code {values.zip_code or '(none)'} is not 5 or 9 digits.",
                 fix=fix,
             )
 

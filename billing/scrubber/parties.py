@@ -41,10 +41,9 @@ def check_signatures(ctx: ClaimContext) -> Iterator[Problem]:
     client's release of information and assignment of benefits are recorded, and for a
     client under 18 on a date of service they were signed by a parent, guardian or other
     legal representative, not the client."""
-    parties = ctx.claim.parties
-    signatures = parties.get("signatures") or {}
-    patient = parties.get("patient") or {}
-    born = pdf.iso_date(patient.get("date_of_birth"))
+    parties = ctx.claim.party
+    patient = parties.patient
+    born = pdf.iso_date(patient.date_of_birth)
     minor_on = next(
         (
             line.date_of_service
@@ -53,10 +52,10 @@ def check_signatures(ctx: ClaimContext) -> Iterator[Problem]:
         ),
         None,
     )
-    name = f"{patient.get('first_name', '')} {patient.get('last_name', '')}".strip()
+    name = f"{patient.first_name} {patient.last_name}".strip()
     for kind, what, box in SIGNATURES:
-        signature = signatures.get(kind)
-        if not signature:
+        signature = getattr(parties.signatures, kind)
+        if signature is None:
             yield Problem(
                 "signatures",
                 ERROR,
@@ -65,7 +64,7 @@ def check_signatures(ctx: ClaimContext) -> Iterator[Problem]:
                 f"page, {REBUILD}.",
             )
             continue
-        relation = signature.get("relation", "") if isinstance(signature, dict) else ""
+        relation = signature.relation
         if minor_on is not None and relation in {"", SignerRelation.SELF}:
             signer = "the client" if relation else "a signer of unknown relation"
             yield Problem(
@@ -82,8 +81,8 @@ def check_signatures(ctx: ClaimContext) -> Iterator[Problem]:
 def check_referring_provider(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §9 (NUCC 1500 item 17; X12 837P loop 2310A): a payer that
     requires referrals gets the referring provider's name and a valid NPI."""
-    referring = ctx.claim.parties.get("referring")
-    if not referring:
+    referring = ctx.claim.party.referring
+    if referring is None:
         if ctx.payer.requires_referring_provider:
             yield Problem(
                 "referring_provider",
@@ -96,7 +95,7 @@ def check_referring_provider(ctx: ClaimContext) -> Iterator[Problem]:
     missing = [
         label
         for key, label in [("first_name", "first name"), ("last_name", "last name")]
-        if not referring.get(key)
+        if not getattr(referring, key)
     ]
     if missing:
         yield Problem(
@@ -105,12 +104,12 @@ def check_referring_provider(ctx: ClaimContext) -> Iterator[Problem]:
             f"The referring provider's {' and '.join(missing)} is missing (box 17).",
         )
     try:
-        validate_npi(referring.get("npi", ""))
+        validate_npi(referring.npi)
     except ValidationError as error:
         yield Problem(
             "referring_provider",
             ERROR,
-            f"The referring provider NPI {referring.get('npi') or '(missing)'} (box 17b): "
+            f"The referring provider NPI {referring.npi or '(missing)'} (box 17b): "
             f"{error.messages[0]}",
         )
 
@@ -120,10 +119,10 @@ def check_billing_address(ctx: ClaimContext) -> Iterator[Problem]:
     """docs/rules/claim-forms.md §10 (NUCC 1500 item 33; X12 837P loop 2010AA): the billing
     provider's address is a street address, never a PO box, with a nine-digit ZIP. On an
     electronic claim ``x12_addresses`` already reports a missing street or ZIP+4."""
-    billing = ctx.claim.parties.get("billing") or {}
+    billing = ctx.claim.party.billing
     settings = "correct it in the practice settings"
     for key in ("address_line1", "address_line2"):
-        value = billing.get(key) or ""
+        value = getattr(billing, key)
         if is_po_box(value):
             yield Problem(
                 "billing_address",
@@ -133,18 +132,18 @@ def check_billing_address(ctx: ClaimContext) -> Iterator[Problem]:
             )
     if _electronic(ctx):
         return
-    if not (billing.get("address_line1") or "").strip():
+    if not billing.address_line1.strip():
         yield Problem(
             "billing_address",
             ERROR,
             f"The billing provider's street address is missing (box 33); {settings}, {REBUILD}.",
         )
     try:
-        validate_zip_plus4(billing.get("zip_code", ""))
+        validate_zip_plus4(billing.zip_code)
     except ValidationError:
         yield Problem(
             "billing_address",
             ERROR,
-            f"The billing provider's ZIP code {billing.get('zip_code') or '(none)'} needs all "
+            f"The billing provider's ZIP code {billing.zip_code or '(none)'} needs all "
             f"nine digits (ZIP+4) in box 33; {settings}, {REBUILD}.",
         )

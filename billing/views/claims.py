@@ -204,9 +204,8 @@ def _claim_page(request: HttpRequest, pk: int, eob_form=None, status: int = 200)
     }
     for line in lines:
         line.underpaid = underpaid.get(line.pk)
-    parties = claim.parties or {}
-    subscriber = parties.get("subscriber") or {}
-    relationship = subscriber.get("relationship", "")
+    parties = claim.party
+    relationship = parties.subscriber.relationship
     sent = not claim.is_editable and claim.frequency != Claim.Frequency.VOID
     correcting = claim.status == Claim.Status.CORRECTING
     return render(

@@ -204,15 +204,15 @@ def render_835(
     ]
     for answer in answers:
         claim = answer.claim
-        patient = (claim.parties or {}).get("patient") or {}
+        patient = claim.party.patient
         share = answer.patient_responsibility
         body.append(
             f"CLP*{claim.control_number}*{answer.status}*{amount(answer.charge)}"
             f"*{amount(answer.paid)}*{amount(share) if share else ''}*12"
             f"*{answer.payer_claim_number}"
         )
-        last = transliterate(patient.get("last_name") or claim.client.last_name)[:60]
-        first = transliterate(patient.get("first_name") or claim.client.first_name)[:35]
+        last = transliterate(patient.last_name or claim.client.last_name)[:60]
+        first = transliterate(patient.first_name or claim.client.first_name)[:35]
         member = transliterate(claim.coverage.member_id or "UNKNOWN")[:80]
         body.append(f"NM1*QC*1*{_safe(last)}*{_safe(first)}****MI*{_safe(member)}")
         for line_answer in answer.lines:
