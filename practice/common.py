@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from practice.formats import zip_plus4
@@ -40,12 +41,28 @@ def pointed_codes(pointers: str, codes: Sequence[str]) -> list[str]:
     return [codes[named.index(letter)] for letter in pointers if letter in named]
 
 
-class Address(models.Model):
-    """Postal address fields, as claims print them."""
+ADDRESS_LINE_LENGTH = 55
+"""The longest street line a claim prints (837P N301/N302)."""
 
-    address_line1 = models.CharField("address", max_length=55, blank=True)
-    address_line2 = models.CharField("address line 2", max_length=55, blank=True)
-    city = models.CharField(max_length=30, blank=True)
+CITY_LENGTH = 30
+"""The longest city a claim prints (837P N401)."""
+
+
+class Address(models.Model):
+    """Postal address fields, as claims print them: new input is held to the lengths a
+    claim prints (the validators). The columns are wider (100, 60) so that the payers'
+    addresses saved before they shared these fields are kept whole."""
+
+    address_line1 = models.CharField(
+        "address", max_length=100, blank=True, validators=[MaxLengthValidator(ADDRESS_LINE_LENGTH)]
+    )
+    address_line2 = models.CharField(
+        "address line 2",
+        max_length=100,
+        blank=True,
+        validators=[MaxLengthValidator(ADDRESS_LINE_LENGTH)],
+    )
+    city = models.CharField(max_length=60, blank=True, validators=[MaxLengthValidator(CITY_LENGTH)])
     state = models.CharField(max_length=2, blank=True)
     zip_code = models.CharField("ZIP code", max_length=10, blank=True)
 

@@ -59,11 +59,6 @@ class Payer(Address):
     payer_id = models.CharField(
         "electronic payer id", max_length=20, blank=True, help_text="From the clearinghouse list."
     )
-    # Wider than Address's (the 837P's N3 55 / N4 30): the columns were made so, and
-    # narrowing them would need a data migration. state and zip_code come from Address.
-    address_line1 = models.CharField(max_length=100, blank=True)
-    address_line2 = models.CharField(max_length=100, blank=True)
-    city = models.CharField(max_length=60, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     filing_indicator = models.CharField(
         max_length=2, choices=FilingIndicator, default=FilingIndicator.COMMERCIAL
