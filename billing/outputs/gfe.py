@@ -23,6 +23,7 @@ from billing.outputs.pdf import (
     build,
     data_table,
     header_table,
+    heading_row,
     money,
     para,
     styles,
@@ -136,15 +137,19 @@ def render_estimate(estimate: GoodFaithEstimate) -> bytes:
         s,
     )
     rows: list[list[object]] = [
-        [
-            para("CPT", s["cell"]),
-            para("Service", s["cell"]),
-            para("Diagnosis codes", s["cell"]),
-            para("Units a visit", s["cell_right"]),
-            para("Visits", s["cell_right"]),
-            para("Fee a unit ($)", s["cell_right"]),
-            para("Expected charge ($)", s["cell_right"]),
-        ]
+        heading_row(
+            [
+                "CPT",
+                "Service",
+                "Diagnosis codes",
+                "Units a visit",
+                "Visits",
+                "Fee a unit ($)",
+                "Expected charge ($)",
+            ],
+            s,
+            numbers_from=3,
+        )
     ]
     for line in estimate.lines.all():
         rows.append(

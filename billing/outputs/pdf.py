@@ -201,6 +201,17 @@ def para(text: object, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text or "")), style)
 
 
+def heading_row(
+    labels: list[str], s: dict[str, ParagraphStyle], *, numbers_from: int
+) -> list[Paragraph]:
+    """A data table's heading cells: text columns left, the columns of numbers (from
+    index ``numbers_from`` on) right-aligned over their figures."""
+    return [
+        para(label, s["cell_right" if n >= numbers_from else "cell"])
+        for n, label in enumerate(labels)
+    ]
+
+
 # The page heading: practice on the left, title and facts on the right, a rule below.
 HEADER_STYLE = [
     ("VALIGN", (0, 0), (-1, -1), "TOP"),

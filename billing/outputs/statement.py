@@ -22,6 +22,7 @@ from billing.outputs.pdf import (
     build,
     data_table,
     header_table,
+    heading_row,
     money,
     para,
     styles,
@@ -117,15 +118,19 @@ def _statement_story(data: dict, s: dict[str, ParagraphStyle]) -> list[object]:
         [1] * (len(data["buckets"]) + 1),
     )
     rows: list[list[object]] = [
-        [
-            para("Date", s["cell"]),
-            para("Description", s["cell"]),
-            para("Charges ($)", s["cell_right"]),
-            para("Insurance paid ($)", s["cell_right"]),
-            para("Adjusted ($)", s["cell_right"]),
-            para("You paid ($)", s["cell_right"]),
-            para("Balance ($)", s["cell_right"]),
-        ],
+        heading_row(
+            [
+                "Date",
+                "Description",
+                "Charges ($)",
+                "Insurance paid ($)",
+                "Adjusted ($)",
+                "You paid ($)",
+                "Balance ($)",
+            ],
+            s,
+            numbers_from=2,
+        ),
         [
             para(_date(data.get("period_start")), s["cell"]),
             para("Previous balance", s["cell"]),
@@ -200,10 +205,9 @@ def render_receipt(data: dict) -> bytes:
         s["body"],
     )
     rows: list[list[object]] = [
-        [
-            para("Taken back from" if refund else "Applied to", s["cell"]),
-            para("Amount ($)", s["cell_right"]),
-        ],
+        heading_row(
+            ["Taken back from" if refund else "Applied to", "Amount ($)"], s, numbers_from=1
+        ),
     ]
     for line in data["applied"]:
         rows.append(
