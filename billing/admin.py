@@ -655,9 +655,8 @@ class ClearinghouseAdmin(admin.ModelAdmin):
     ]
 
 
-class ReadOnlyLedgerAdmin(admin.ModelAdmin):
-    """Postings are append-only (docs/getting-paid.md): a correction is a reversal plus a
-    new posting made by the import or the posting form, never an edit here."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows shown here, never added, changed or deleted here."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -667,6 +666,11 @@ class ReadOnlyLedgerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyLedgerAdmin(ReadOnlyAdmin):
+    """Postings are append-only (docs/getting-paid.md): a correction is a reversal plus a
+    new posting made by the import or the posting form, never an edit here."""
 
 
 class ProviderAdjustmentInline(admin.TabularInline):

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from billing.admin import (
     HistoryAdmin,
     KeysOnlyAutocompleteMixin,
+    ReadOnlyAdmin,
     RefuseClashingSaveMixin,
     RetireInsteadOfDeleteMixin,
 )
@@ -109,7 +110,7 @@ class AccessAuditedAdmin:
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(ReadOnlyAdmin):
     """The read audit, read-only: records are never added, changed or deleted here (the
     owner's audit screen in the app filters them and downloads CSV)."""
 
@@ -120,15 +121,6 @@ class AccessEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return roles.is_owner(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- practice, locations, clinicians ----------------------------------------------------
