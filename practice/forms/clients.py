@@ -132,7 +132,13 @@ def _inner_helper() -> FormHelper:
 
 
 class AddressCleaning:
-    """State and ZIP as claims print them: two capital letters; 5 or 9 digits, no dash."""
+    """State and ZIP as claims print them: two capital letters; 5 or 9 digits, no dash.
+    ``widgets`` (for Meta.widgets) shows them that way on phones too."""
+
+    widgets = {
+        "state": forms.TextInput(attrs={"maxlength": 2, "autocapitalize": "characters"}),
+        "zip_code": forms.TextInput(attrs={"inputmode": "numeric"}),
+    }
 
     def clean_state(self) -> str:
         state = self.cleaned_data["state"].strip().upper()
@@ -187,8 +193,7 @@ class ClientForm(AddressCleaning, VersionedModelForm):
             "release_signed_on": DateInput(),
             "assignment_signed_on": DateInput(),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-            "state": forms.TextInput(attrs={"maxlength": 2, "autocapitalize": "characters"}),
-            "zip_code": forms.TextInput(attrs={"inputmode": "numeric"}),
+            **AddressCleaning.widgets,
         }
         labels = {
             "active": "Active",
@@ -459,8 +464,7 @@ class CoverageForm(AddressCleaning, VersionedModelForm):
             "prior_auth_from": DateInput(),
             "prior_auth_to": DateInput(),
             "member_id": forms.TextInput(attrs={"autocapitalize": "characters"}),
-            "state": forms.TextInput(attrs={"maxlength": 2, "autocapitalize": "characters"}),
-            "zip_code": forms.TextInput(attrs={"inputmode": "numeric"}),
+            **AddressCleaning.widgets,
         }
         labels = {
             "member_id": "Member id",
