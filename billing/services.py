@@ -615,14 +615,16 @@ def claim_record_payer_number(*, claim: Claim, number: str, user=None) -> Claim:
 def claim_discard(*, claim: Claim, reason: str = "", user=None) -> Claim:
     """Throw away a claim that was never sent (draft or ready). Nothing goes to the payer.
     Its sessions are ready again: an original's for a new claim, a replacement's for more
-    correction (its original goes back to being corrected)."""
+    correction (its original goes back to being corrected). A secondary claim's sessions
+    stay billed: its primary claim still bills them."""
     claim = _locked(claim)
     if not claim.is_editable:
         raise ClaimError(
             f"This claim is {claim.get_status_display().lower()}: it was sent to the payer "
             "or already taken back, so it can only be corrected or voided."
         )
-    _release_sessions(claim, user=user, reason="Claim discarded")
+    if claim.primary_claim_id is None:
+        _release_sessions(claim, user=user, reason="Claim discarded")
     update_with_history(
         list(claim.lines.all()), user=user, reason="Claim discarded", original_billing=False
     )

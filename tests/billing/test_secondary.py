@@ -12,8 +12,9 @@ from billing.models import Claim, ClaimLine
 from billing.posting import remittance_post
 from billing.scrubber import scrub
 from billing.secondary import adjudication_of, adjudications_for
-from billing.services import claims_build
+from billing.services import claim_discard, claims_build
 from billing.submission import claims_send
+from practice.models import Session
 from tests import factories
 from tests.billing.test_scrubber import ready_session
 from tests.billing.test_x837 import file_for, starting
@@ -143,6 +144,26 @@ def test_a_reversal_of_the_primary_discards_the_unsent_secondary_claim(two_cover
         "The primary payer took back its answer"
     )
     # Its lines never billed the session: the primary's lines still do.
+    assert ClaimLine.objects.filter(live=True, claim=claim).count() == 2
+
+
+def test_discarding_the_secondary_claim_by_hand_leaves_the_primarys_sessions_billed(
+    two_coverages,
+):
+    primary, _secondary = two_coverages
+    claim = primary_claim(primary.client)
+    remittance_post(text=build_835(primary.payer, [answer_for(claim)], trace="T1"))
+    follow = Claim.objects.get(primary_claim=claim)
+    sessions = Session.objects.filter(lines__claim_lines__claim=claim).distinct()
+    assert {s.status for s in sessions} == {Session.Status.BILLED}
+
+    claim_discard(claim=follow, reason="Billing the secondary on paper")
+
+    follow.refresh_from_db()
+    assert follow.status == Claim.Status.DISCARDED
+    # The primary still bills these sessions: they must not come back as ready to bill,
+    # or the next claim run would bill them a second time.
+    assert {s.status for s in sessions.all()} == {Session.Status.BILLED}
     assert ClaimLine.objects.filter(live=True, claim=claim).count() == 2
 
 
