@@ -2,20 +2,24 @@
 dataclasses (``Parties.from_json``, or ``claim.party``), so that every key a claim may lack
 has one default, here.
 
-The snapshot is written once, by ``billing.services.claim_parties``, and is kept as it
-was written: a claim built before a key existed (the signatures and the referring
+The snapshot is written once, by ``claim_parties`` at the end of this module, and is kept
+as it was written: a claim built before a key existed (the signatures and the referring
 provider, a clinician's license level) reads with the defaults below. Text is ``""``
 when missing (or null), dates stay ISO strings as stored (``billing.outputs.pdf.iso_date``
 reads them), and a party a claim may not have (supervising, seen by, facility, referring,
 other insurance, pay-to) is None when missing or empty. Keys this module does not know
-are ignored. Imports nothing of ours: pure, tested without a database.
+are ignored. Imports nothing of ours at run time (the writer reads the model objects it is
+given): pure, tested without a database.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from practice.models import Client, Clinician, Coverage, Practice, Session
 
 T = TypeVar("T")
 
@@ -180,3 +184,134 @@ class Parties:
         does not have."""
         found = getattr(self, party)
         return getattr(found, key) if found is not None else ""
+
+
+# The writer: what a claim copies of its parties when it is built.
+
+
+def _address(obj) -> dict[str, str]:
+    return {
+        "address_line1": obj.address_line1,
+        "address_line2": obj.address_line2,
+        "city": obj.city,
+        "state": obj.state,
+        "zip_code": obj.zip_code,
+    }
+
+
+def _person(clinician: Clinician | None) -> dict[str, str] | None:
+    if clinician is None:
+        return None
+    return {
+        "first_name": clinician.first_name,
+        "last_name": clinician.last_name,
+        "credentials": clinician.credentials,
+        "npi": clinician.npi,
+        "taxonomy": clinician.taxonomy,
+        "license_number": clinician.license_number,
+        "license_state": clinician.license_state,
+        # Which contract rate applies (billing/contracts.py); never printed.
+        "license_level": clinician.license_level,
+    }
+
+
+def claim_parties(
+    *,
+    practice: Practice,
+    client: Client,
+    coverage: Coverage,
+    rendering: Clinician,
+    supervising: Clinician | None,
+    seen_by: Clinician,
+    session: Session,
+    other: Coverage | None,
+) -> dict:
+    """The snapshot of every party a claim prints (CMS-1500 boxes 1–13, 17, 24J, 25, 31–33;
+    837P loops 2010AA, 2010BA/BB, 2010CA, 2310A–D). Plain strings, dates in ISO form.
+
+    ``signatures`` holds the client's recorded release (box 12, CLM09) and assignment
+    (box 13, CLM08), each ``{"signed_on", "signer", "relation"}`` or None
+    (docs/rules/claim-forms.md §8); ``referring`` the coverage's referring provider
+    ``{"first_name", "last_name", "npi"}`` or None (docs/rules/claim-forms.md §9)."""
+    payer = coverage.payer
+    if coverage.subscriber_is_client:
+        subscriber = {
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "date_of_birth": client.date_of_birth.isoformat(),
+            "sex": client.sex,
+            **_address(client),
+        }
+    else:
+        subscriber = {
+            "first_name": coverage.subscriber_first_name,
+            "last_name": coverage.subscriber_last_name,
+            "date_of_birth": (
+                coverage.subscriber_date_of_birth.isoformat()
+                if coverage.subscriber_date_of_birth
+                else ""
+            ),
+            "sex": coverage.subscriber_sex,
+            # A subscriber without an address of their own lives with the client.
+            **(_address(coverage) if coverage.address_line1 else _address(client)),
+        }
+    subscriber |= {
+        "relationship": coverage.relationship,
+        "member_id": coverage.member_id,
+        "group_number": coverage.group_number,
+        "plan_name": coverage.plan_name or payer.name,
+    }
+    location = session.location
+    return {
+        "billing": {
+            "name": practice.name,
+            "npi": practice.npi or rendering.npi,
+            "tax_id": practice.tax_id,
+            "tax_id_type": practice.tax_id_type,
+            "taxonomy": practice.taxonomy or rendering.taxonomy,
+            "phone": practice.phone,
+            **_address(practice),
+        },
+        "rendering": _person(rendering),
+        "supervising": _person(supervising),
+        "seen_by": _person(seen_by),
+        "facility": (
+            {"name": location.name, "npi": location.npi, **_address(location)}
+            if location is not None
+            else None
+        ),
+        "payer": {
+            "name": payer.name,
+            "payer_id": payer.payer_id,
+            "filing_indicator": payer.filing_indicator,
+            **_address(payer),
+        },
+        "subscriber": subscriber,
+        "referring": coverage.referring(),
+        "signatures": {
+            "release": client.signature("release"),
+            "assignment": client.signature("assignment"),
+        },
+        "patient": {
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "date_of_birth": client.date_of_birth.isoformat(),
+            "sex": client.sex,
+            "phone": client.phone,
+            "account_number": client.account_number,
+            **_address(client),
+        },
+        "other_insurance": (
+            {
+                "payer_name": other.payer.name,
+                "member_id": other.member_id,
+                "group_number": other.group_number,
+                "plan_name": other.plan_name or other.payer.name,
+                "relationship": other.relationship,
+                "subscriber_first_name": other.subscriber_first_name or client.first_name,
+                "subscriber_last_name": other.subscriber_last_name or client.last_name,
+            }
+            if other is not None
+            else None
+        ),
+    }

@@ -100,7 +100,8 @@ def secondary_drafts_discard(*, primaries: list[int], user=None) -> list[Claim]:
 
 
 def _build(chosen: list[tuple[Claim, Coverage]], *, user) -> list[Claim]:
-    from billing.services import claim_parties, line_copy, new_control_number
+    from billing.parties import claim_parties
+    from billing.services import line_copy, new_control_number
 
     primaries = [primary for primary, _coverage in chosen]
     prefetch_related_objects(primaries, "client", "rendering", "payer", "coverage__payer")

@@ -19,11 +19,12 @@ from django.utils import timezone
 
 from billing import coding, contracts
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
+from billing.parties import claim_parties
 from billing.rules import billing_clinicians
 from practice.common import MAX_DIAGNOSES, ZERO, pointed_codes, pointer_letter
 from practice.formats import us_date
 from practice.history import acting_user, create_with_history, update_with_history
-from practice.models import Client, Clinician, Coverage, Practice, Session
+from practice.models import Clinician, Coverage, Practice, Session
 from practice.versions import StaleEdit, ensure_current
 
 MAX_LINES_PER_CLAIM = 50
@@ -43,134 +44,6 @@ def new_control_number() -> str:
     """A claim control number (837P CLM01, at most 20 characters) that never repeats:
     random, so two app servers never pick the same one; the unique index is the guard."""
     return "SL" + secrets.token_hex(6).upper()
-
-
-def _address(obj) -> dict[str, str]:
-    return {
-        "address_line1": obj.address_line1,
-        "address_line2": obj.address_line2,
-        "city": obj.city,
-        "state": obj.state,
-        "zip_code": obj.zip_code,
-    }
-
-
-def _person(clinician: Clinician | None) -> dict[str, str] | None:
-    if clinician is None:
-        return None
-    return {
-        "first_name": clinician.first_name,
-        "last_name": clinician.last_name,
-        "credentials": clinician.credentials,
-        "npi": clinician.npi,
-        "taxonomy": clinician.taxonomy,
-        "license_number": clinician.license_number,
-        "license_state": clinician.license_state,
-        # Which contract rate applies (billing/contracts.py); never printed.
-        "license_level": clinician.license_level,
-    }
-
-
-def claim_parties(
-    *,
-    practice: Practice,
-    client: Client,
-    coverage: Coverage,
-    rendering: Clinician,
-    supervising: Clinician | None,
-    seen_by: Clinician,
-    session: Session,
-    other: Coverage | None,
-) -> dict:
-    """The snapshot of every party a claim prints (CMS-1500 boxes 1–13, 17, 24J, 25, 31–33;
-    837P loops 2010AA, 2010BA/BB, 2010CA, 2310A–D). Plain strings, dates in ISO form.
-
-    ``signatures`` holds the client's recorded release (box 12, CLM09) and assignment
-    (box 13, CLM08), each ``{"signed_on", "signer", "relation"}`` or None
-    (docs/rules/claim-forms.md §8); ``referring`` the coverage's referring provider
-    ``{"first_name", "last_name", "npi"}`` or None (docs/rules/claim-forms.md §9)."""
-    payer = coverage.payer
-    if coverage.subscriber_is_client:
-        subscriber = {
-            "first_name": client.first_name,
-            "last_name": client.last_name,
-            "date_of_birth": client.date_of_birth.isoformat(),
-            "sex": client.sex,
-            **_address(client),
-        }
-    else:
-        subscriber = {
-            "first_name": coverage.subscriber_first_name,
-            "last_name": coverage.subscriber_last_name,
-            "date_of_birth": (
-                coverage.subscriber_date_of_birth.isoformat()
-                if coverage.subscriber_date_of_birth
-                else ""
-            ),
-            "sex": coverage.subscriber_sex,
-            # A subscriber without an address of their own lives with the client.
-            **(_address(coverage) if coverage.address_line1 else _address(client)),
-        }
-    subscriber |= {
-        "relationship": coverage.relationship,
-        "member_id": coverage.member_id,
-        "group_number": coverage.group_number,
-        "plan_name": coverage.plan_name or payer.name,
-    }
-    location = session.location
-    return {
-        "billing": {
-            "name": practice.name,
-            "npi": practice.npi or rendering.npi,
-            "tax_id": practice.tax_id,
-            "tax_id_type": practice.tax_id_type,
-            "taxonomy": practice.taxonomy or rendering.taxonomy,
-            "phone": practice.phone,
-            **_address(practice),
-        },
-        "rendering": _person(rendering),
-        "supervising": _person(supervising),
-        "seen_by": _person(seen_by),
-        "facility": (
-            {"name": location.name, "npi": location.npi, **_address(location)}
-            if location is not None
-            else None
-        ),
-        "payer": {
-            "name": payer.name,
-            "payer_id": payer.payer_id,
-            "filing_indicator": payer.filing_indicator,
-            **_address(payer),
-        },
-        "subscriber": subscriber,
-        "referring": coverage.referring(),
-        "signatures": {
-            "release": client.signature("release"),
-            "assignment": client.signature("assignment"),
-        },
-        "patient": {
-            "first_name": client.first_name,
-            "last_name": client.last_name,
-            "date_of_birth": client.date_of_birth.isoformat(),
-            "sex": client.sex,
-            "phone": client.phone,
-            "account_number": client.account_number,
-            **_address(client),
-        },
-        "other_insurance": (
-            {
-                "payer_name": other.payer.name,
-                "member_id": other.member_id,
-                "group_number": other.group_number,
-                "plan_name": other.plan_name or other.payer.name,
-                "relationship": other.relationship,
-                "subscriber_first_name": other.subscriber_first_name or client.first_name,
-                "subscriber_last_name": other.subscriber_last_name or client.last_name,
-            }
-            if other is not None
-            else None
-        ),
-    }
 
 
 def _expected_rates(payer_id: int | None = None) -> dict[tuple[int, str], list[PayerRate]]:
