@@ -60,7 +60,12 @@ def browser():
         if os.environ.get("SL_REQUIRE_BROWSER") == "1":
             pytest.fail(f"browser tests are required here but cannot run: {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits 5 s by default, apart from the page's own timeout: on a loaded
+    # 2-core machine a page's script can take longer than that to show a proposal.
+    # This is how long a check may wait, not a time the test asserts.
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
