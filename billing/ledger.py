@@ -461,10 +461,10 @@ def amount_paid_box_29(claims: list) -> dict[int, Decimal]:
     """CMS-1500 box 29 per claim, as each claim's payer wants it (``Payer.box_29``):
     NUCC 1500 instructions, item 29, "the amount the patient and/or other payers paid on
     the covered services". Other payers: what payers other than this claim's paid on the
-    same services (a secondary claim carries the primary's payment). The client: their
-    payments taken at the claim's sessions (less refunds) and what their other payments
-    applied to the claim's lines. A claim whose payer wants box 29 empty is absent.
-    Four queries whatever the number of claims; ``claims`` come with their payer."""
+    same services (a secondary claim carries the primary's payment). The client: what they
+    paid toward the claim's services (``client_paid_toward_claims``, the 837P's AMT*F5).
+    A claim whose payer wants box 29 empty is absent. Five queries whatever the number of
+    claims; ``claims`` come with their payer."""
     from billing.models import Payer
 
     how = {c.pk: c.payer.box_29 for c in claims if c.payer.box_29 != Payer.AmountPaidBox.NONE}
@@ -472,12 +472,14 @@ def amount_paid_box_29(claims: list) -> dict[int, Decimal]:
     if not how:
         return result
     services: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    sessions: dict[int, set[int]] = defaultdict(set)  # session → claims
-    for claim_id, service_line, session, payer in ClaimLine.objects.filter(
-        claim__in=list(how), service_line__isnull=False
-    ).values_list("claim_id", "service_line_id", "service_line__session_id", "claim__payer_id"):
-        services[service_line].append((claim_id, payer))
-        sessions[session].add(claim_id)
+    lines = list(
+        ClaimLine.objects.filter(claim__in=list(how)).values_list(
+            "claim_id", "pk", "service_line_id", "service_line__session_id", "claim__payer_id"
+        )
+    )
+    for claim_id, _line, service_line, _session, payer in lines:
+        if service_line is not None:
+            services[service_line].append((claim_id, payer))
     for service_line, payer, paid in PaymentAllocation.objects.filter(
         claim_line__service_line__in=list(services)
     ).values_list("claim_line__service_line_id", "claim_line__claim__payer_id", "paid"):
@@ -487,23 +489,73 @@ def amount_paid_box_29(claims: list) -> dict[int, Decimal]:
     client_too = {
         pk for pk, wanted in how.items() if wanted == Payer.AmountPaidBox.CLIENT_AND_PAYERS
     }
-    if not client_too:
-        return result
-    at_session = Payment.objects.filter(source=Payment.Source.CLIENT).filter(
-        models.Q(session__in=list(sessions)) | models.Q(refund_of__session__in=list(sessions))
+    if client_too:
+        client = _client_paid([row[:4] for row in lines if row[0] in client_too])
+        for pk in client_too:
+            result[pk] += client.get(pk, ZERO)
+    return {pk: max(amount, ZERO) for pk, amount in result.items()}
+
+
+def client_paid_toward_claims(claim_ids: Iterable[int]) -> dict[int, Decimal]:
+    """What the client paid toward each claim's services (every id in, 0.00 when
+    nothing): the one rule for the 837P's AMT*F5 (patient amount paid, loop 2300) and
+    CMS-1500 box 29's client part. It is their payments as applied to the claim's lines
+    or to the lines' service lines (``ClientAllocation``, a refund's negative rows
+    included), plus the credit still unapplied of the payments taken at the claim's
+    sessions (a copay taken before the payer answered: applied to the share once the
+    payer names it, so never counted twice). A session's payment applied to another
+    charge counts there, not here. Three queries whatever the number of claims."""
+    claim_ids = list(claim_ids)
+    result = {pk: ZERO for pk in claim_ids}
+    lines = ClaimLine.objects.filter(claim__in=claim_ids).values_list(
+        "claim_id", "pk", "service_line_id", "service_line__session_id"
     )
-    for session, refunded_session, kind, amount in at_session.values_list(
-        "session_id", "refund_of__session_id", "kind", "amount"
+    result.update(_client_paid(lines) if claim_ids else {})
+    return result
+
+
+def _client_paid(lines: Iterable[tuple[int, int, int | None, int | None]]) -> dict[int, Decimal]:
+    """``client_paid_toward_claims`` from the claims' lines (claim, line, service line,
+    session): two queries."""
+    claims_of_line: dict[int, set[int]] = defaultdict(set)
+    claims_of_service: dict[int, set[int]] = defaultdict(set)
+    claims_of_session: dict[int, set[int]] = defaultdict(set)
+    for claim_id, line, service_line, session in lines:
+        claims_of_line[line].add(claim_id)
+        if service_line is not None:
+            claims_of_service[service_line].add(claim_id)
+        if session is not None:
+            claims_of_session[session].add(claim_id)
+    result: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    if not claims_of_line:
+        return {}
+    credit: dict[int, Decimal] = defaultdict(lambda: ZERO)  # session's payment → unapplied
+    original: dict[int, int] = {}  # a payment or its refund → the payment
+    session_of: dict[int, int] = {}
+    for pk, session, refund_of, refunded_session, kind, amount in (
+        Payment.objects.filter(source=Payment.Source.CLIENT)
+        .filter(
+            models.Q(session__in=list(claims_of_session))
+            | models.Q(refund_of__session__in=list(claims_of_session))
+        )
+        .values_list("pk", "session_id", "refund_of_id", "refund_of__session_id", "kind", "amount")
     ):
-        for claim_id in sessions[session or refunded_session] & client_too:
-            result[claim_id] += amount if kind == Payment.Kind.PAYMENT else -amount
-    for claim_id, amount, session, refunded_session in ClientAllocation.objects.filter(
-        claim_line__claim__in=list(client_too)
-    ).values_list(
-        "claim_line__claim_id", "amount", "payment__session_id", "payment__refund_of__session_id"
-    ):
-        if claim_id not in sessions.get(session or refunded_session, set()):
+        original[pk] = refund_of or pk
+        session_of[refund_of or pk] = session or refunded_session
+        credit[refund_of or pk] += amount if kind == Payment.Kind.PAYMENT else -amount
+    for payment, line, service_line, fee, amount in ClientAllocation.objects.filter(
+        models.Q(claim_line__in=list(claims_of_line))
+        | models.Q(service_line__in=list(claims_of_service))
+        | models.Q(payment__in=list(original))
+    ).values_list("payment_id", "claim_line_id", "service_line_id", "client_charge_id", "amount"):
+        if payment in original and (line or service_line or fee):
+            credit[original[payment]] -= amount  # applied: it counts where it went
+        toward = claims_of_line.get(line, set()) | claims_of_service.get(service_line, set())
+        for claim_id in toward:
             result[claim_id] += amount
+    for payment, left in credit.items():
+        for claim_id in claims_of_session[session_of[payment]]:
+            result[claim_id] += left
     return {pk: max(amount, ZERO) for pk, amount in result.items()}
 
 

@@ -18,6 +18,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
+from billing.ledger import client_paid_toward_claims
 from billing.models import Batch, Claim, Clearinghouse, ControlCounter
 from billing.outputs.x837 import Envelope, OtherPayerAdjudication, render_837p
 from billing.outputs.x837_check import check_837p
@@ -160,7 +161,12 @@ def _render(
         from billing.secondary import adjudications_for
 
         adjudications = adjudications_for(claims)
-    planned.text = render_837p(claims, envelope, adjudications=adjudications)
+    planned.text = render_837p(
+        claims,
+        envelope,
+        adjudications=adjudications,
+        client_paid=client_paid_toward_claims([c.pk for c in claims]),
+    )
     planned.file_name = _file_name(planned, numbers[0], created)
     problems = check_837p(planned.text)
     if problems:

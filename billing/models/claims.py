@@ -137,9 +137,6 @@ class Claim(models.Model):
     )
     primary_adjudication = models.JSONField(default=dict, blank=True)
     total_charge = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
-    patient_paid = models.DecimalField(
-        "amount paid by the patient (box 29)", max_digits=10, decimal_places=2, default=ZERO
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -173,8 +170,7 @@ class Claim(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(total_charge__gte=0) & Q(patient_paid__gte=0),
-                name="claim_amounts_not_negative",
+                condition=Q(total_charge__gte=0), name="claim_charge_not_negative"
             ),
             models.CheckConstraint(
                 condition=Q(frequency="1") | Q(original__isnull=False),

@@ -327,6 +327,7 @@ def _claim(
     lines: list,
     diagnoses: list,
     other: OtherPayerAdjudication | None,
+    client_paid: Decimal | None,
 ) -> None:
     parties = claim.party
     pos = lines[0].place_of_service
@@ -344,8 +345,8 @@ def _claim(
         assignment,
         release,
     )
-    if claim.patient_paid and claim.patient_paid > 0:
-        w.add("AMT", "F5", amount(claim.patient_paid))
+    if client_paid and client_paid > 0:  # TR3: when the patient paid toward this claim
+        w.add("AMT", "F5", amount(client_paid))
     if claim.prior_auth_number:
         w.add("REF", "G1", text(claim.prior_auth_number, "reference"))
     if claim.frequency in {"7", "8"}:
@@ -504,13 +505,17 @@ def render_837p(
     envelope: Envelope,
     *,
     adjudications: dict[int, OtherPayerAdjudication] | None = None,
+    client_paid: dict[int, Decimal] | None = None,
 ) -> str:
     """The 837P file for ``claims`` (all to one payer), one segment per line.
 
     ``adjudications`` maps a claim's pk to the other payer's decision when the claim is a
     secondary claim; those claims carry loops 2320/2330A/2330B and SVD/CAS/DTP*573 per line.
+    ``client_paid`` maps a claim's pk to what the client paid toward it
+    (``billing.ledger.client_paid_toward_claims``), sent as AMT*F5 when above zero.
     """
     adjudications = adjudications or {}
+    client_paid = client_paid or {}
     created = envelope.created
     w = _Writer()
     w.add(
@@ -639,7 +644,7 @@ def render_837p(
                 _person_name(w, "QC", patient)
                 _address(w, patient)
                 _dmg(w, patient)
-            _claim(w, claim, lines, diagnoses, other)
+            _claim(w, claim, lines, diagnoses, other, client_paid.get(claim.pk))
 
     w.add("SE", str(w.transaction_count()), st02)
     w.add("GE", "1", str(envelope.group_number))

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from billing.ledger import amount_paid_box_29, claim_lines_money
+from billing.ledger import amount_paid_box_29, claim_lines_money, client_paid_toward_claims
 from billing.models import Claim, ClaimLine, Payer
 from billing.outputs import cms1500
 from billing.outputs.cms1500 import claims_for_print, render_cms1500
@@ -229,3 +229,22 @@ def test_one_rule_for_what_a_line_was_paid_in_python_and_in_sql(practice_row):
     )
     assert in_sql == {pk: paid for pk, (paid, _off) in in_python.items()}
     assert sum(in_sql.values()) == claim_money(claim).paid
+
+
+def test_a_copay_that_paid_an_older_share_counts_toward_that_claim_not_the_new_one(practice_row):
+    coverage = factories.CoverageFactory(copay=D("30.00"))
+    older = make_claim(coverage, [Line(date=datetime.date(2026, 9, 7))])
+    answered(older)  # the client owes a 30.00 share on it
+    newer = make_claim(coverage)
+    client_payment_record(
+        client=coverage.client,
+        amount=D("30.00"),
+        method="cash",
+        received_on=datetime.date(2026, 10, 5),
+        session=newer.lines.get().service_line.session,
+    )
+    # Applied oldest charge first: the older claim's share, so not counted on both.
+    assert client_paid_toward_claims([older.pk, newer.pk]) == {
+        older.pk: D("30.00"),
+        newer.pk: D("0.00"),
+    }

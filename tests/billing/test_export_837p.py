@@ -5,6 +5,7 @@ errors never leave; control numbers never repeat."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -12,8 +13,10 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from billing.models import Batch, Claim, ControlCounter
+from billing.payments import client_payment_record, client_refund_record
 from billing.services import claims_build
 from billing.submission import control_numbers_next, sendable_claims, submission_plan
+from practice.models import Session
 from tests import factories
 from tests.billing.test_scrubber import DAY, ready_session
 from tests.threads import at_once
@@ -207,3 +210,41 @@ def test_exports_at_once_never_share_a_control_number():
     at_once(take, take, take, take)
     assert len({numbers[0] for numbers in taken}) == 20
     assert len({numbers[2] for numbers in taken}) == 20
+
+
+def amounts_paid_by_client(text: str) -> dict[str, str]:
+    """AMT*F5 per claim (CLM01) in an 837P; a claim without one is absent."""
+    found, claim = {}, None
+    for segment in (s.strip() for s in text.split("~")):
+        if segment.startswith("CLM*"):
+            claim = segment.split("*")[1]
+        elif segment.startswith("AMT*F5*"):
+            found[claim] = segment.split("*")[2]
+    return found
+
+
+def test_the_clients_copay_at_the_session_goes_out_as_the_patient_amount_paid(
+    practice_row, clearinghouse, tmp_path
+):
+    payer = factories.PayerFactory()
+    copay, refunded, nothing = ready_claims(payer, 3)
+    paid = {}
+    for claim in (copay, refunded):
+        paid[claim] = client_payment_record(
+            client=claim.client,
+            amount=Decimal("30.00"),
+            method="card",
+            received_on=DAY,
+            session=Session.objects.get(client=claim.client),
+        )
+    client_refund_record(
+        payment=paid[refunded], amount=Decimal("10.00"), method="card", refunded_on=DAY
+    )
+    export(tmp_path)
+    text = Batch.objects.get().text
+    assert_valid_837(text)
+    assert amounts_paid_by_client(text) == {
+        copay.control_number: "30",
+        refunded.control_number: "20",
+    }
+    assert nothing.control_number in text
