@@ -1,13 +1,16 @@
 """Pieces the list pages share, so a page of 50 rows costs about what its rows cost
-(issue 14): a row's link without a URL reversal per row, and filter dropdown choices
-without a query per request.
+(issue 14): a row's link without a URL reversal per row, filter dropdown choices
+without a query per request, and pages found from the row they follow.
 
 - ``row_url(name)``: reverse a URL pattern once per page, then fill in each row's id.
 - ``clinician_choices()``: the clinician dropdown of a filter form, from the cache.
+- ``paginate(query, rows, Keyset(Key(...), ...), ...)``: the one keyset pager of every
+  list that grows with the practice's history (sessions, claims, remittances).
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,15 +66,16 @@ def _forget_clinicians(**kwargs) -> None:
 # OFFSET reads and throws away every row before the page, so the 200th page of a
 # practice's sessions costs 200 pages. A keyset page starts from the last row shown
 # instead ("the rows after 12/01/2026 18:00, session 3215"): an index seek, whatever the
-# depth. The list's links carry that row as a cursor; a typed ?page=N still works (by
-# offset).
+# depth. The list's links carry that row's key values as a cursor. Every list that grows
+# with the practice's history pages this way: sessions, claims, remittances.
 
 
 @dataclass(frozen=True)
 class Key:
     """One column of a list's order. A nullable column sorts its NULLs as PostgreSQL
     does by default (as the largest value: first when descending, last ascending), on
-    every database, so a cursor means the same rows everywhere."""
+    every database, so a cursor means the same rows everywhere. ``parse`` reads the
+    column's value back from a cursor (None or an error: not one of ours)."""
 
     field: str
     descending: bool = False
@@ -99,6 +103,13 @@ class Key:
         if value is None:
             return Q(**{f"{self.field}__isnull": True})
         return Q(**{self.field: value})
+
+
+def aware_datetime(text: str) -> datetime.datetime | None:
+    """A cursor's timestamp: ISO 8601 with its UTC offset, as ``Keyset.cursor`` writes
+    it; None (not one of ours) without an offset."""
+    value = datetime.datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else None
 
 
 class Keyset:
@@ -156,34 +167,49 @@ class Keyset:
 
 @dataclass
 class ListPage:
-    """One page of a list: its rows, its number of ``pages`` (for "Page 3 of 82"), and
-    the query parameters of the pages around it (None at either end), for
-    ``{% querystring %}``: cursors, plus the page number the label shows."""
+    """One page of a list: its rows and the query parameters of the pages around it
+    (None at either end), for ``{% querystring %}``: ``after``/``before`` cursors and,
+    on a counted list, the ``page`` number its label shows. A counted list also knows its
+    ``number`` and ``pages`` (for "Page 3 of 82"); a list too long to count has neither."""
 
     rows: list
-    number: int
-    pages: int
     previous: dict | None
     next: dict | None
+    number: int | None = None
+    pages: int | None = None
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
     @property
     def has_other_pages(self) -> bool:
         return self.previous is not None or self.next is not None
 
 
-def paginate(query, rows, keyset: Keyset, *, size: int, count: int, key_of) -> ListPage:
+# The list's own address: its first page.
+FIRST = {"after": None, "before": None, "page": None}
+
+
+def paginate(query, rows, keyset: Keyset, *, size: int, key_of, count=None) -> ListPage:
     """The page of ``rows`` (a queryset, unordered) that ``query`` (request.GET) asks for:
 
     - ``after=<cursor>`` / ``before=<cursor>``: the ``size`` rows after (before) that row,
-      by keyset (what the list's Next and Previous links carry);
-    - else ``page=N`` (a typed or bookmarked address; 1 when absent or not a number): by
-      offset, a page past the end showing the last one.
+      by keyset (what the list's Next and Previous links carry), a row more than the page
+      read to know whether another follows;
+    - else the first page; on a counted list, ``page=N`` (a typed or bookmarked
+      address; 1 when absent or not a number) by offset, a page past the end showing the
+      last one.
 
-    ``count`` is the rows' count (the list shows it anyway); ``key_of(row)`` a fetched
-    row's key values. A cursor that is not one of ours is a 400.
+    ``key_of(row)`` is a fetched row's key values. ``count``, the rows' count when the
+    list shows it anyway, gives the page numbers; without it no page counts every row. A
+    cursor that is not one of ours is a 400; one past the end of the rows (they changed
+    since the link was made) shows the first page.
     """
-    pages = max(1, -(-count // size))
-    number = _page_number(query.get("page"), pages)
+    pages = None if count is None else max(1, -(-count // size))
+    number = None if pages is None else _page_number(query.get("page"), pages)
     after, before = _cursor(query, "after", keyset), _cursor(query, "before", keyset)
     if before is not None:
         fetched = list(
@@ -195,27 +221,28 @@ def paginate(query, rows, keyset: Keyset, *, size: int, count: int, key_of) -> L
         fetched = fetched[:size][::-1]
     else:
         ordered = rows.order_by(*keyset.order_by())
+        start = 0 if after is not None or number is None else (number - 1) * size
         if after is not None:
-            fetched = list(ordered.filter(keyset.past(after))[: size + 1])
-            has_previous = True
-        else:
-            start = (number - 1) * size
-            fetched = list(ordered[start : start + size + 1])
-            has_previous = number > 1
+            ordered = ordered.filter(keyset.past(after))
+        fetched = list(ordered[start : start + size + 1])
+        has_previous = after is not None or start > 0
         has_next = len(fetched) > size
         fetched = fetched[:size]
+    if not fetched and (after is not None or before is not None):
+        return paginate({}, rows, keyset, size=size, key_of=key_of, count=count)
     if not fetched:
         has_previous = has_next = False
     previous = next_ = None
     if has_previous:
-        # Back to the first page: the list's own address (an offset of 0).
-        previous = {"before": None, "after": None, "page": None}
-        if number > 2:
-            previous.update(before=keyset.cursor(key_of(fetched[0])), page=number - 1)
+        previous = dict(FIRST)
+        if number is None or number > 2:
+            # Back to the first page of a counted list: the list's own address.
+            previous.update(before=keyset.cursor(key_of(fetched[0])))
+            previous["page"] = None if number is None else number - 1
     if has_next:
-        next_ = {"after": keyset.cursor(key_of(fetched[-1])), "before": None}
-        next_["page"] = min(number + 1, pages)
-    return ListPage(rows=fetched, number=number, pages=pages, previous=previous, next=next_)
+        next_ = {**FIRST, "after": keyset.cursor(key_of(fetched[-1]))}
+        next_["page"] = None if number is None else min(number + 1, pages)
+    return ListPage(rows=fetched, previous=previous, next=next_, number=number, pages=pages)
 
 
 def _page_number(raw, pages: int) -> int:

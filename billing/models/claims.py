@@ -78,6 +78,8 @@ class Claim(models.Model):
     # A claim in these states bills nothing: its lines are not live. A claim being
     # corrected waits for its replacement (docs/rules/claims.md "Corrections").
     DEAD_STATUSES = (Status.VOID, Status.REPLACED, Status.DISCARDED, Status.CORRECTING)
+    # Not sent yet (or sent and rejected unread): see ``is_editable``.
+    EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.READY, Status.REJECTED})
     # Sent to the payer and not taken back: its services are billed.
     SENT_STATUSES = (
         Status.SUBMITTED,
@@ -208,7 +210,7 @@ class Claim(models.Model):
     def is_editable(self) -> bool:
         """Only a claim not yet sent (or sent and rejected unread, see ``Status.REJECTED``)
         may change status freely or be discarded."""
-        return self.status in {self.Status.DRAFT, self.Status.READY, self.Status.REJECTED}
+        return self.status in self.EDITABLE_STATUSES
 
 
 class ClaimDiagnosis(models.Model):

@@ -8,6 +8,7 @@ the claim's state does not allow) becomes a message, never an error page.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db.models import Count, Max, Min, OuterRef, Subquery
@@ -26,30 +27,20 @@ from billing.forms import (
     EobForm,
     PayerClaimNumberForm,
 )
-from billing.keyset import keyset_page
 from billing.models import Claim, ClaimLine, DiagnosisCode, PaymentAllocation
 from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
 from billing.scrubber import scrub
+from billing.templatetags.money import money
 from practice.audit import AccessKind, record_access
 from practice.common import ZERO
-from practice.listing import row_url
+from practice.formats import us_date
+from practice.listing import Key, Keyset, aware_datetime, paginate, row_url
 from practice.models import Coverage, Sex
+from practice.params import parse_id
 from practice.roles import billing_staff_only
 from practice.versions import read_version
 
 PAGE_SIZE = 50
-# What a claim list row shows (the rest of a claim, its parties above all, is not read).
-LIST_FIELDS = [
-    "control_number",
-    "frequency",
-    "status",
-    "total_charge",
-    "scrub_errors",
-    "created_at",
-    "payer__name",
-    "client__first_name",
-    "client__last_name",
-]
 # More skipped sessions than this are summed up in one message, not listed one by one.
 SKIPPED_LISTED = 20
 CHANGES_SHOWN = 50
@@ -62,40 +53,123 @@ def _line_summary(value: str, function) -> Subquery:
     return Subquery(lines.annotate(figure=function(value)).values("figure"))
 
 
-# What a claim list row shows, built once: each request clones it and adds its filters
+# What a claim list row shows, as plain values (no model instances, the claim's parties
+# above all never read), built once: each request clones it and adds its filters
 # (querysets are immutable), keeping the resolved subqueries' work.
-CLAIM_ROWS = (
-    Claim.objects.select_related("payer", "client")
-    .only(*LIST_FIELDS)
-    .annotate(
-        service_from=_line_summary("date_of_service", Min),
-        service_to=_line_summary("date_of_service", Max),
-        lines_count=_line_summary("pk", Count),
-    )
+ROW_FIELDS = (
+    "pk",
+    "created_at",
+    "control_number",
+    "frequency",
+    "status",
+    "total_charge",
+    "scrub_errors",
+    "payer__name",
+    "client__first_name",
+    "client__last_name",
+    "service_from",
+    "service_to",
+    "lines_count",
 )
+CLAIM_ROWS = Claim.objects.annotate(
+    service_from=_line_summary("date_of_service", Min),
+    service_to=_line_summary("date_of_service", Max),
+    lines_count=_line_summary("pk", Count),
+).values_list(*ROW_FIELDS)
+# Newest first, then by id (claims built in one run share their timestamp).
+CLAIM_ORDER = Keyset(
+    Key("created_at", descending=True, parse=aware_datetime),
+    Key("pk", descending=True, parse=parse_id),
+)
+FREQUENCY_LABELS = dict(Claim.Frequency.choices)
+STATUS_LABELS = dict(Claim.Status.choices)
+
+
+@dataclass(slots=True)
+class ClaimRow:
+    """One row of the claim list, formatted once in Python: the template only prints."""
+
+    pk: int
+    url: str
+    control_number: str
+    frequency: str  # the label of a replacement or void; "" for an original claim
+    client: str
+    payer: str
+    dates: str
+    lines_count: int
+    total: str
+    status: str
+    errors: int | None  # the scrubber's count as last checked (None: never checked)
+    editable: bool  # not sent yet (Claim.is_editable): the errors column applies
+
+
+def _claim_rows(page_rows: list[tuple]) -> list[ClaimRow]:
+    detail = row_url("billing:claim_detail")
+    rows = []
+    for (
+        pk,
+        _created,
+        control,
+        frequency,
+        status,
+        total,
+        errors,
+        payer,
+        first,
+        last,
+        service_from,
+        service_to,
+        lines_count,
+    ) in page_rows:
+        dates = us_date(service_from)
+        if service_to != service_from:
+            dates = f"{dates} – {us_date(service_to)}"
+        rows.append(
+            ClaimRow(
+                pk=pk,
+                url=detail(pk),
+                control_number=control,
+                frequency=""
+                if frequency == Claim.Frequency.ORIGINAL
+                else FREQUENCY_LABELS.get(frequency, frequency),
+                client=f"{last}, {first}",
+                payer=payer,
+                dates=dates,
+                lines_count=lines_count or 0,
+                total=money(total),
+                status=STATUS_LABELS.get(status, status),
+                errors=errors,
+                editable=status in Claim.EDITABLE_STATUSES,
+            )
+        )
+    return rows
 
 
 @billing_staff_only
 @require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
-    """Claims, newest first, filtered, 50 a page (keyset pages: billing/keyset.py); the
-    same few queries for any page: the page's claims with payer, client and their lines'
-    dates and count in one, the filter selects' payers and clinicians from the cache
-    (billing/choices.py, practice/listing.py)."""
+    """Claims, newest first, filtered, 50 a page (keyset pages, ``practice.listing``; no
+    count of every claim); the same few queries for any page: the page's claims as plain
+    values with payer, client and their lines' dates and count in one, the filter
+    selects' payers and clinicians from the cache (billing/choices.py,
+    practice/listing.py)."""
     filters = ClaimFilterForm(request.GET)
-    claims = filters.filter(CLAIM_ROWS)
-    page = keyset_page(claims, request.GET, stamp="created_at", size=PAGE_SIZE)
-    detail = row_url("billing:claim_detail")
-    for claim in page:
-        claim.url = detail(claim.pk)
+    page = paginate(
+        request.GET,
+        filters.filter(CLAIM_ROWS),
+        CLAIM_ORDER,
+        size=PAGE_SIZE,
+        key_of=lambda row: (row[1], row[0]),  # created, id
+    )
+    claims = _claim_rows(page.rows)
     return render(
         request,
         "billing/claim_list.html",
         {
             "filters": filters,
             "page": page,
-            "claims": page.rows,
-            "page_ids": ",".join(str(claim.pk) for claim in page),
+            "claims": claims,
+            "page_ids": ",".join(str(claim.pk) for claim in claims),
             # Its own ids: the filter form above has a "payer" field too.
             "build_form": BuildClaimsForm(auto_id="build_%s"),
         },

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from typing import NamedTuple
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from django.contrib.messages import get_messages
@@ -13,6 +14,7 @@ from django.urls import reverse
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, ProcedureCode
 from billing.services import claim_correct, claim_submit, claims_build, new_control_number
+from practice.formats import us_date
 from practice.models import Coverage, Session
 from tests import factories
 from tests.billing.test_services import ready_session
@@ -218,7 +220,7 @@ def test_the_list_shows_each_claims_columns(biller, insured):
     assert "Submitted" in body
     assert f"/billing/claims/cms1500.pdf?ids={claim.pk}" in body  # the page's claims as one PDF
     (row,) = response.context["claims"]
-    assert row.line_count == 2
+    assert row.lines_count == 2
 
 
 def test_the_list_filters_by_payer_status_clinician_and_dates(biller, practice_row):
@@ -250,7 +252,7 @@ def test_a_filter_on_a_claim_with_many_lines_in_range_lists_it_once(biller, insu
     response = biller.get(reverse("billing:claim_list"), {"date_from": "2026-10-01"})
     (row,) = response.context["claims"]
     assert row.pk == claim.pk
-    assert row.line_count == 3
+    assert row.lines_count == 3
 
 
 def test_invalid_list_filters_are_shown_and_ignored(biller, insured):
@@ -263,41 +265,53 @@ def test_invalid_list_filters_are_shown_and_ignored(biller, insured):
     assert response.context["filters"].errors
 
 
+def link(body: str, label: str) -> str:
+    """The query string of the page link with this label."""
+    return body.split(f'">{label}</a>')[0].rsplit('href="', 1)[1].replace("&amp;", "&")
+
+
 def test_the_list_pages_by_fifty_newest_first_from_the_row_it_follows(
     biller, practice_row, django_assert_max_num_queries
 ):
     coverage = factories.CoverageFactory()
     claims = [make_claim(coverage) for _ in range(51)]  # created in the same instant
     newest_first = [c.pk for c in sorted(claims, key=lambda c: (c.created_at, c.pk))][::-1]
+    last_on_first = Claim.objects.get(pk=newest_first[49])
     url = reverse("billing:claim_list")
     first = biller.get(url)
     assert [c.pk for c in first.context["claims"]] == newest_first[:50]
     body = first.content.decode()
     assert "Newer claims" not in body
-    older = first.context["page"].older
-    assert older == newest_first[49]
-    assert f'href="?older={older}">Older claims</a>' in body
-    # Another page costs one query more than the first: the timestamp of the row it follows.
-    with django_assert_max_num_queries(11):
-        second = biller.get(url, {"older": older})
+    # The boundary falls between two claims of the same timestamp: the cursor names the
+    # last row shown by its timestamp and id (practice.listing.Keyset).
+    after = first.context["page"].next["after"]
+    assert after == f"{last_on_first.created_at.isoformat()}~{last_on_first.pk}"
+    assert link(body, "Older claims") == "?" + urlencode({"after": after})
+    # Another page costs what the first does: the cursor holds the row's keys.
+    with django_assert_max_num_queries(9):
+        second = biller.get(url, {"after": after})
     assert [c.pk for c in second.context["claims"]] == newest_first[50:]
     body = second.content.decode()
     assert "Older claims" not in body
-    newer = second.context["page"].newer
-    assert f'href="?newer={newer}">Newer claims</a>' in body
-    back = biller.get(url, {"newer": newer})
+    back = biller.get(url, parse_qs(link(body, "Newer claims").lstrip("?")))
     assert [c.pk for c in back.context["claims"]] == newest_first[:50]
-    assert back.context["page"].newer is None
-    # The filters stay with the page links; an id naming no claim shows the first page.
+    assert back.context["page"].previous is None
+    # The filters stay with the page links; past the end of the rows (a payer with none
+    # there), the first page.
     other = factories.PayerFactory()
-    assert biller.get(url, {"older": older, "payer": other.pk}).context["claims"] == []
-    filtered = biller.get(url, {"older": older, "payer": coverage.payer_id}).content.decode()
+    assert biller.get(url, {"after": after, "payer": other.pk}).context["claims"] == []
+    filtered = biller.get(url, {"after": after, "payer": coverage.payer_id}).content.decode()
     assert "Older claims" not in filtered
-    assert f'href="?payer={coverage.payer_id}&amp;newer={newest_first[50]}"' in filtered
-    for junk in ("x", "-1", "99999999999", "9" * 40, ""):
-        page = biller.get(url, {"older": junk, "newer": junk})
-        assert page.status_code == 200
-        assert [c.pk for c in page.context["claims"]] == newest_first[:50]
+    assert link(filtered, "Newer claims").startswith(f"?payer={coverage.payer_id}&before=")
+    newest = Claim.objects.get(pk=newest_first[0])
+    stale = biller.get(url, {"before": f"{newest.created_at.isoformat()}~{newest.pk}"})
+    assert [c.pk for c in stale.context["claims"]] == newest_first[:50]
+    # A cursor that is not one of ours is refused with the reason.
+    naive = newest.created_at.replace(tzinfo=None).isoformat()
+    for junk in ("x", "-1", "99999999999", "9" * 40, f"{naive}~{newest.pk}", "2026-13-01T00:00~1"):
+        refused = biller.get(url, {"after": junk})
+        assert refused.status_code == 400
+        assert b"cursor" in refused.content
 
 
 @pytest.mark.parametrize("claims", [2, 30])
@@ -311,16 +325,17 @@ def test_the_list_runs_the_same_queries_for_2_or_30_claims(
         )
         make_claim(coverage, [Line(), Line(code="90785")])
     biller.get(reverse("billing:claim_list"))  # the filter selects' lists, cached now
-    # 10 = the login session, the user, the user's roles, the user's clinician row (menu),
-    # the page of claims (payer, client and the lines' dates and count in it; no count of
-    # every claim: billing/keyset.py), the session save, and the request's two savepoint
-    # pairs (ATOMIC_REQUESTS). None of them per claim; payers and clinicians for the
-    # selects come from the cache (billing/choices.py, practice/listing.py).
-    with django_assert_max_num_queries(10):
+    # 9 = the login session, the user, the user's roles, the page of claims (payer,
+    # client and the lines' dates and count in it; no count of every claim:
+    # practice.listing.paginate), the session save, and the request's two savepoint pairs
+    # (ATOMIC_REQUESTS). None of them per claim; payers and clinicians for the selects
+    # come from the cache (billing/choices.py, practice/listing.py), and billing staff's
+    # menu asks for no clinician row.
+    with django_assert_max_num_queries(9):
         response = biller.get(reverse("billing:claim_list"))
     assert len(response.context["claims"]) == claims
     row = response.context["claims"][0]
-    assert (row.lines_count, row.service_from, row.service_to) == (2, DAY, DAY)
+    assert (row.lines_count, row.dates) == (2, us_date(DAY))
 
 
 def test_a_new_payer_or_clinician_is_offered_at_once_and_a_gone_one_refused(biller):

@@ -159,3 +159,83 @@ def test_row_url_is_the_reversed_url_of_each_id():
         reverse("practice:session_detail", args=[1]),
         reverse("practice:session_detail", args=[42]),
     ]
+
+
+def uncounted(query: dict):
+    rows = Session.objects.values_list("pk", "date", "start_time")
+    return paginate(QueryDict(mutable=True) | query, rows, ORDER, size=3, key_of=key_of)
+
+
+def test_a_list_too_long_to_count_walks_both_ways_without_page_numbers(sessions):
+    forward = [uncounted({})]
+    while forward[-1].next is not None:
+        forward.append(uncounted(_query(forward[-1].next)))
+    back = [forward[-1]]
+    while back[-1].previous is not None:
+        back.append(uncounted(_query(back[-1].previous)))
+
+    assert [r[0] for p in forward for r in p.rows] == expected_order(sessions)
+    assert [[r[0] for r in p.rows] for p in back] == [[r[0] for r in p] for p in forward][::-1]
+    assert {(p.number, p.pages) for p in forward} == {(None, None)}
+    assert {p.next["page"] for p in forward[:-1]} == {None}
+    # A typed page number means nothing to such a list: the first page.
+    assert [r[0] for r in uncounted({"page": "2"}).rows] == expected_order(sessions)[:3]
+
+
+@pytest.mark.parametrize("pager", [page, uncounted])
+def test_a_cursor_past_either_end_shows_the_first_page(sessions, pager):
+    order = expected_order(sessions)
+    oldest, newest = Session.objects.get(pk=order[-1]), Session.objects.get(pk=order[0])
+    past_the_end = ORDER.cursor((oldest.date, oldest.start_time, oldest.pk))
+    before_the_start = ORDER.cursor((newest.date, newest.start_time, newest.pk))
+
+    for query in ({"after": past_the_end}, {"before": before_the_start, "page": "2"}):
+        shown = pager(query)
+        assert [r[0] for r in shown.rows] == order[:3]
+        assert shown.previous is None and shown.next is not None
+        assert shown.number in (1, None)
+
+
+def test_a_page_boundary_inside_a_tie_loses_and_repeats_no_row(patient):
+    """Six sessions on one date and time: only the id orders them, and the pages of two
+    split them without losing or repeating one, both ways."""
+    tied = [
+        factories.SessionFactory(
+            client=patient, date=DAY, start_time=datetime.time(9), end_time=None
+        ).pk
+        for _ in range(6)
+    ]
+    rows = Session.objects.values_list("pk", "date", "start_time")
+
+    def at(query):
+        return paginate(QueryDict(mutable=True) | query, rows, ORDER, size=4, key_of=key_of)
+
+    first = at({})
+    second = at(_query(first.next))
+    assert [r[0] for r in first.rows + second.rows] == sorted(tied, reverse=True)
+    assert second.next is None
+    assert [r[0] for r in at(_query(second.previous)).rows] == [r[0] for r in first.rows]
+
+
+def test_a_clinician_pages_through_their_own_sessions_only(
+    client, clinician_user, patient, other_clinician
+):
+    theirs = factories.ClientFactory(primary_clinician=other_clinician)
+    own = []
+    for n in range(60):
+        day = DAY - datetime.timedelta(days=n // 2)
+        own.append(factories.SessionFactory(client=patient, date=day).pk)
+        factories.SessionFactory(client=theirs, clinician=other_clinician, date=day)
+    client.force_login(clinician_user)
+    url = reverse("practice:session_list")
+
+    first = client.get(url)
+    link = first.content.decode().split('">Next</a>')[0].rsplit('href="', 1)[1]
+    second = client.get(
+        url, {k: v[0] for k, v in parse_qs(link.lstrip("?").replace("&amp;", "&")).items()}
+    )
+
+    shown = [s.pk for s in first.context["sessions"]] + [s.pk for s in second.context["sessions"]]
+    assert sorted(shown) == sorted(own)
+    assert first.context["count"] == 60
+    assert "Page 2 of 2" in second.content.decode()
