@@ -1,5 +1,6 @@
 """``{% summary_rows claims print_view %}``: the claim summary's claim rows (a row per
-in-range line, then the claim's total), written in Python.
+in-range line, then the claim's total), written in Python; ``{% summary_payer_totals
+summary query print_view %}`` its totals table's row per payer, the same way.
 
 A payer's month is hundreds of rows of eleven cells; through the template engine each
 cell costs a variable lookup, a filter and an escape, which made the rows most of the
@@ -16,6 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from billing.templatetags.money import dollars
+from practice.listing import row_url
 
 register = template.Library()
 
@@ -67,4 +69,31 @@ def summary_rows(claims, print_view: bool = False) -> SafeString:
             out.append(_line(line, name, number))
         out.append(_total(claim, control))
         out.append("</tbody>\n")
+    return SafeString("".join(out))
+
+
+@register.simple_tag
+def summary_payer_totals(summary, query: str, print_view: bool = False) -> SafeString:
+    """A row per payer of the totals table: the payer, linked to its section (its own
+    page on screen, the section below in print), then its claims, lines and money; or
+    the row that says the range has none."""
+    if not summary.payers:
+        return SafeString(
+            '<tr><td colspan="7" class="text-muted summary-empty">No claims in this range.'
+            "</td></tr>\n"
+        )
+    section = row_url("billing:summary_payer")
+    out: list[str] = []
+    for group in summary.payers:
+        pk = group.payer.pk
+        href = f"#payer-{pk}" if print_view else escape(f"{section(pk)}?{query}")
+        out.append(
+            f'<tr><td><a href="{href}">{escape(group.payer.name)}</a></td>'
+            f'<td class="text-end">{group.claim_count}</td>'
+            f'<td class="text-end">{group.lines}</td>'
+            f'<td class="text-end">{dollars(group.charge)}</td>'
+            f'<td class="text-end">{dollars(group.allowed)}</td>'
+            f'<td class="text-end">{dollars(group.paid)}</td>'
+            f'<td class="text-end">{dollars(group.balance)}</td></tr>\n'
+        )
     return SafeString("".join(out))
