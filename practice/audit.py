@@ -19,7 +19,7 @@ import ipaddress
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -73,10 +73,29 @@ def record_access(
         client_count=len(client_ids),
     )
     if client_ids:
-        AccessEventClient.objects.bulk_create(
-            [AccessEventClient(event=event, client_id=pk) for pk in client_ids]
-        )
+        _insert_clients(event.pk, client_ids)
     return event
+
+
+def _insert_clients(event_id: int, client_ids: list[int]) -> None:
+    """The access's client rows in one statement, without a model instance per client
+    (bulk_create spent about 1 s building 10,000 of them for a month's summary CSV):
+    PostgreSQL reads the ids as one array, SQLite as one executemany."""
+    meta = AccessEventClient._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    event, client = (quote(meta.get_field(name).column) for name in ("event", "client"))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({event}, {client}) SELECT %s, unnest(%s::bigint[])",
+                [event_id, client_ids],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({event}, {client}) VALUES (%s, %s)",
+                [(event_id, pk) for pk in client_ids],
+            )
 
 
 def prune_before(now: datetime.datetime | None = None) -> datetime.datetime:
