@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pyx12.errors
+import pyx12.map_if
 import pyx12.params
 import pyx12.x12file
 import pyx12.x12n_document
@@ -153,6 +154,28 @@ def _segment_texts(text: str) -> list[str]:
     return [s.strip() for s in text.split(terminator) if s.strip()]
 
 
+# pyx12 parses the guide's XML map and its code lists afresh for every file it validates
+# (``x12n_document`` calls ``map_if.load_map_file``): a tenth of the time of a 350-claim
+# 835. A loaded map is only read while a file is walked (the walker keeps its counts
+# apart), so the maps built with our parameters, which nothing changes, are kept per
+# process; any other caller's parameters get pyx12's own loading.
+_PARAMS = pyx12.params.params()
+_MAPS: dict[tuple[str, str | None], object] = {}
+_load_map_file = pyx12.map_if.load_map_file
+
+
+def _map_file(map_file: str, param, map_path: str | None = None):
+    if param is not _PARAMS:
+        return _load_map_file(map_file, param, map_path)
+    key = (map_file, map_path)
+    if key not in _MAPS:
+        _MAPS[key] = _load_map_file(map_file, param, map_path)
+    return _MAPS[key]
+
+
+pyx12.map_if.load_map_file = _map_file
+
+
 def pyx12_problems(
     text: str, *, guide: str = "835 implementation guide (005010X221A1)", on_segment=None
 ) -> list[str]:
@@ -161,19 +184,20 @@ def pyx12_problems(
     empty when it accepts the file. ``on_segment(seg)`` is called with each segment as
     pyx12 reads it (its ``callback``), so a caller can read the file in the same pass."""
     logging.getLogger("pyx12").setLevel(logging.CRITICAL)  # its findings are returned
-    params = pyx12.params.params()
     errors_json = io.StringIO()
     try:
         valid = pyx12.x12n_document.x12n_document(
-            params, io.StringIO(text), None, None, None, errors_json, callback=on_segment
+            _PARAMS, io.StringIO(text), None, None, None, errors_json, callback=on_segment
         )
     except (pyx12.errors.X12Error, pyx12.errors.EngineError, KeyError, ValueError) as error:
         return [f"The file is not a readable X12 interchange: {error}"]
-    segments = _segment_texts(text)
     problems = []
+    segments: list[str] | None = None  # split only when there is something to name
     for segment, error in _errors(json.loads(errors_json.getvalue() or "{}")):
         message = str(error.get("err_str") or error)
         line = (segment or {}).get("cur_line")
+        if segments is None:
+            segments = _segment_texts(text)
         if isinstance(line, int) and 0 < line <= len(segments):
             problems.append(f"Segment {line} ({segments[line - 1][:80]}): {message}")
         else:
@@ -192,7 +216,8 @@ def _value(seg, element: int, component: int | None = None) -> str:
         return ""
     composite = elements[element - 1]
     if component is None:
-        return composite.format()
+        parts = composite.elements
+        return parts[0].value if len(parts) == 1 else composite.format()
     return composite[component - 1].value if component <= len(composite) else ""
 
 
