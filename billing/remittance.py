@@ -283,9 +283,10 @@ def parse_835(text: str) -> list[Transaction]:
 
 
 def read_835(text: str) -> list[Transaction]:
-    """``parse_835`` without pyx12: the transactions, checked to balance. Only for files
-    this program wrote itself (the demo's payers, after pyx12 passed their first file):
-    pyx12 takes about as long as posting the file."""
+    """``parse_835`` without pyx12: the transactions, checked to balance. Only for a text
+    pyx12 has accepted already (an upload kept after ``parse_835``, billing/uploads.py) or
+    that this program wrote itself (the demo's payers, after pyx12 passed their first
+    file): pyx12 takes about as long as posting the file."""
     reader = _Reader()
     for seg in pyx12.x12file.X12Reader(io.StringIO(text)):
         reader.feed(seg)
