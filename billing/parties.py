@@ -15,6 +15,7 @@ given): pure, tested without a database.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,8 +29,14 @@ def _read(cls: type[T], data: Any) -> T:
     """One party from its JSON object: the keys ``cls`` declares, a missing or null one
     taking the field's default."""
     data = data if isinstance(data, dict) else {}
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = _field_names(cls)
     return cls(**{k: v for k, v in data.items() if k in known and v is not None})
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    """A party class's keys, read once (a 1,000-claim file reads some 10,000 parties)."""
+    return frozenset(f.name for f in dataclasses.fields(cls))
 
 
 def _optional(cls: type[T], data: Any) -> T | None:
