@@ -290,6 +290,7 @@ def main() -> None:  # noqa: C901
         "session list page (one clinician)": page("/practice/sessions/", clinician_browser),
         "client list page": page("/practice/clients/"),
         "claim list page": page("/billing/claims/"),
+        "remittance list page": page("/billing/remittances/"),
         "summary page, one month": page(f"/billing/summary/?{month}"),
         "summary CSV, one month": page(f"/billing/summary/?{month}&format=csv"),
         "summary CSV, one month, first byte": first_byte(f"/billing/summary/?{month}&format=csv"),

@@ -169,6 +169,8 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["payer", "status"]),
             models.Index(fields=["status", "created_at"]),
+            # The claim list's order, newest first (its keyset: billing/views/claims.py).
+            models.Index(fields=["created_at", "id"]),
         ]
         constraints = [
             models.CheckConstraint(

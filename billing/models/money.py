@@ -45,6 +45,8 @@ class Remittance(models.Model):
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
+        # The remittance list's order (its keyset: billing/views/remittances.py).
+        indexes = [models.Index(fields=["imported_at", "id"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["payer", "trace_number"],
