@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import F, Q
+from django.db.models import F, Field, Func, Q, Value
+from django.db.models.lookups import GreaterThan, LessThan
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -155,8 +156,15 @@ class Keyset:
             values.append(value)
         return tuple(values)
 
-    def past(self, values: tuple, *, reverse: bool = False) -> Q:
-        """Rows that come after the row with ``values`` (before it, with ``reverse``)."""
+    def past(self, values: tuple, *, reverse: bool = False):
+        """Rows that come after the row with ``values`` (before it, with ``reverse``): a
+        condition for ``filter()``."""
+        descending = self.keys[0].descending != reverse
+        if self._uniform:
+            # (created_at, id) < (%s, %s): one bound of the list's index, so the database
+            # seeks straight to the cursor, however many rows share its timestamp.
+            compare = LessThan if descending else GreaterThan
+            return compare(_Row(*(F(key.field) for key in self.keys)), _Row(*map(Value, values)))
         condition = Q(pk__in=[])
         equal = Q()
         for key, value in zip(self.keys, values, strict=True):
@@ -168,8 +176,21 @@ class Keyset:
         # The same rows, said once more as a range of the first column alone: an OR of
         # the keys is no index bound, and without one the database would read the index
         # from the top of the list down to the cursor, a deep page costing its depth.
-        descending = first.descending != reverse
         return Q(**{f"{first.field}__{'lte' if descending else 'gte'}": value}) & condition
+
+    @property
+    def _uniform(self) -> bool:
+        """Every key one way and never NULL: the order compares as a row value."""
+        return all(
+            not key.nullable and key.descending == self.keys[0].descending for key in self.keys
+        )
+
+
+class _Row(Func):
+    """A row value, ``(a, b)``, compared column by column (PostgreSQL; SQLite 3.15+)."""
+
+    template = "(%(expressions)s)"
+    output_field = Field()
 
 
 @dataclass
