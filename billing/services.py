@@ -66,18 +66,24 @@ def billing_lines() -> QuerySet[ClaimLine]:
     return ClaimLine.objects.filter(Q(live=True) | Q(original_billing=True))
 
 
-def billable_sessions(*, through: datetime.date | None = None):
-    """Sessions ready to go on a new original claim: status ready, not self-pay, not on a
-    live claim, and not already sent on an original claim (a session being corrected goes
-    on the replacement, never on a new original: docs/rules/claims.md "Corrections")."""
-    sessions = Session.objects.filter(status=Session.Status.READY, client__self_pay=False)
-    if through is not None:
-        sessions = sessions.filter(date__lte=through)
+def billable() -> Q:
+    """What makes a session billable on a new original claim (``billable_sessions``), as a
+    condition on sessions: for a count beside others in one statement (the dashboard)."""
     # NOT EXISTS, an anti-join on the claim lines' index; Django's exclude() across the
     # relation writes NOT IN (subquery), which PostgreSQL re-runs per row once the
     # claimed lines outgrow work_mem (minutes per build after a year of claims).
     claimed = billing_lines().filter(service_line__session=OuterRef("pk"))
-    return sessions.filter(~Exists(claimed))
+    return Q(status=Session.Status.READY, client__self_pay=False) & ~Exists(claimed)
+
+
+def billable_sessions(*, through: datetime.date | None = None):
+    """Sessions ready to go on a new original claim: status ready, not self-pay, not on a
+    live claim, and not already sent on an original claim (a session being corrected goes
+    on the replacement, never on a new original: docs/rules/claims.md "Corrections")."""
+    sessions = Session.objects.filter(billable())
+    if through is not None:
+        sessions = sessions.filter(date__lte=through)
+    return sessions
 
 
 @transaction.atomic

@@ -123,6 +123,8 @@ class Session(models.Model):
             models.Index(fields=["clinician", "date"]),
             models.Index(fields=["client", "date"]),
             models.Index(fields=["status", "date"]),
+            # The session list's order, read backwards (its keyset: practice/views/sessions.py).
+            models.Index(fields=["date", "start_time", "id"]),
         ]
         constraints = [
             models.CheckConstraint(

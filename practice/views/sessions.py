@@ -38,6 +38,8 @@ from practice.params import BadParameter, id_param, next_path, parse_id
 from practice.versions import StaleEdit, read_version
 
 PAGE_SIZE = 50
+# The most sessions the list counts and totals; past it, it says "more than".
+COUNTED = 10_000
 STATUS_ACTIONS = {
     Session.Status.READY: "Mark ready to bill",
     Session.Status.DRAFT: "Back to draft",
@@ -167,8 +169,9 @@ def _session_rows(page_rows: list[tuple]) -> list[SessionRow]:
 def session_list(request: HttpRequest) -> HttpResponse:
     """Sessions the user may see, filtered, 50 a page, with per-row and filtered totals.
 
-    Five queries whatever the rows (besides sign-in and the Django session): the count,
-    the filtered total, the page of rows as plain values, their lines. The filter's
+    Four queries whatever the rows (besides sign-in and the Django session): the count
+    (up to ``COUNTED``), the filtered total (none past it), the page of rows as plain
+    values (keyset pages, ``practice.listing``), their lines. The filter's
     clinician choices come from the cache (``practice.listing``); drafts' Ready buttons
     share one form (``session_ready``).
     """
@@ -176,10 +179,16 @@ def session_list(request: HttpRequest) -> HttpResponse:
     filtered = filters.filter(_visible(request))
     # The count from the sessions alone (an index scan) and the filtered total from their
     # lines: one aggregate over the join would count distinct sessions across every line.
-    count = filtered.count()
-    total = ServiceLine.objects.filter(session__in=filtered.values("pk")).aggregate(
-        total=Sum("charge", default=services.ZERO)
-    )["total"]
+    # Up to COUNTED sessions only: a practice's whole history (a million sessions) is too
+    # many to count and total on every visit; the page then says so and pages by cursor.
+    count = filtered[: COUNTED + 1].count()
+    total = None
+    if count > COUNTED:
+        count = None
+    else:
+        total = ServiceLine.objects.filter(session__in=filtered.values("pk")).aggregate(
+            total=Sum("charge", default=services.ZERO)
+        )["total"]
     page = paginate(
         request.GET,
         filtered.values_list(*ROW_FIELDS),
@@ -195,6 +204,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "count": count,
+            "counted": COUNTED,
             "sessions": _session_rows(page.rows),
             "total": total,
             "sees_all": roles.sees_all_clients(request.user),

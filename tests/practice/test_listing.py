@@ -14,6 +14,7 @@ from practice.formats import us_date
 from practice.listing import Key, Keyset, paginate, row_url
 from practice.models import Session
 from practice.params import BadParameter, parse_id
+from practice.views import sessions as session_views
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +240,39 @@ def test_a_clinician_pages_through_their_own_sessions_only(
     assert sorted(shown) == sorted(own)
     assert first.context["count"] == 60
     assert "Page 2 of 2" in second.content.decode()
+
+
+def test_past_the_counted_sessions_the_list_says_more_and_pages_by_cursor(
+    client, biller_user, patient, monkeypatch, django_assert_max_num_queries
+):
+    """A practice's whole history is too many sessions to count and total on every visit:
+    past ``COUNTED`` the list says "more than", totals nothing and pages without numbers;
+    a filter that narrows them counts and totals again."""
+    monkeypatch.setattr(session_views, "COUNTED", 4)
+    made = [
+        factories.SessionFactory(client=patient, date=DAY - datetime.timedelta(days=n)).pk
+        for n in range(55)
+    ]
+    client.force_login(biller_user)
+    url = reverse("practice:session_list")
+
+    client.get(url)  # the clinician filter's choices, cached from now on
+    # session, user, roles, the capped count, the page, its lines, the session's save
+    # and the request's two savepoint pairs: no total past the cap.
+    with django_assert_max_num_queries(11):
+        first = client.get(url)
+    body = first.content.decode()
+    assert first.context["count"] is None and first.context["total"] is None
+    assert "More than <strong>4</strong> sessions" in body
+    assert "Page 1 of" not in body
+    link = body.split('">Next</a>')[0].rsplit('href="', 1)[1]
+    params = parse_qs(link.lstrip("?").replace("&amp;", "&"))
+    assert "page" not in params
+    second = client.get(url, {k: v[0] for k, v in params.items()})
+    shown = [s.pk for s in first.context["sessions"]] + [s.pk for s in second.context["sessions"]]
+    assert shown == made
+    assert second.context["page"].next is None
+
+    narrowed = client.get(url, {"date_from": (DAY - datetime.timedelta(days=2)).isoformat()})
+    assert narrowed.context["count"] == 3
+    assert narrowed.context["total"] is not None
