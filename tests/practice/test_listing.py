@@ -276,3 +276,19 @@ def test_past_the_counted_sessions_the_list_says_more_and_pages_by_cursor(
     narrowed = client.get(url, {"date_from": (DAY - datetime.timedelta(days=2)).isoformat()})
     assert narrowed.context["count"] == 3
     assert narrowed.context["total"] is not None
+
+
+def test_the_session_rows_written_in_python_escape_what_people_typed(client, clinician_user):
+    """practice/templatetags/session_rows.py writes the rows without the template engine:
+    text from people must come out escaped all the same."""
+    someone = factories.ClientFactory(
+        first_name='<script>alert("x")</script>', last_name="O'Brien & Sons"
+    )
+    someone.primary_clinician = clinician_user.clinician
+    someone.save()
+    factories.SessionFactory(client=someone, date=DAY)
+    client.force_login(clinician_user)
+    body = client.get(reverse("practice:session_list")).content.decode()
+    assert "<script>alert" not in body
+    assert "O&#x27;Brien &amp; Sons, &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
+    assert 'aria-label="Mark the ' in body and "Ready</button>" in body
