@@ -687,3 +687,24 @@ def test_the_dashboard_says_nothing_more_when_the_two_ready_counts_agree(biller,
     ready_session(insured)
     body = biller.get(reverse("billing:dashboard")).content.decode()
     assert "ready to go on claims" in body and "ready to bill</a>," not in body
+
+
+@pytest.mark.parametrize("sessions", [1, 12])
+def test_the_dashboard_runs_the_same_queries_for_1_or_12_of_each(
+    biller, insured, frozen, django_assert_max_num_queries, sessions
+):
+    for _ in range(sessions):
+        ready_session(insured)
+        ready_session(factories.ClientFactory(self_pay=True))
+        make_claim(insured.coverages.get(), status=Claim.Status.DRAFT)
+    # 11 = the login session, the user, the user's roles, the request's savepoint pairs
+    # and the session's save; then the open sessions by status with their charges, the
+    # open claims by status, and the billable and self-pay ready sessions in one.
+    with django_assert_max_num_queries(11):
+        response = biller.get(reverse("billing:dashboard"))
+    assert (response.context["ready_sessions"], response.context["ready_self_pay"]) == (
+        sessions,
+        sessions,
+    )
+    (ready,) = [row for row in response.context["rows"] if row["status"] == "ready"]
+    assert ready["count"] == 2 * sessions and ready["charges"] > 0
