@@ -138,6 +138,74 @@ SQL = {
         JOIN billing_payer p ON p.id = x.payer_id
         WHERE x.owed <> 0
         GROUP BY 1, 2, 3""",
+    # The aging report's client table as written by hand (docs/getting-paid.md "Client
+    # ledger"): every charge and credit of every client, the credits set against the
+    # running total of the charges oldest first, what stays open bucketed by its date;
+    # the clients with something open, largest balance first, the first 100 and the
+    # totals of all.
+    "A/R aging by client, 100 largest": """
+        WITH events AS (
+            SELECT s.client_id, s.date AS day, 0 AS kind, l.id AS target, l.charge AS amount,
+                   0 AS credit
+            FROM practice_serviceline l
+            JOIN practice_session s ON s.id = l.session_id
+            JOIN practice_client c ON c.id = s.client_id
+            WHERE c.self_pay AND s.status IN ('ready', 'billed', 'closed')
+              AND s.date <= %(today)s
+            UNION ALL
+            SELECT c.client_id, MIN(p.received_on), 1, a.claim_line_id,
+                   SUM(a.patient_responsibility), 0
+            FROM billing_paymentallocation a
+            JOIN billing_claimposting cp ON cp.id = a.posting_id
+            JOIN billing_payment p ON p.id = cp.payment_id
+            JOIN billing_claimline l ON l.id = a.claim_line_id
+            JOIN billing_claim c ON c.id = l.claim_id
+            WHERE a.patient_responsibility <> 0 AND p.received_on <= %(today)s
+              AND NOT EXISTS (SELECT 1 FROM billing_claim s WHERE s.primary_claim_id = c.id
+                              AND s.status NOT IN ('void', 'replaced', 'discarded', 'correcting'))
+            GROUP BY a.claim_line_id, c.client_id
+            HAVING SUM(a.patient_responsibility) <> 0
+            UNION ALL
+            SELECT client_id, date, 2, id, amount, 0
+            FROM practice_clientcharge WHERE date <= %(today)s
+            UNION ALL
+            SELECT client_id, received_on, 3, id, 0,
+                   CASE WHEN kind = 'payment' THEN amount ELSE -amount END
+            FROM billing_payment WHERE source = 'client' AND received_on <= %(today)s
+        ), running AS (
+            SELECT e.*,
+                   GREATEST(SUM(credit - LEAST(amount, 0)) OVER (PARTITION BY client_id), 0)
+                       AS pool,
+                   SUM(GREATEST(amount, 0)) OVER (PARTITION BY client_id
+                       ORDER BY day, kind, target ROWS UNBOUNDED PRECEDING) AS run
+            FROM events e
+        ), balances AS (
+            SELECT client_id,
+                   SUM(open) FILTER (WHERE day >= %(today)s::date - 30) AS b0,
+                   SUM(open) FILTER (WHERE day < %(today)s::date - 30
+                                       AND day >= %(today)s::date - 60) AS b1,
+                   SUM(open) FILTER (WHERE day < %(today)s::date - 60
+                                       AND day >= %(today)s::date - 90) AS b2,
+                   SUM(open) FILTER (WHERE day < %(today)s::date - 90
+                                       AND day >= %(today)s::date - 120) AS b3,
+                   SUM(open) FILTER (WHERE day < %(today)s::date - 120) AS b4,
+                   SUM(open) AS owed,
+                   GREATEST(MAX(pool) - SUM(GREATEST(amount, 0)), 0) AS credit
+            FROM (SELECT r.*, CASE WHEN amount <= 0 THEN 0
+                                   ELSE LEAST(amount, GREATEST(run - pool, 0)) END AS open
+                  FROM running r) o
+            GROUP BY client_id
+        )
+        SELECT b.*, cl.last_name, cl.first_name, COUNT(*) OVER (), SUM(b.owed) OVER (),
+               SUM(b.credit) OVER ()
+        FROM balances b JOIN practice_client cl ON cl.id = b.client_id
+        WHERE b.owed > 0 OR b.credit > 0
+        ORDER BY b.owed DESC, b.credit DESC, cl.last_name, cl.first_name, cl.id
+        LIMIT 100""",
+}
+# A report page's hand-written SQL: the statements of its tables, run one after another.
+PAGE_SQL = {
+    "A/R aging report page": ["A/R aging by payer", "A/R aging by client, 100 largest"],
 }
 
 
@@ -267,11 +335,12 @@ def main() -> None:  # noqa: C901
 
         return fetch
 
-    def sql(text: str):
+    def sql(*texts: str):
         def run():
             with connection.cursor() as cursor:
-                cursor.execute(text, params)
-                cursor.fetchall()
+                for text in texts:
+                    cursor.execute(text, params)
+                    cursor.fetchall()
 
         return run
 
@@ -304,6 +373,9 @@ def main() -> None:  # noqa: C901
         "revenue by payer, one month": lambda: reports.revenue_by_payer(start, end, filters),
         "session mix, one month": lambda: reports.session_mix(start, end, filters),
         "A/R aging by payer": lambda: reports.ar_by_payer(start, end, filters),
+        "A/R aging by client, 100 largest": lambda: reports.ar_by_client(
+            start, end, filters, limit=100
+        ),
         "services report page, 12 months": page(
             f"/billing/reports/services/?start={year_start}&end={end}"
         ),
@@ -365,6 +437,8 @@ def main() -> None:  # noqa: C901
     if connection.vendor == "postgresql":
         for name, text in SQL.items():
             measurements[f"{name} [sql]"] = sql(text)
+        for name, parts in PAGE_SQL.items():
+            measurements[f"{name} [sql]"] = sql(*(SQL[part] for part in parts))
     timings = {}
     if statement_ids:
         # Seconds per run: one timed run (after the warm-up) is enough.

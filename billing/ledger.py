@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import models
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db import connection, models
+from django.db.models import Case, Exists, F, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -46,6 +46,7 @@ BUCKETS = (
     ("91–120", 91, 120),
     ("120+", 121, None),
 )
+CENT = Decimal("0.01")
 # Charges of one day: sessions, then the client's share, then fees (a stable order).
 KIND_ORDER = {"session": 0, "share": 1, "fee": 2}
 
@@ -118,10 +119,10 @@ def _ids(clients: Clients) -> list[int] | QuerySet | None:
     return [c if isinstance(c, int) else c.pk for c in clients]
 
 
-def charges_of(clients: Clients = None, *, through: datetime.date | None = None) -> list[Charge]:
-    """Every charge of these clients (all clients when None) dated on or before
-    ``through``, oldest first. Three queries: sessions, shares, fees."""
-    ids = _ids(clients)
+def _charge_rows(ids, through: datetime.date | None) -> tuple[QuerySet, QuerySet, QuerySet]:
+    """Which rows are a client's charges, as querysets: self-pay service lines, the
+    payers' allocations naming a share (one charge per claim line), missed-appointment
+    fees. ``charges_of`` lists them and ``balances_sql`` ages them: one definition."""
     lines = ServiceLine.objects.filter(
         session__client__self_pay=True, session__status__in=SELF_PAY_STATUSES
     )
@@ -139,6 +140,23 @@ def charges_of(clients: Clients = None, *, through: datetime.date | None = None)
         lines = lines.filter(session__date__lte=through)
         shares = shares.filter(posting__payment__received_on__lte=through)
         fees = fees.filter(date__lte=through)
+    return lines, shares, fees
+
+
+def _credit_rows(ids, through: datetime.date | None) -> QuerySet:
+    """The clients' payments and refunds (``credits_of``, ``balances_sql``)."""
+    rows = Payment.objects.filter(source=Payment.Source.CLIENT)
+    if ids is not None:
+        rows = rows.filter(client__in=ids)
+    if through is not None:
+        rows = rows.filter(received_on__lte=through)
+    return rows
+
+
+def charges_of(clients: Clients = None, *, through: datetime.date | None = None) -> list[Charge]:
+    """Every charge of these clients (all clients when None) dated on or before
+    ``through``, oldest first. Three queries: sessions, shares, fees."""
+    lines, shares, fees = _charge_rows(_ids(clients), through)
     charges = [
         Charge("session", pk, client_id, day, day, code, amount)
         for pk, client_id, day, code, amount in lines.values_list(
@@ -189,12 +207,6 @@ def _handed_to_a_secondary_payer() -> Exists:
 
 def credits_of(clients: Clients = None, *, through: datetime.date | None = None) -> list[Credit]:
     """The clients' payments (positive) and refunds (negative), oldest first; one query."""
-    ids = _ids(clients)
-    rows = Payment.objects.filter(source=Payment.Source.CLIENT)
-    if ids is not None:
-        rows = rows.filter(client__in=ids)
-    if through is not None:
-        rows = rows.filter(received_on__lte=through)
     return [
         Credit(
             pk,
@@ -205,50 +217,138 @@ def credits_of(clients: Clients = None, *, through: datetime.date | None = None)
             reference,
             refund_of,
         )
-        for pk, client_id, day, kind, amount, method, reference, refund_of in rows.values_list(
+        for pk, client_id, day, kind, amount, method, reference, refund_of in _credit_rows(
+            _ids(clients), through
+        )
+        .values_list(
             "pk", "client_id", "received_on", "kind", "amount", "method", "reference", "refund_of"
-        ).order_by("received_on", "pk")
+        )
+        .order_by("received_on", "pk")
     ]
 
 
-def bucket_of(age_days: int) -> str:
-    for label, first, last in BUCKETS:
-        if age_days >= first and (last is None or age_days <= last):
-            return label
-    return BUCKETS[0][0]  # a charge dated after the day asked about: not yet due
+def balances_sql(
+    clients: Clients, *, on: datetime.date, through: datetime.date | None
+) -> tuple[str, list]:
+    """The aging rule as one SQL statement: per client (``client_id``) with a charge or a
+    payment dated on or before ``through`` (None: any date), ``charged``, ``paid`` (less
+    refunds), what is still open in each of BUCKETS on ``on`` (``b0`` … ``b4``) and
+    ``credit`` (paid beyond every charge). The aging report wraps it to sort, page and
+    total; ``client_balances`` reads it as Balance rows.
+
+    The credits — payments less refunds, and any negative charge — settle the positive
+    charges oldest first (by date, then sessions, shares, fees, then id, as
+    ``Charge.order``); a charge is open for the part the credits do not reach:
+    LEAST(amount, GREATEST(0, running total of charges up to it − credits)), a window
+    sum per client. Its bucket is by the day it became the client's (a charge dated
+    after ``on``: the first bucket)."""
+    ids = _ids(clients)
+    lines, shares, fees = _charge_rows(ids, through)
+    credits = _credit_rows(ids, through)
+    kinds = [
+        lines.values(
+            c_client=F("session__client_id"),
+            c_day=F("session__date"),
+            c_target=F("pk"),
+            c_amount=F("charge"),
+        ),
+        shares.values(c_target=F("claim_line_id"), c_client=F("claim_line__claim__client_id"))
+        .annotate(
+            c_day=Min("posting__payment__received_on"), c_amount=Sum("patient_responsibility")
+        )
+        .exclude(c_amount=0),
+        fees.values(
+            c_client=F("client_id"), c_day=F("date"), c_target=F("pk"), c_amount=F("amount")
+        ),
+    ]
+    parts, params = [], []
+    for kind, rows in enumerate(kinds):  # KIND_ORDER: sessions, shares, fees
+        sql, more = rows.order_by().query.sql_with_params()
+        parts.append(
+            f"SELECT c_client, c_day, {kind} AS c_kind, c_target, c_amount, 0 AS c_credit "
+            f"FROM ({sql}) k{kind}"
+        )
+        params += more
+    signed = Case(
+        When(kind=Payment.Kind.PAYMENT, then=F("amount")), default=-F("amount"), output_field=MONEY
+    )
+    sql, more = (
+        credits.order_by()
+        .values(c_client=F("client_id"), c_day=F("received_on"), c_target=F("pk"), c_credit=signed)
+        .query.sql_with_params()
+    )
+    parts.append(
+        f"SELECT c_client, c_day, 3 AS c_kind, c_target, 0 AS c_amount, c_credit FROM ({sql}) k3"
+    )
+    params += more
+    days = [
+        connection.ops.adapt_datefield_value(on - datetime.timedelta(days=last))
+        for _label, _first, last in BUCKETS
+        if last is not None
+    ]
+    bucket = " ".join(f"WHEN c_day >= %s THEN {n}" for n in range(len(days)))
+    # What the credits have left when a charge's turn comes: their total, never below 0.
+    pool = "CASE WHEN pool > 0 THEN pool ELSE 0 END"
+    open_ = (
+        f"CASE WHEN c_amount <= 0 OR run <= {pool} THEN 0 "
+        f"WHEN run - {pool} >= c_amount THEN c_amount ELSE run - {pool} END"
+    )
+    buckets = ", ".join(
+        f"SUM(CASE WHEN c_bucket = {n} THEN c_open ELSE 0 END) AS b{n}" for n in range(len(BUCKETS))
+    )
+    positive = "CASE WHEN c_amount > 0 THEN c_amount ELSE 0 END"
+    union = " UNION ALL ".join(parts)
+    sql = f"""
+        SELECT c_client AS client_id, SUM(c_amount) AS charged, SUM(c_credit) AS paid,
+               {buckets},
+               CASE WHEN MAX(pool) > SUM({positive}) THEN MAX(pool) - SUM({positive})
+                    ELSE 0 END AS credit
+        FROM (
+            SELECT c_client, c_amount, c_credit, pool, {open_} AS c_open,
+                   CASE {bucket} ELSE {len(days)} END AS c_bucket
+            FROM (
+                SELECT u.*,
+                       SUM(c_credit - CASE WHEN c_amount < 0 THEN c_amount ELSE 0 END)
+                           OVER (PARTITION BY c_client) AS pool,
+                       SUM({positive}) OVER (
+                           PARTITION BY c_client ORDER BY c_day, c_kind, c_target
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+                       ) AS run
+                FROM ({union}) u
+            ) w
+        ) a
+        GROUP BY c_client"""
+    return sql, [*days, *params]
 
 
-def age(charges: list[Charge], credits: list[Credit], *, on: datetime.date) -> dict[int, Balance]:
-    """Balances per client from rows already read: credits (and any negative charge)
-    pay the oldest charges first; what stays open is aged by ``on``."""
-    balances: dict[int, Balance] = {}
-    pools: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for credit in credits:
-        balance = balances.setdefault(credit.client_id, Balance(credit.client_id))
-        balance.paid += credit.amount
-        pools[credit.client_id] += credit.amount
-    for charge in charges:
-        balance = balances.setdefault(charge.client_id, Balance(charge.client_id))
-        balance.charged += charge.amount
-        if charge.amount < 0:
-            pools[charge.client_id] -= charge.amount
-    for charge in charges:  # oldest first
-        if charge.amount <= 0:
-            continue
-        taken = min(max(pools[charge.client_id], ZERO), charge.amount)
-        pools[charge.client_id] -= taken
-        if charge.amount > taken:
-            label = bucket_of((on - charge.date).days)
-            balances[charge.client_id].buckets[label] += charge.amount - taken
-    for client_id, pool in pools.items():
-        balances[client_id].credit = max(pool, ZERO)
-    return balances
+def money(value) -> Decimal:
+    """A sum as the database returns it (SQLite: a float or an int) in dollars and cents."""
+    return Decimal(str(value)).quantize(CENT)
 
 
 def client_balances(clients: Clients = None, *, on: datetime.date) -> dict[int, Balance]:
-    """Each client's balance and aging on a date (four queries, whatever the number of
-    clients). A client with no charge and no payment is absent: their balance is 0."""
-    return age(charges_of(clients, through=on), credits_of(clients, through=on), on=on)
+    """Each client's balance and aging on a date (one query, ``balances_sql``, whatever
+    the number of clients). A client with no charge and no payment is absent: their
+    balance is 0."""
+    return _balances(clients, on=on, through=on)
+
+
+def _balances(clients: Clients, *, on: datetime.date, through: datetime.date | None) -> dict:
+    sql, params = balances_sql(clients, on=on, through=through)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    labels = [label for label, _first, _last in BUCKETS]
+    return {
+        client_id: Balance(
+            client_id,
+            charged=money(charged),
+            paid=money(paid),
+            buckets={label: money(b) for label, b in zip(labels, buckets, strict=True)},
+            credit=money(credit),
+        )
+        for client_id, charged, paid, *buckets, credit in found
+    }
 
 
 def client_balance(client: Client, *, on: datetime.date) -> Balance:
@@ -436,7 +536,7 @@ def ledgers(clients: Clients, *, through: datetime.date | None = None) -> dict[i
                 order=(day, 2, 0, pk),
             )
         )
-    aged = age(charges, credits, on=through or timezone.localdate())
+    aged = _balances(clients, on=through or timezone.localdate(), through=through)
     result: dict[int, Ledger] = {}
     for client_id, client_rows in rows.items():
         client_rows.sort(key=lambda r: r.order)

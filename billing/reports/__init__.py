@@ -35,7 +35,14 @@ from billing.periods import (
     previous_period,
     same_period_last_year,
 )
-from billing.reports.aging import AGING_LABELS, AgingRow, ar_by_client, ar_by_payer, payer_owes
+from billing.reports.aging import (
+    AGING_LABELS,
+    AgingRow,
+    ClientAging,
+    ar_by_client,
+    ar_by_payer,
+    payer_owes,
+)
 from billing.reports.codes import CodeRow, MonthCodeRow, services_by_code, services_by_month
 from billing.reports.collections import (
     ClinicianCollectionRow,
@@ -111,6 +118,7 @@ __all__ = [
     "AgeRow",
     "AgingRow",
     "AuthRow",
+    "ClientAging",
     "ClinicianCollectionRow",
     "ClinicianRevenueRow",
     "CodeRow",

@@ -32,10 +32,11 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from billing.ledger import BUCKETS as LEDGER_BUCKETS
-from billing.ledger import client_balances
+from billing.ledger import balances_sql, money
 from billing.models import Adjustment, Claim, ClaimPosting, Payer
 from billing.reports.common import MONEY, Filters, _clients, _limit_claims
 from practice.common import ZERO
+from practice.models import Client
 
 # (label, first day, last day) of age; anything older is OVER_120.
 AGING_BUCKETS = (
@@ -45,7 +46,6 @@ AGING_BUCKETS = (
     ("91–120 days", 91, 120),
 )
 OVER_120 = "Over 120 days"
-CENT = Decimal("0.01")
 AGING_LABELS = (*(label for label, _, _ in AGING_BUCKETS), OVER_120)
 # Claims a payer still has to answer or has answered: sent and neither voided, replaced,
 # being corrected nor discarded (billing/ledger.py counts the same claims as billed).
@@ -199,39 +199,85 @@ def ar_by_payer(start: datetime.date, end: datetime.date, filters: Filters) -> l
 
 def _money(value) -> Decimal:
     """A sum as the database returns it (SQLite: a float) in dollars and cents."""
-    return Decimal(str(value)).quantize(CENT)
+    return money(value)
 
 
-def ar_by_client(start: datetime.date, end: datetime.date, filters: Filters) -> list[AgingRow]:
+@dataclass(frozen=True)
+class ClientAging:
+    """The client table: ``rows`` largest total owed first (then the largest credit, then
+    by name), at most the ``limit`` asked for; ``count`` clients owe something or have a
+    credit in all, and ``total`` (key 0, name "Total") sums every one of them."""
+
+    rows: list[AgingRow]
+    count: int
+    total: AgingRow
+
+
+def ar_by_client(
+    start: datetime.date, end: datetime.date, filters: Filters, *, limit: int | None = None
+) -> ClientAging:
     """Per client the user may see with something open: what they owe by age on
     ``filters.today`` (each charge from the day it became the client's to pay) and any
     credit (paid beyond every charge). As of today: ``start``/``end`` do not apply.
 
-    The amounts are ``billing.ledger.client_balances``, the one rule for what a client
-    owes (the client page, receipts and statements read it too): it applies payments to
-    the oldest charges first, so it is not one SQL statement but four reads whatever the
-    number of clients (self-pay sessions, shares after insurance, fees, payments), then one
-    here for the names of the clients with something open.
+    The amounts are ``billing.ledger.balances_sql``, the one rule for what a client owes
+    (the client page, receipts and statements read it too: payments settle the oldest
+    charges first), wrapped here in one statement that names the clients, keeps those
+    with something open, sorts them, totals them all (window sums, before the LIMIT) and
+    returns the first ``limit``:
+
+    SQL: SELECT b.*, cl.last_name, cl.first_name, COUNT(*) OVER (), SUM(b.b0) OVER (), …
+    FROM (balances) b JOIN client cl WHERE ROUND(b.b0 + … + b.b4, 2) > 0 OR ROUND(b.credit,
+    2) > 0 ORDER BY owed DESC, credit DESC, last_name, first_name, id LIMIT :limit
     """
     clients = _clients(filters)
-    balances = client_balances(clients if filters.limited else None, on=filters.today)
-    labels = [label for label, _, _ in LEDGER_BUCKETS]
-    open_ = {
-        pk: balance
-        for pk, balance in balances.items()
-        if balance.credit or any(balance.buckets[label] for label in labels)
-    }
-    names = clients.filter(pk__in=list(open_)).values_list("pk", "last_name", "first_name")
-    # Sorted here, not by the database: collations disagree on letters such as Æ.
-    return [
+    sql, params = balances_sql(
+        clients if filters.limited else None, on=filters.today, through=filters.today
+    )
+    owed = " + ".join(f"b.b{n}" for n in range(len(LEDGER_BUCKETS)))
+    sums = ", ".join(f"SUM(b.b{n}) OVER ()" for n in range(len(LEDGER_BUCKETS)))
+    where = f"(ROUND({owed}, 2) > 0 OR ROUND(b.credit, 2) > 0)"
+    if filters.limited:
+        scope, scope_params = clients.values("pk").query.sql_with_params()
+        where += f" AND cl.id IN ({scope})"
+        params = [*params, *scope_params]
+    client = connection.ops.quote_name(Client._meta.db_table)
+    sql = f"""
+        SELECT b.client_id, cl.last_name, cl.first_name,
+               {", ".join(f"b.b{n}" for n in range(len(LEDGER_BUCKETS)))}, b.credit,
+               COUNT(*) OVER (), {sums}, SUM(b.credit) OVER ()
+        FROM ({sql}) b
+        JOIN {client} cl ON cl.id = b.client_id
+        WHERE {where}
+        ORDER BY {owed} DESC, b.credit DESC, cl.last_name, cl.first_name, cl.id"""
+    if limit is not None:
+        sql += " LIMIT %s"
+        params = [*params, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    width = len(LEDGER_BUCKETS)
+    rows = [
         AgingRow(
             key=pk,
             name=f"{last}, {first}",
-            buckets=tuple(open_[pk].buckets[label] for label in labels),
+            buckets=tuple(_money(v) for v in row[:width]),
             count=0,
-            credit=open_[pk].credit,
+            credit=_money(row[width]),
         )
-        for pk, last, first in sorted(
-            names.order_by(), key=lambda n: (n[1].casefold(), n[2].casefold(), n[0])
-        )
+        for pk, last, first, *row in found
     ]
+    if not found:
+        return ClientAging([], 0, AgingRow(0, "Total", (ZERO,) * width, 0))
+    totals = found[0][4 + width :]
+    return ClientAging(
+        rows,
+        totals[0],
+        AgingRow(
+            0,
+            "Total",
+            tuple(_money(v) for v in totals[1 : 1 + width]),
+            0,
+            credit=_money(totals[1 + width]),
+        ),
+    )

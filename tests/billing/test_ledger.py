@@ -89,19 +89,23 @@ def test_a_self_pay_session_and_a_fee_are_charges_paid_oldest_first(practice_row
     assert missed.allocations.count() == 0
 
 
-def test_aging_bucket_edges_are_30_60_90_120_days():
-    assert [ledger.bucket_of(d) for d in (0, 30, 31, 60, 61, 90, 91, 120, 121, 400)] == [
-        "0–30",
-        "0–30",
-        "31–60",
-        "31–60",
-        "61–90",
-        "61–90",
-        "91–120",
-        "91–120",
-        "120+",
-        "120+",
-    ]
+def test_aging_bucket_edges_are_30_60_90_120_days(practice_row):
+    """A charge 30 days old is still in the first bucket, one 31 days old in the second,
+    and so on; one dated after the day asked about is not counted."""
+    client = factories.ClientFactory(self_pay=True)
+    amounts = {}
+    for n, days in enumerate((0, 30, 31, 60, 61, 90, 91, 120, 121, -1)):
+        amounts[days] = D(2**n)
+        fee(client, TODAY - datetime.timedelta(days=days), str(amounts[days]))
+    balance = ledger.client_balance(client, on=TODAY)
+    assert balance.buckets == {
+        "0–30": amounts[0] + amounts[30],
+        "31–60": amounts[31] + amounts[60],
+        "61–90": amounts[61] + amounts[90],
+        "91–120": amounts[91] + amounts[120],
+        "120+": amounts[121],
+    }
+    assert balance.charged == sum(amounts.values()) - amounts[-1]
 
 
 def test_a_copay_before_the_payer_answers_is_credit_until_the_payer_names_the_share(practice_row):
@@ -190,6 +194,7 @@ def test_allocations_never_over_apply_and_a_refund_restores_the_balance_exactly(
         self_pay_session(client, TODAY - datetime.timedelta(days=days), str(amount))
     made = [pay(client, str(amount)) for amount in payments[:-1]]
     before = ledger.client_balance(client, on=TODAY)
+    assert before == _oldest_first(client)
     applied_before = _applied(client)
     last = pay(client, str(payments[-1]))
     made.append(last)
@@ -222,6 +227,7 @@ def test_allocations_never_over_apply_and_a_refund_restores_the_balance_exactly(
     if rest > 0:
         client_refund_record(payment=last, amount=rest, method="card", refunded_on=TODAY)
     after = ledger.client_balance(client, on=TODAY)
+    assert after == _oldest_first(client)
     assert (after.balance, after.buckets, after.credit) == (
         before.balance,
         before.buckets,
@@ -229,6 +235,30 @@ def test_allocations_never_over_apply_and_a_refund_restores_the_balance_exactly(
     )
     assert _applied(client) == applied_before
     check_never_over_applied()
+
+
+def _oldest_first(client) -> ledger.Balance:
+    """The aging rule worked by hand from the charges and credits ledger.py lists: the
+    credits pay the oldest charges first, what is left is aged by its date."""
+    charges = ledger.charges_of([client], through=TODAY)
+    credits = ledger.credits_of([client], through=TODAY)
+    balance = ledger.Balance(client.pk)
+    balance.paid = sum((c.amount for c in credits), D("0.00"))
+    balance.charged = sum((c.amount for c in charges), D("0.00"))
+    pool = balance.paid - sum((c.amount for c in charges if c.amount < 0), D("0.00"))
+    for charge in charges:  # oldest first
+        if charge.amount <= 0:
+            continue
+        taken = min(max(pool, D("0.00")), charge.amount)
+        pool -= taken
+        if charge.amount > taken:
+            age = (TODAY - charge.date).days
+            label = next(
+                label for label, first, last in ledger.BUCKETS if last is None or age <= last
+            )
+            balance.buckets[label] += charge.amount - taken
+    balance.credit = max(pool, D("0.00"))
+    return balance
 
 
 def _applied(client) -> dict:

@@ -281,9 +281,9 @@ def test_detail_shows_identity_diagnoses_coverages_and_recent_sessions_with_code
     # POS; their lines with procedure codes; their diagnoses with ICD-10 codes; the
     # current Good Faith Estimate (none here; one more for its billed charges); RELEASE;
     # SAVEPOINT, UPDATE django_session, RELEASE. +2 for the read audit: the access and
-    # its client (practice/audit.py). +7 for the ledger section (billing/ledger.py: sessions,
-    # shares, fees, payments, claims billed, insurance postings, adjustments).
-    with django_assert_max_num_queries(25):
+    # its client (practice/audit.py). +8 for the ledger section (billing/ledger.py: sessions,
+    # shares, fees, payments, claims billed, insurance postings, adjustments; the aging).
+    with django_assert_max_num_queries(26):
         response = client.get(reverse("practice:client_detail", args=[someone.pk]))
     page = response.content.decode()
     assert response.status_code == 200

@@ -184,6 +184,8 @@ def show(request: HttpRequest, slug: str) -> HttpResponse:
                 f"Unknown table; choose one of: {', '.join(tables)}.",
                 content_type="text/plain; charset=utf-8",
             )
+        if table.every_row is not None:
+            table.rows, table.client_ids = table.every_row()
         record_access(
             request,
             kind=AccessKind.EXPORT,

@@ -1,5 +1,7 @@
 """The A/R aging report page: what each payer (chart and table) and each client still
-owes, by age, as of today. The client table names clients: the read audit records them."""
+owes, by age, as of today. The client table names clients: the read audit records them.
+It shows the CLIENT_ROWS largest balances and the total of all; its CSV lists every
+client."""
 
 from __future__ import annotations
 
@@ -17,6 +19,13 @@ from billing.views.reports.tables import (
     last_full_month,
 )
 from practice.formats import us_date
+
+# The page's client table: the largest balances first, this many; its CSV has every one.
+CLIENT_ROWS = 100
+
+
+def _client_row(row: q.AgingRow) -> tuple:
+    return (row.name, *row.buckets, row.total, row.credit)
 
 
 def _bucket_columns() -> list[Column]:
@@ -61,20 +70,32 @@ def build(start: datetime.date, end: datetime.date, filters: q.Filters) -> list[
         f"As of today ({us_date(today)}), whatever the dates chosen. A payer's part ages "
         "from the day its claim was sent."
     )
-    clients = q.ar_by_client(start, end, filters)
+    clients = q.ar_by_client(start, end, filters, limit=CLIENT_ROWS)
+    caption = f"Owed by clients, by days since each charge became theirs, on {us_date(today)}"
+    if clients.count > len(clients.rows):
+        caption += (
+            f": the {len(clients.rows):,} largest balances of {clients.count:,} clients "
+            "(the total is theirs all; the CSV lists every one)"
+        )
+
+    def every_client() -> tuple[list, list[int]]:
+        every = q.ar_by_client(start, end, filters).rows
+        return [_client_row(r) for r in every], [r.key for r in every]
+
     client_table = Table(
         name="clients",
-        caption=f"Owed by clients, by days since each charge became theirs, on {us_date(today)}",
+        caption=caption,
         columns=[
             Column("Client"),
             *_bucket_columns(),
             Column("Total owed ($)", MONEY),
             Column("Credit ($)", MONEY),
         ],
-        rows=[(r.name, *r.buckets, r.total, r.credit) for r in clients],
-        total=True,
+        rows=[_client_row(r) for r in clients.rows],
+        footer=_client_row(clients.total) if clients.rows else None,
         empty="No client owes anything or has a credit.",
-        client_ids=[r.key for r in clients],
+        client_ids=[r.key for r in clients.rows],
+        every_row=every_client if clients.count > len(clients.rows) else None,
     )
     return [
         Section("Owed by payers", [payer_table], chart=chart, note=as_of),

@@ -97,6 +97,9 @@ class Table:
     client_ids: Sequence[int] = ()
     # A "Total" footer of the rows (when there are rows): see ``total_row``.
     total: bool = False
+    # A table longer than a page: the page shows ``rows`` (the first ones, ``footer``
+    # totalling them all) and the CSV reads ``every_row()``: every row and its client ids.
+    every_row: Callable[[], tuple[list[Sequence], list[int]]] | None = None
 
     def __post_init__(self) -> None:
         if self.total and self.rows:

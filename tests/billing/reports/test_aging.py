@@ -12,8 +12,9 @@ from billing import reports
 from billing.models import Claim
 from billing.posting import claim_money, remittance_post
 from billing.reports import Filters
-from tests.billing.reports.helpers import csv_of, table_of
-from tests.x835 import build_835, paid_in_full, reversal_of
+from tests import factories
+from tests.billing.reports.helpers import TODAY, D, csv_of, session, table_of
+from tests.x835 import ClaimAnswer, LineAnswer, build_835, paid_in_full, reversal_of
 
 pytestmark = pytest.mark.django_db
 M = Decimal
@@ -110,7 +111,7 @@ def test_client_aging_uses_the_ledgers_buckets():
 
 def test_each_client_owes_by_age_with_payments_on_the_oldest_first(money_data, self_pay):
     chloe, oyvind = self_pay
-    rows = reports.ar_by_client(None, None, Filters())
+    rows = reports.ar_by_client(None, None, Filters()).rows
     # Ana's $40 share (CO-45/PR-3 on c2) is settled by her $40 card payment: not listed.
     assert [(r.key, r.name, r.buckets, r.total, r.credit) for r in rows] == [
         (chloe.pk, "Zéphyr, Chloé", (M("150.00"), ZERO, ZERO, ZERO, M("50.00")), M("200.00"), ZERO),
@@ -153,9 +154,98 @@ def test_a_clinician_sees_only_their_own_clients_balances(
 
 
 def test_no_client_balances_on_an_empty_practice(client, owner_user):
-    assert reports.ar_by_client(None, None, Filters()) == []
+    assert reports.ar_by_client(None, None, Filters()).rows == []
     client.force_login(owner_user)
     assert (
         "No client owes anything or has a credit."
         in client.get(reverse("billing:report_aging")).content.decode()
     )
+
+
+def test_a_reversed_share_is_owed_no_more(money_data, ascii_claim):
+    """Ann Lee's $30 coinsurance is hers from the payer's answer (tests/x835.py pays on
+    2 November 2026); the payer's reversal takes it back, and its next answer names a new
+    share."""
+    ann = ascii_claim.client
+    on = Filters(today=D(2026, 11, 20))
+    (line,) = ascii_claim.lines.all()
+    answer = ClaimAnswer(ascii_claim, [LineAnswer(line, M("130.00"), [("PR", "2", M("30.00"))])])
+    remittance_post(text=build_835(money_data["acme"], [answer], trace="S1"))
+
+    def ann_owes():
+        rows = reports.ar_by_client(None, None, on).rows
+        return [(r.buckets, r.credit) for r in rows if r.key == ann.pk]
+
+    assert ann_owes() == [((M("30.00"), ZERO, ZERO, ZERO, ZERO), ZERO)]
+    remittance_post(text=build_835(money_data["acme"], [reversal_of(answer)], trace="S2"))
+    assert ann_owes() == []
+    again = ClaimAnswer(ascii_claim, [LineAnswer(line, M("140.00"), [("PR", "2", M("20.00"))])])
+    remittance_post(text=build_835(money_data["acme"], [again], trace="S3"))
+    assert ann_owes() == [((M("20.00"), ZERO, ZERO, ZERO, ZERO), ZERO)]
+
+
+def test_the_client_rows_are_the_ledgers_balances(money_data, self_pay):
+    """The report's statement and billing.ledger.client_balances (the client page's and
+    the statements' reading) give every client the same numbers."""
+    from billing.ledger import BUCKETS, client_balances
+
+    balances = client_balances(on=TODAY)
+    aging = reports.ar_by_client(None, None, Filters())
+    for row in aging.rows:
+        balance = balances[row.key]
+        assert row.buckets == tuple(balance.buckets[label] for label, _f, _l in BUCKETS)
+        assert row.credit == balance.credit
+    shown = {row.key for row in aging.rows}
+    assert shown == {pk for pk, b in balances.items() if b.credit or any(b.buckets.values())}
+    assert aging.count == len(shown)
+    assert aging.total.buckets == tuple(
+        sum((r.buckets[n] for r in aging.rows), ZERO) for n in range(5)
+    )
+
+
+def test_the_page_shows_the_largest_balances_and_the_csv_every_client(
+    client, owner_user, money_data, self_pay, monkeypatch, django_assert_max_num_queries
+):
+    from billing.views.reports import aging
+    from practice.models import AccessEvent
+
+    chloe, oyvind = self_pay
+    monkeypatch.setattr(aging, "CLIENT_ROWS", 1)
+    client.force_login(owner_user)
+    url = reverse("billing:report_aging")
+    page = client.get(url)
+    table = table_of(page, "clients")
+    assert [row[0] for row in table.rows] == ["Zéphyr, Chloé"]
+    # The total is every client's: Øyvind's credit counts though his row is not shown.
+    assert table.footer == ("Total", M("150.00"), ZERO, ZERO, ZERO, M("50.00"), M("200.00"),
+                            M("80.00"))  # fmt: skip
+    assert "the 1 largest balances of 2 clients" in table.caption
+    with django_assert_max_num_queries(10 + 3 + 2):  # + every client; the audit
+        rows = csv_of(client.get(url, {"format": "csv", "table": "clients"}))
+    assert [r[0] for r in rows[1:]] == ["Zéphyr, Chloé", "Ærø-D'Souza, Øyvind", "Total"]
+    assert rows[-1] == ["Total", "150.00", "0.00", "0.00", "0.00", "50.00", "200.00", "80.00"]
+    viewed, exported = AccessEvent.objects.order_by("pk")
+    assert set(viewed.client_links.values_list("client_id", flat=True)) == {chloe.pk}
+    assert set(exported.client_links.values_list("client_id", flat=True)) == {
+        chloe.pk,
+        oyvind.pk,
+    }
+
+
+def test_the_largest_balance_comes_first_then_the_largest_credit(money_data, self_pay):
+    from billing.payments import client_payment_record
+
+    _chloe, oyvind = self_pay
+    small = factories.ClientFactory(first_name="Al", last_name="Able", self_pay=True)
+    session(small, D(2026, 2, 1), ("90837", 1, "10"))
+    client_payment_record(client=oyvind, amount=M("5.00"), method="cash", received_on=TODAY)
+    rows = reports.ar_by_client(None, None, Filters()).rows
+    assert [(r.name, r.total, r.credit) for r in rows] == [
+        ("Zéphyr, Chloé", M("200.00"), ZERO),
+        ("Able, Al", M("10.00"), ZERO),
+        ("Ærø-D'Souza, Øyvind", ZERO, M("85.00")),
+    ]
+    assert [r.name for r in reports.ar_by_client(None, None, Filters(), limit=2).rows] == [
+        "Zéphyr, Chloé",
+        "Able, Al",
+    ]

@@ -61,15 +61,15 @@ def busy_practice(practice_row, clinician, other_clinician):
 # choices (1); the idle-logout session save (savepoint, update, release: 3). That is 10,
 # or 11 with a payer filter. Then one query per table: services 2 (months, codes) ·
 # revenue 3 (payers, clinicians, expected vs paid) · mix 1 · health 5 (age buckets, timely
-# filing, prior authorizations, claims by status, days to claim) · aging 6 (payers; clients:
-# billing/ledger.py's four reads and the names) · denials 2 (reasons, payers) · collections
-# 2 (payers, clinicians).
+# filing, prior authorizations, claims by status, days to claim) · aging 2 (payers; clients,
+# billing/ledger.py's rule in one statement with their names and totals) · denials 2
+# (reasons, payers) · collections 2 (payers, clinicians).
 QUERY_BOUNDS = {
     "billing:report_services": 10 + 2,
     "billing:report_revenue": 11 + 3,
     "billing:report_mix": 10 + 1,
     "billing:report_health": 11 + 5 + 2,  # + the read audit: access, clients shown
-    "billing:report_aging": 10 + 6 + 2,  # + the read audit: access, clients shown
+    "billing:report_aging": 10 + 2 + 2,  # + the read audit: access, clients shown
     "billing:report_denials": 11 + 2,
     "billing:report_collections": 11 + 2,
 }
