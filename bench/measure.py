@@ -37,6 +37,31 @@ from practice.models import Client as ClientRow  # noqa: E402
 from practice.models import Clinician, Session  # noqa: E402
 
 LIVE = "('void', 'replaced', 'discarded', 'correcting')"
+ATTENDED = "('draft', 'ready', 'billed', 'closed')"
+# What the payers paid on claim line ``l``; what a self-pay client paid on service line ``l``.
+PAID = "(SELECT SUM(a.paid) FROM billing_paymentallocation a WHERE a.claim_line_id = l.id)"
+CLIENT_PAID = (
+    "(SELECT SUM(a.amount) FROM billing_clientallocation a WHERE a.service_line_id = l.id)"
+)
+SERVICES_BY_CODE = """
+        SELECT pc.code, pc.description,
+               COUNT(DISTINCT s.id) FILTER (WHERE s.date BETWEEN %({now}start)s AND %({now}end)s),
+               COALESCE(SUM(l.units) FILTER (WHERE s.date BETWEEN %({now}start)s
+                                                                AND %({now}end)s), 0),
+               COALESCE(SUM(l.charge) FILTER (WHERE s.date BETWEEN %({now}start)s
+                                                                 AND %({now}end)s), 0),
+               COALESCE(SUM(l.units) FILTER (WHERE s.date BETWEEN %({previous}start)s
+                                                                AND %({previous}end)s), 0),
+               COALESCE(SUM(l.units) FILTER (WHERE s.date BETWEEN %({last_year}start)s
+                                                                AND %({last_year}end)s), 0)
+        FROM practice_serviceline l
+        JOIN practice_session s ON s.id = l.session_id
+        JOIN billing_procedurecode pc ON pc.id = l.procedure_id
+        WHERE s.status IN ('draft', 'ready', 'billed', 'closed')
+          AND (s.date BETWEEN %({now}start)s AND %({now}end)s
+               OR s.date BETWEEN %({previous}start)s AND %({previous}end)s
+               OR s.date BETWEEN %({last_year}start)s AND %({last_year}end)s)
+        GROUP BY pc.code, pc.description"""
 
 SQL = {
     "summary CSV, one month": f"""
@@ -83,34 +108,87 @@ SQL = {
         WHERE s.status IN ('draft', 'ready', 'billed', 'closed')
           AND s.date BETWEEN %(year_start)s AND %(end)s
         GROUP BY 1, 2""",
-    "services by code, one month": """
-        SELECT pc.code, COUNT(DISTINCT s.id), SUM(l.units), SUM(l.charge)
-        FROM practice_serviceline l
-        JOIN practice_session s ON s.id = l.session_id
-        JOIN billing_procedurecode pc ON pc.id = l.procedure_id
-        WHERE s.status IN ('draft', 'ready', 'billed', 'closed')
-          AND s.date BETWEEN %(start)s AND %(end)s
-        GROUP BY pc.code""",
+    # The report's rows: per code, this period's sessions, units and charges and the units
+    # of the previous period and of the same period last year.
+    "services by code, one month": SERVICES_BY_CODE.format(
+        now="", previous="previous_", last_year="last_year_"
+    ),
+    "services by code, 12 months": SERVICES_BY_CODE.format(
+        now="year_", previous="year_previous_", last_year="year_last_year_"
+    ),
+    # Charged, expected and paid per payer (paid: what the payers' postings allocated to
+    # each line), and the self-pay row (paid: the client's payments applied to the line).
     "revenue by payer, one month": f"""
-        SELECT c.payer_id, p.name, COUNT(*), SUM(l.charge), SUM(l.expected_allowed)
+        SELECT c.payer_id, p.name, COUNT(*), COUNT(*) FILTER (WHERE l.expected_allowed IS NULL),
+               SUM(l.charge), SUM(l.expected_allowed), SUM(COALESCE({PAID}, 0))
         FROM billing_claimline l
         JOIN billing_claim c ON c.id = l.claim_id
         JOIN billing_payer p ON p.id = c.payer_id
         WHERE l.live AND c.status NOT IN {LIVE}
           AND l.date_of_service BETWEEN %(start)s AND %(end)s
-        GROUP BY c.payer_id, p.name""",
-    "session mix, one month": """
-        SELECT s.clinician_id,
-               COUNT(DISTINCT s.id) FILTER (WHERE s.service = 'individual'
+        GROUP BY c.payer_id, p.name
+        UNION ALL
+        SELECT NULL, 'Self-pay', COUNT(*), 0, SUM(l.charge), NULL, SUM(COALESCE({CLIENT_PAID}, 0))
+        FROM practice_serviceline l
+        JOIN practice_session s ON s.id = l.session_id
+        JOIN practice_client cl ON cl.id = s.client_id
+        WHERE cl.self_pay AND s.status IN {ATTENDED}
+          AND s.date BETWEEN %(start)s AND %(end)s
+        HAVING COUNT(*) > 0""",
+    "revenue by clinician, one month": f"""
+        SELECT s.clinician_id, k.first_name, k.last_name, k.credentials, false, SUM(l.charge),
+               SUM(l.expected_allowed), SUM(COALESCE({PAID}, 0))
+        FROM billing_claimline l
+        JOIN billing_claim c ON c.id = l.claim_id
+        LEFT JOIN practice_serviceline sl ON sl.id = l.service_line_id
+        LEFT JOIN practice_session s ON s.id = sl.session_id
+        LEFT JOIN practice_clinician k ON k.id = s.clinician_id
+        WHERE l.live AND c.status NOT IN {LIVE}
+          AND l.date_of_service BETWEEN %(start)s AND %(end)s
+        GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT s.clinician_id, k.first_name, k.last_name, k.credentials, true, SUM(l.charge),
+               NULL, SUM(COALESCE({CLIENT_PAID}, 0))
+        FROM practice_serviceline l
+        JOIN practice_session s ON s.id = l.session_id
+        JOIN practice_client cl ON cl.id = s.client_id
+        JOIN practice_clinician k ON k.id = s.clinician_id
+        WHERE cl.self_pay AND s.status IN {ATTENDED}
+          AND s.date BETWEEN %(start)s AND %(end)s
+        GROUP BY 1, 2, 3, 4""",
+    "expected vs paid, one month": f"""
+        SELECT p.name, l.procedure_code, COUNT(*), SUM(l.units), SUM(l.charge),
+               SUM(l.expected_allowed), SUM(COALESCE({PAID}, 0))
+        FROM billing_claimline l
+        JOIN billing_claim c ON c.id = l.claim_id
+        JOIN billing_payer p ON p.id = c.payer_id
+        WHERE l.live AND c.status NOT IN {LIVE}
+          AND l.date_of_service BETWEEN %(start)s AND %(end)s
+        GROUP BY p.name, l.procedure_code
+        ORDER BY p.name, l.procedure_code""",
+    "session mix, one month": f"""
+        SELECT s.clinician_id, k.first_name, k.last_name, k.credentials,
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status IN {ATTENDED}
+                                            AND s.service = 'individual'
                                             AND pc.code IN ('90832', '90834', '90837')),
-               COUNT(DISTINCT s.id) FILTER (WHERE pc.code = '90837'),
-               COUNT(DISTINCT s.id) FILTER (WHERE s.telehealth <> ''),
-               COUNT(DISTINCT s.id) FILTER (WHERE s.status = 'no_show')
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status IN {ATTENDED}
+                                            AND s.service = 'individual' AND pc.code = '90832'),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status IN {ATTENDED}
+                                            AND s.service = 'individual' AND pc.code = '90834'),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status IN {ATTENDED}
+                                            AND s.service = 'individual' AND pc.code = '90837'),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status IN {ATTENDED}),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status IN {ATTENDED} AND s.telehealth <> ''),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status <> 'cancelled'),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status = 'no_show'),
+               COUNT(DISTINCT s.id) FILTER (WHERE s.status = 'late_cancel')
         FROM practice_session s
+        JOIN practice_clinician k ON k.id = s.clinician_id
         LEFT JOIN practice_serviceline l ON l.session_id = s.id
         LEFT JOIN billing_procedurecode pc ON pc.id = l.procedure_id
         WHERE s.date BETWEEN %(start)s AND %(end)s
-        GROUP BY s.clinician_id""",
+        GROUP BY s.clinician_id, k.first_name, k.last_name, k.credentials
+        ORDER BY k.last_name, k.first_name, s.clinician_id""",
     # The aging report's table as one would write it by hand: each claim's money summed
     # once in derived tables, then bucketed by the local date the claim was sent.
     "A/R aging by payer": """
@@ -205,6 +283,16 @@ SQL = {
 }
 # A report page's hand-written SQL: the statements of its tables, run one after another.
 PAGE_SQL = {
+    "services report page, 12 months": [
+        "services by month, 12 months",
+        "services by code, 12 months",
+    ],
+    "revenue report page, one month": [
+        "revenue by payer, one month",
+        "revenue by clinician, one month",
+        "expected vs paid, one month",
+    ],
+    "mix report page, one month": ["session mix, one month"],
     "A/R aging report page": ["A/R aging by payer", "A/R aging by client, 100 largest"],
 }
 
@@ -295,9 +383,20 @@ def main() -> None:  # noqa: C901
     start = end.replace(day=1)
     year_start = (start - datetime.timedelta(days=335)).replace(day=1)
     filters = reports.Filters()
+    periods = {
+        "": (start, end),
+        "previous_": reports.previous_period(start, end),
+        "last_year_": reports.same_period_last_year(start, end),
+        "year_": (year_start, end),
+        "year_previous_": reports.previous_period(year_start, end),
+        "year_last_year_": reports.same_period_last_year(year_start, end),
+    }
     params = {
-        "start": start,
-        "end": end,
+        **{
+            f"{key}{edge}": day
+            for key, (first, last) in periods.items()
+            for edge, day in (("start", first), ("end", last))
+        },
         "year_start": year_start,
         "today": filters.today,
         "tz": settings.TIME_ZONE,
@@ -370,7 +469,12 @@ def main() -> None:  # noqa: C901
         "summary payer page, one month": page(f"/billing/summary/payer/{busiest}/?{month}"),
         "services by month, 12 months": lambda: reports.services_by_month(year_start, end, filters),
         "services by code, one month": lambda: reports.services_by_code(start, end, filters),
+        "services by code, 12 months": lambda: reports.services_by_code(year_start, end, filters),
         "revenue by payer, one month": lambda: reports.revenue_by_payer(start, end, filters),
+        "revenue by clinician, one month": lambda: reports.revenue_by_clinician(
+            start, end, filters
+        ),
+        "expected vs paid, one month": lambda: reports.expected_vs_paid(start, end, filters),
         "session mix, one month": lambda: reports.session_mix(start, end, filters),
         "A/R aging by payer": lambda: reports.ar_by_payer(start, end, filters),
         "A/R aging by client, 100 largest": lambda: reports.ar_by_client(
