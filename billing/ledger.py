@@ -115,7 +115,7 @@ class Balance:
 
 def _ids(clients: Clients) -> list[int] | QuerySet | None:
     if clients is None or isinstance(clients, QuerySet):
-        return clients.values("pk") if isinstance(clients, QuerySet) else None
+        return clients.order_by().values("pk") if isinstance(clients, QuerySet) else None
     return [c if isinstance(c, int) else c.pk for c in clients]
 
 

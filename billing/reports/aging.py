@@ -131,14 +131,23 @@ def ar_by_payer(start: datetime.date, end: datetime.date, filters: Filters) -> l
     c.total_charge − COALESCE(cp.paid, 0) − COALESCE(adj.amount, 0) AS owed FROM claim c
     LEFT JOIN (SELECT claim_id, SUM(paid + patient_responsibility) … GROUP BY claim_id) cp
     LEFT JOIN (SELECT posting.claim_id, SUM(amount) FROM adjustment … WHERE grp <> 'PR'
-    GROUP BY posting.claim_id) adj WHERE c.id IN (the claims seen)) x JOIN payer p
+    GROUP BY posting.claim_id) adj WHERE c.status IN (sent) [AND c.id IN (the claims seen)])
+    x JOIN payer p
     WHERE x.owed <> 0 GROUP BY 1, 2, 3
     """
-    scope, scope_params = (
-        _limit_claims(Claim.objects.filter(status__in=WITH_PAYER), filters)
-        .values("pk")
-        .query.sql_with_params()
-    )
+    # The claims: sent ones, and when a role or filter narrows them, those the user may
+    # see as a subquery (unordered: a sort of every sent claim cost a second at scale).
+    statuses = ", ".join(["%s"] * len(WITH_PAYER))
+    where, scope_params = f"c.status IN ({statuses})", list(WITH_PAYER)
+    if filters.limited or filters.payer is not None:
+        scope, more = (
+            _limit_claims(Claim.objects.filter(status__in=WITH_PAYER), filters)
+            .order_by()
+            .values("pk")
+            .query.sql_with_params()
+        )
+        where += f" AND c.id IN ({scope})"
+        scope_params += list(more)
     ops = connection.ops
     quote = ops.quote_name
     claim, posting = quote(Claim._meta.db_table), quote(ClaimPosting._meta.db_table)
@@ -172,7 +181,7 @@ def ar_by_payer(start: datetime.date, end: datetime.date, filters: Filters) -> l
                 WHERE a.{quote("group")} <> 'PR' AND cp2.claim_id IS NOT NULL
                 GROUP BY cp2.claim_id
             ) adj ON adj.claim_id = c.id
-            WHERE c.id IN ({scope})
+            WHERE {where}
         ) x
         JOIN {payer} p ON p.id = x.payer_id
         WHERE x.owed <> 0
@@ -238,7 +247,7 @@ def ar_by_client(
     sums = ", ".join(f"SUM(b.b{n}) OVER ()" for n in range(len(LEDGER_BUCKETS)))
     where = f"(ROUND({owed}, 2) > 0 OR ROUND(b.credit, 2) > 0)"
     if filters.limited:
-        scope, scope_params = clients.values("pk").query.sql_with_params()
+        scope, scope_params = clients.order_by().values("pk").query.sql_with_params()
         where += f" AND cl.id IN ({scope})"
         params = [*params, *scope_params]
     client = connection.ops.quote_name(Client._meta.db_table)
