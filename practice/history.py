@@ -18,6 +18,8 @@ from django.db import connection, models
 from django.db.models import F, Value
 from django.utils import timezone
 
+from practice.bulk import bulk_insert
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -29,11 +31,13 @@ def acting_user(user):
 def create_with_history(
     model: type[M], objs: Sequence[M], *, user=None, reason: str = "", batch_size: int = 5000
 ) -> list[M]:
-    """``bulk_create`` the rows and a creation record for each ('+'): two statements a batch.
+    """``bulk_create`` the rows (COPY on PostgreSQL: ``practice.bulk``) and a creation
+    record for each ('+'): a few statements a batch, whatever the number of rows.
 
-    The database returns the new ids (PostgreSQL, SQLite 3.35+), which the history needs.
+    The new ids (from the sequence on PostgreSQL, returned by SQLite 3.35+) name the rows
+    the history copies.
     """
-    created = model.objects.bulk_create(objs, batch_size=batch_size)
+    created = bulk_insert(model, objs, batch_size=batch_size)
     _record(model, [obj.pk for obj in created], "+", user=user, reason=reason, batch=batch_size)
     return created
 

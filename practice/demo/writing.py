@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connection, models
 from django.utils import timezone
 
+from practice.bulk import copy_rows, next_ids
 from practice.models import Client, Coverage, Diagnosis, Session
 
 if TYPE_CHECKING:
@@ -104,27 +105,15 @@ class FastTable:
             self.model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
             return [obj.pk for obj in objects]
         tail = tuple(self._default(field, now) for _, field in self.defaulted)
-        quote = connection.ops.quote_name
-        table = self.model._meta.db_table
-        columns = self.columns
-        with connection.cursor() as cursor:
-            ids: list[int] = []
-            if returning_ids:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [table, self.pk_column, len(rows)],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-                columns = [self.pk_column, *columns]
-            statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
-            with cursor.copy(statement) as copy:
-                write = copy.write_row
-                if returning_ids:
-                    for pk, row in zip(ids, rows, strict=True):
-                        write((pk, *row, *tail))
-                else:
-                    for row in rows:
-                        write((*row, *tail))
+        if not returning_ids:
+            copy_rows(self.model, self.columns, ((*row, *tail) for row in rows))
+            return []
+        ids = next_ids(self.model, len(rows))
+        copy_rows(
+            self.model,
+            [self.pk_column, *self.columns],
+            ((pk, *row, *tail) for pk, row in zip(ids, rows, strict=True)),
+        )
         return ids
 
 

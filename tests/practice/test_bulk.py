@@ -1,0 +1,51 @@
+"""practice.bulk: rows inserted by COPY on PostgreSQL are the rows bulk_create writes."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from billing.models import Claim, ClaimDiagnosis
+from practice.bulk import bulk_insert
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _claim(client, coverage, clinician, number: str) -> Claim:
+    return Claim(
+        control_number=number,
+        client=client,
+        coverage=coverage,
+        payer=coverage.payer,
+        rendering=clinician,
+        parties={"patient": {"last_name": "Okafor", "first_name": "Ada"}},
+        total_charge="150.00",
+    )
+
+
+def test_inserted_objects_get_their_ids_and_read_back_as_written(practice_row):
+    coverage = factories.CoverageFactory()
+    clinician = factories.ClinicianFactory()
+    claims = [_claim(coverage.client, coverage, clinician, f"SLTEST{n}") for n in range(3)]
+    inserted = bulk_insert(Claim, claims)
+    assert [c.pk for c in inserted] == sorted({c.pk for c in inserted})
+    assert all(c.pk and not c._state.adding for c in inserted)
+    stored = Claim.objects.get(pk=inserted[1].pk)
+    assert stored.control_number == "SLTEST1"
+    assert stored.parties["patient"]["last_name"] == "Okafor"
+    assert str(stored.total_charge) == "150.00"
+    assert stored.created_at is not None and stored.version == 1
+    assert stored.status == Claim.Status.DRAFT
+    # The ids work as foreign keys straight away.
+    bulk_insert(ClaimDiagnosis, [ClaimDiagnosis(claim=inserted[0], position=1, code="F41.1")])
+    assert inserted[0].diagnoses.get().code == "F41.1"
+
+
+def test_a_refused_row_raises_the_integrity_error_and_inserts_nothing(practice_row):
+    coverage = factories.CoverageFactory()
+    clinician = factories.ClinicianFactory()
+    twins = [_claim(coverage.client, coverage, clinician, "SLTWIN") for _ in range(2)]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert(Claim, twins)
+    assert not Claim.objects.filter(control_number="SLTWIN").exists()
