@@ -4,6 +4,7 @@ answered by the payers' 835 files (``practice.demo.remittances``)."""
 from __future__ import annotations
 
 import datetime
+import time
 
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -65,13 +66,20 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     start = history_start(until)
     if first < start:
         # The builder writes these closed already; this keeps the rule for any other.
-        Session.objects.filter(
+        older = Session.objects.filter(
             status__in=[Session.Status.READY, Session.Status.DRAFT], date__lt=start
-        ).update(status=Session.Status.CLOSED)
+        )
+        closed = list(older.values_list("pk", flat=True))
+        if closed:
+            older.update(status=Session.Status.CLOSED)
+            snapshot_history(
+                Session.objects.filter(pk__in=closed), history_type="~", reason=DEMO_ANSWERED
+            )
         first = start
     biller = User.objects.filter(username="biller").first()
     zone = timezone.get_current_timezone()
     eras = DemoRemittances(biller=biller)
+    started = time.monotonic()
     for month_end in _month_ends(first, cutoff):
         built = claims_build(through=month_end, user=biller)
         built_on = month_end + datetime.timedelta(days=3)
@@ -96,7 +104,10 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
             for status, chosen in by_status.items():
                 _update_claims(chosen, status=status)
         if progress:
-            progress(f"  claims through {month_end:%Y-%m-%d}: {len(ids):,}")
+            progress(
+                f"  claims through {month_end:%Y-%m-%d}: {len(ids):,} "
+                f"({time.monotonic() - started:.0f} s)"
+            )
     eras.reverse_one()
     # A claim the payer answered was closed when its answer came.
     for paid_on, chosen in eras.closed_on.items():
@@ -117,8 +128,11 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     # The history shows where the demo moved things on (claims_build recorded the builds):
     # every claim was sent and most answered, and closed sessions were closed here.
     snapshot_history(Claim.objects.all(), history_type="~", reason=DEMO_ANSWERED)
+    # Sessions before the claim history were written closed (their creation record says so).
     snapshot_history(
-        Session.objects.filter(status=Session.Status.CLOSED), history_type="~", reason=DEMO_ANSWERED
+        Session.objects.filter(status=Session.Status.CLOSED, date__gte=start),
+        history_type="~",
+        reason=DEMO_ANSWERED,
     )
 
 

@@ -36,8 +36,18 @@ class DemoRemittances:
     def answer(self, ids: list[int], *, paid_on: datetime.date) -> list[int]:
         """Post each payer's answer to these claims; return the ids left to answer by
         status only (over ``PER_FILE`` a payer)."""
+        ids_by_payer: dict[int, list[int]] = {}
+        pairs = Claim.objects.filter(pk__in=ids).order_by("payer_id", "pk")
+        for pk, payer_id in pairs.values_list("pk", "payer_id"):
+            ids_by_payer.setdefault(payer_id, []).append(pk)
+        rest: list[int] = []
+        answered: list[int] = []
+        for payer_ids in ids_by_payer.values():
+            rest += payer_ids[self.PER_FILE :]
+            answered += payer_ids[: self.PER_FILE]
+        # Only the claims answered by file are read whole (a tenth of the benchmark's).
         claims = (
-            Claim.objects.filter(pk__in=ids)
+            Claim.objects.filter(pk__in=answered)
             .select_related("payer", "coverage", "client")
             .prefetch_related(models.Prefetch("lines", ClaimLine.objects.order_by("position")))
             .order_by("payer_id", "pk")
@@ -45,11 +55,9 @@ class DemoRemittances:
         by_payer: dict[int, list[Claim]] = {}
         for claim in claims:
             by_payer.setdefault(claim.payer_id, []).append(claim)
-        rest: list[int] = []
         for chosen in by_payer.values():
-            rest += [claim.pk for claim in chosen[self.PER_FILE :]]
             answers = []
-            for claim in chosen[: self.PER_FILE]:
+            for claim in chosen:
                 ordinal, self.answered = self.answered, self.answered + 1
                 underpay = not self.underpaid and eras.answer_kind(ordinal) == eras.PAID
                 answer = eras.answer_for(claim, ordinal=ordinal, underpay=underpay)
