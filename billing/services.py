@@ -24,7 +24,14 @@ from billing.rules import billing_clinicians
 from practice.common import MAX_DIAGNOSES, ZERO, pointed_codes, pointer_letter
 from practice.formats import us_date
 from practice.history import acting_user, create_with_history, update_with_history
-from practice.models import Clinician, Coverage, Practice, Session, SessionDiagnosis
+from practice.models import (
+    Clinician,
+    Coverage,
+    Practice,
+    ServiceLine,
+    Session,
+    SessionDiagnosis,
+)
 from practice.versions import StaleEdit, ensure_current
 
 MAX_LINES_PER_CLAIM = 50
@@ -153,6 +160,31 @@ def _client_batches(locked: list[tuple[int, int]]) -> Iterator[list[int]]:
         yield batch
 
 
+def _for_drafting(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """The sessions with what drafting their claims reads, prefetched: ``lines_to_bill``
+    (with their codes) and ``diagnoses_to_bill`` (with their codes), the client with its
+    coverages, the clinician with the supervisor, the location and the place of service.
+
+    Prefetched, not joined: one object per client, clinician, code… shared by its
+    sessions (a join makes one per row, and would prefetch a client's coverages once per
+    session). A month of the benchmark practice is 40,000 sessions."""
+    return sessions.prefetch_related(
+        "client",
+        Prefetch("client__coverages", queryset=Coverage.objects.select_related("payer")),
+        Prefetch("clinician", queryset=Clinician.objects.select_related("supervisor")),
+        "location",
+        "place_of_service",
+        Prefetch("lines", queryset=ServiceLine.objects.all(), to_attr="lines_to_bill"),
+        "lines_to_bill__procedure",
+        Prefetch(
+            "session_diagnoses",
+            queryset=SessionDiagnosis.objects.select_related("diagnosis"),
+            to_attr="diagnoses_to_bill",
+        ),
+        "diagnoses_to_bill__diagnosis__code",
+    )
+
+
 def _draft_batch(
     *,
     session_ids: list[int],
@@ -163,25 +195,9 @@ def _draft_batch(
     result: BuildResult,
 ) -> tuple[list[ClaimDraft], list[Session]]:
     """Claims drafted for one batch of locked sessions, and the sessions billed."""
-    # Clients, clinicians, locations and places prefetched, not joined: one object each,
-    # shared by their sessions (a join makes one per session, and the coverages would be
-    # prefetched for each). A month of the benchmark practice is 40,000 sessions.
-    sessions = (
+    sessions = _for_drafting(
         Session.objects.filter(pk__in=session_ids, status=Session.Status.READY)
-        .with_lines()
-        .prefetch_related(
-            "client",
-            Prefetch("client__coverages", queryset=Coverage.objects.select_related("payer")),
-            Prefetch("clinician", queryset=Clinician.objects.select_related("supervisor")),
-            "location",
-            "place_of_service",
-            Prefetch(
-                "session_diagnoses",
-                queryset=SessionDiagnosis.objects.select_related("diagnosis__code"),
-            ),
-        )
-        .order_by("client_id", "date", "start_time", "pk")
-    )
+    ).order_by("client_id", "date", "start_time", "pk")
     groups: dict[tuple, list[Session]] = defaultdict(list)
     days: dict[tuple, list[coding.DayLine]] = defaultdict(list)
     for session in sessions:
@@ -191,7 +207,7 @@ def _draft_batch(
             continue
         if payer is not None and coverage.payer_id != payer.pk:
             continue
-        if not session.lines.all():
+        if not session.lines_to_bill:
             result.skipped.append((session, "the session has no service lines"))
             continue
         conflict = _same_day_conflict(session, days[(session.client_id, session.date)])
@@ -236,7 +252,7 @@ def _same_day_conflict(session: Session, day: list[coding.DayLine]) -> str:
     client's sessions already drafted for that date, or "" (then it joins them)."""
     own = [
         coding.DayLine(line.procedure.code, session.clinician_id, line.units)
-        for line in session.lines.all()
+        for line in session.lines_to_bill
     ]
     known = set(coding.same_day_problems(day)) | set(coding.same_day_problems(own))
     new = [m for m in coding.same_day_problems([*day, *own]) if m not in known]
@@ -247,7 +263,7 @@ def _same_day_conflict(session: Session, day: list[coding.DayLine]) -> str:
 
 
 def _session_codes(session: Session) -> list[str]:
-    return [link.diagnosis.code.code for link in session.session_diagnoses.all()]
+    return [link.diagnosis.code.code for link in session.diagnoses_to_bill]
 
 
 def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
@@ -258,7 +274,7 @@ def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
     lines = 0
     for session in sessions:
         session_codes = set(_session_codes(session))
-        session_lines = len(session.lines.all())
+        session_lines = len(session.lines_to_bill)
         if chunk and (
             lines + session_lines > MAX_LINES_PER_CLAIM
             or len(codes | session_codes) > MAX_DIAGNOSES
@@ -328,7 +344,7 @@ def _draft_claim(
     claim_lines: list[ClaimLine] = []
     for session in sessions:
         session_codes = _session_codes(session)
-        for line in session.lines.all():
+        for line in session.lines_to_bill:
             letters = "".join(
                 pointer_letter(positions[code])
                 for code in pointed_codes(line.diagnosis_pointers, session_codes)
@@ -685,21 +701,16 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
             "its sessions, then build the replacement."
         )
     sessions = list(
-        Session.objects.filter(lines__claim_lines__claim=claim)
-        .distinct()
-        .select_related("client", "clinician__supervisor", "location", "place_of_service")
-        .with_lines()
-        .prefetch_related(
-            "session_diagnoses__diagnosis__code",
+        _for_drafting(Session.objects.filter(lines__claim_lines__claim=claim).distinct()).order_by(
+            "date", "start_time", "pk"
         )
-        .order_by("date", "start_time", "pk")
     )
     waiting = [s for s in sessions if s.status == Session.Status.DRAFT]
     if waiting:
         raise ClaimError(
             f"The session of {us_date(waiting[0].date)} is a draft: mark it ready first."
         )
-    sessions = [s for s in sessions if s.status == Session.Status.READY and s.lines.all()]
+    sessions = [s for s in sessions if s.status == Session.Status.READY and s.lines_to_bill]
     if not sessions:
         raise ClaimError("No session of this claim is left to bill: void the claim instead.")
     coverage = claim.coverage
