@@ -28,7 +28,7 @@ def test_inserted_objects_get_their_ids_and_read_back_as_written(practice_row):
     coverage = factories.CoverageFactory()
     clinician = factories.ClinicianFactory()
     claims = [_claim(coverage.client, coverage, clinician, f"SLTEST{n}") for n in range(3)]
-    inserted = bulk_insert(Claim, claims)
+    inserted = bulk_insert(Claim, claims, copy_from=1)
     assert [c.pk for c in inserted] == sorted({c.pk for c in inserted})
     assert all(c.pk and not c._state.adding for c in inserted)
     stored = Claim.objects.get(pk=inserted[1].pk)
@@ -38,7 +38,11 @@ def test_inserted_objects_get_their_ids_and_read_back_as_written(practice_row):
     assert stored.created_at is not None and stored.version == 1
     assert stored.status == Claim.Status.DRAFT
     # The ids work as foreign keys straight away.
-    bulk_insert(ClaimDiagnosis, [ClaimDiagnosis(claim=inserted[0], position=1, code="F41.1")])
+    bulk_insert(
+        ClaimDiagnosis,
+        [ClaimDiagnosis(claim=inserted[0], position=1, code="F41.1")],
+        copy_from=1,
+    )
     assert inserted[0].diagnoses.get().code == "F41.1"
 
 
@@ -47,5 +51,23 @@ def test_a_refused_row_raises_the_integrity_error_and_inserts_nothing(practice_r
     clinician = factories.ClinicianFactory()
     twins = [_claim(coverage.client, coverage, clinician, "SLTWIN") for _ in range(2)]
     with pytest.raises(IntegrityError), transaction.atomic():
-        bulk_insert(Claim, twins)
+        bulk_insert(Claim, twins, copy_from=1)
     assert not Claim.objects.filter(control_number="SLTWIN").exists()
+
+
+def test_a_few_rows_are_one_insert_and_many_rows_a_copy(practice_row, django_assert_num_queries):
+    from django.db import connection
+
+    coverage = factories.CoverageFactory()
+    clinician = factories.ClinicianFactory()
+    few = [_claim(coverage.client, coverage, clinician, f"SLFEW{n}") for n in range(2)]
+    with django_assert_num_queries(1):
+        bulk_insert(Claim, few)
+    many = [_claim(coverage.client, coverage, clinician, f"SLMANY{n}") for n in range(120)]
+    if connection.vendor == "postgresql":
+        with django_assert_num_queries(2) as ctx:  # the ids, then one COPY
+            bulk_insert(Claim, many)
+        assert ctx.captured_queries[-1]["sql"].startswith("COPY")
+    else:
+        bulk_insert(Claim, many)
+    assert Claim.objects.filter(control_number__startswith="SLMANY").count() == 120
