@@ -39,6 +39,10 @@ def day_of_service() -> datetime.date:
 
 
 def fill_video_session(page, client, *, start: str, end: str) -> None:
+    # A click's navigation is done when the page commits, before the scripts at the end of
+    # the body run: htmx listens for changes only once the page has loaded (a change made
+    # before that, on a loaded machine, asked for no proposal).
+    page.wait_for_load_state("load")
     field(page, "Client").select_option(str(client.pk))
     # The client's diagnoses arrive with the proposal: wait for them before going on.
     expect(page.get_by_label("F41.1", exact=False)).to_be_checked()
