@@ -280,6 +280,76 @@ SQL = {
         WHERE b.owed > 0 OR b.credit > 0
         ORDER BY b.owed DESC, b.credit DESC, cl.last_name, cl.first_name, cl.id
         LIMIT 100""",
+    # The health report's five tables (billing/reports/health.py) as written by hand, for
+    # the biller (every session and claim). Unbilled work by its age today, each session's
+    # charges summed once per session.
+    "unbilled sessions by age": """
+        SELECT CASE WHEN s.date >= %(today)s::date - 30 THEN '0–30 days'
+                    WHEN s.date >= %(today)s::date - 60 THEN '31–60 days'
+                    WHEN s.date >= %(today)s::date - 90 THEN '61–90 days'
+                    ELSE '90+ days' END AS bucket,
+               COUNT(*) FILTER (WHERE s.status = 'draft'),
+               COUNT(*) FILTER (WHERE s.status = 'ready'),
+               COALESCE(SUM((SELECT SUM(l.charge) FROM practice_serviceline l
+                             WHERE l.session_id = s.id)), 0)
+        FROM practice_session s
+        WHERE s.status IN ('draft', 'ready')
+        GROUP BY 1""",
+    # Unbilled insured sessions within 14 days of the timely-filing limit of the payer of
+    # the client's first coverage in force on the date of service.
+    "timely-filing risk": """
+        SELECT s.id, s.date, s.status, v.name, s.date + v.timely_filing_days AS deadline,
+               s.client_id, c.first_name, c.last_name, k.first_name, k.last_name
+        FROM practice_session s
+        JOIN practice_client c ON c.id = s.client_id
+        JOIN practice_clinician k ON k.id = s.clinician_id
+        JOIN LATERAL (SELECT p.name, p.timely_filing_days
+                      FROM practice_coverage cv JOIN billing_payer p ON p.id = cv.payer_id
+                      WHERE cv.client_id = s.client_id AND cv.effective_from <= s.date
+                        AND (cv.effective_to IS NULL OR cv.effective_to >= s.date)
+                      ORDER BY cv.priority, cv.effective_from DESC, cv.id
+                      LIMIT 1) v ON true
+        WHERE s.status IN ('draft', 'ready') AND NOT c.self_pay
+          AND s.date + v.timely_filing_days <= %(today)s::date + 14
+        ORDER BY deadline, s.date, s.id""",
+    # Prior authorizations in force today with at most 2 visits left or ending within 14
+    # days; the visits used are the client's attended sessions in the window.
+    "prior authorizations running out": """
+        SELECT cv.id, cv.prior_auth_number, cv.prior_auth_visits, cv.prior_auth_to,
+               cv.client_id, c.first_name, c.last_name, p.name, u.used
+        FROM practice_coverage cv
+        JOIN practice_client c ON c.id = cv.client_id
+        JOIN billing_payer p ON p.id = cv.payer_id
+        CROSS JOIN LATERAL (
+            SELECT COUNT(*) AS used FROM practice_session s
+            WHERE s.client_id = cv.client_id
+              AND s.status IN ('draft', 'ready', 'billed', 'closed')
+              AND s.date BETWEEN COALESCE(cv.prior_auth_from, cv.effective_from)
+                             AND COALESCE(cv.prior_auth_to, cv.effective_to, '9999-12-31')) u
+        WHERE cv.effective_from <= %(today)s
+          AND (cv.effective_to IS NULL OR cv.effective_to >= %(today)s)
+          AND (cv.prior_auth_visits IS NOT NULL OR cv.prior_auth_to IS NOT NULL)
+          AND (cv.prior_auth_to IS NULL OR cv.prior_auth_to >= %(today)s)
+          AND (u.used >= cv.prior_auth_visits - 2 OR cv.prior_auth_to <= %(today)s::date + 14)
+        ORDER BY cv.prior_auth_to NULLS LAST, c.last_name, cv.id""",
+    # Claims built in the report's month (the practice's local dates), per status.
+    "claims by status, one month": """
+        SELECT status, COUNT(*), SUM(total_charge)
+        FROM billing_claim
+        WHERE created_at >= %(start)s::timestamp AT TIME ZONE %(tz)s
+          AND created_at < (%(end)s::date + 1)::timestamp AT TIME ZONE %(tz)s
+        GROUP BY status""",
+    # Lines of the month's original claims (not discarded, not voided unsent) by the days
+    # from their date of service to the claim's local date.
+    "days to claim, one month": """
+        SELECT (c.created_at AT TIME ZONE %(tz)s)::date - l.date_of_service AS lag, COUNT(*)
+        FROM billing_claimline l
+        JOIN billing_claim c ON c.id = l.claim_id
+        WHERE c.created_at >= %(start)s::timestamp AT TIME ZONE %(tz)s
+          AND c.created_at < (%(end)s::date + 1)::timestamp AT TIME ZONE %(tz)s
+          AND c.frequency = '1' AND c.status <> 'discarded'
+          AND NOT (c.status = 'void' AND c.submitted_at IS NULL)
+        GROUP BY lag""",
 }
 # A report page's hand-written SQL: the statements of its tables, run one after another.
 PAGE_SQL = {
@@ -294,6 +364,13 @@ PAGE_SQL = {
     ],
     "mix report page, one month": ["session mix, one month"],
     "A/R aging report page": ["A/R aging by payer", "A/R aging by client, 100 largest"],
+    "health report page": [
+        "unbilled sessions by age",
+        "timely-filing risk",
+        "prior authorizations running out",
+        "claims by status, one month",
+        "days to claim, one month",
+    ],
 }
 
 
@@ -444,6 +521,9 @@ def main() -> None:  # noqa: C901
         return run
 
     month = f"start={start}&end={end}"
+    # The report pages' own names for the period (their form's), so each shows the period
+    # its hand-written SQL reads.
+    report_month = f"date_from={start}&date_to={end}"
     busiest = (
         Claim.objects.filter(lines__date_of_service__range=(start, end))
         .values("payer_id")
@@ -480,12 +560,19 @@ def main() -> None:  # noqa: C901
         "A/R aging by client, 100 largest": lambda: reports.ar_by_client(
             start, end, filters, limit=100
         ),
-        "services report page, 12 months": page(
-            f"/billing/reports/services/?start={year_start}&end={end}"
+        "unbilled sessions by age": lambda: reports.unbilled_by_age(start, end, filters),
+        "timely-filing risk": lambda: reports.timely_filing_risk(start, end, filters),
+        "prior authorizations running out": lambda: reports.prior_auths_running_out(
+            start, end, filters
         ),
-        "revenue report page, one month": page(f"/billing/reports/revenue/?{month}"),
-        "mix report page, one month": page(f"/billing/reports/mix/?{month}"),
-        "health report page": page(f"/billing/reports/health/?{month}"),
+        "claims by status, one month": lambda: reports.claims_by_status(start, end, filters),
+        "days to claim, one month": lambda: reports.days_to_claim(start, end, filters),
+        "services report page, 12 months": page(
+            f"/billing/reports/services/?date_from={year_start}&date_to={end}"
+        ),
+        "revenue report page, one month": page(f"/billing/reports/revenue/?{report_month}"),
+        "mix report page, one month": page(f"/billing/reports/mix/?{report_month}"),
+        "health report page": page(f"/billing/reports/health/?{report_month}"),
         "A/R aging report page": page("/billing/reports/aging/"),
     }
     # The 837P export of 1,000 claims: load them (three statements whatever the number),
