@@ -6,5 +6,6 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing and code catalog"
 
     def ready(self) -> None:
-        # Connects the signals that clear the cached payer choices (billing/choices.py).
-        from billing import choices  # noqa: F401
+        # Connects the signals that clear the cached payer choices (billing/choices.py)
+        # and the error counts kept on unsent claims (billing/scrubber/core.py).
+        from billing import choices, scrubber  # noqa: F401

@@ -11,13 +11,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from billing import coding
-from billing.models import Claim, ClaimLine, DiagnosisCode
+from billing.models import Claim, ClaimLine, DiagnosisCode, Payer
 from practice.formats import us_date
 from practice.models import (
+    Clinician,
     Coverage,
     Session,
 )
@@ -206,6 +209,42 @@ def _record_errors(claim: Claim, errors: int) -> None:
     if claim.is_editable and claim.scrub_errors != errors:
         Claim.objects.filter(pk=claim.pk).update(scrub_errors=errors)
         claim.scrub_errors = errors
+
+
+def forget_errors(claims: QuerySet[Claim]) -> int:
+    """The counts kept on these claims (``Claim.scrub_errors``) may no longer be what a
+    check would find: clear them, so the claim list shows "not checked" (opening the claim
+    checks it again) and the errors filter does not trust them. Sent claims keep theirs."""
+    unsent = claims.filter(status__in=Claim.EDITABLE_STATUSES, scrub_errors__isnull=False)
+    return unsent.update(scrub_errors=None)
+
+
+# What a claim keeps (its parties, lines and diagnoses) is fixed when it is built; the
+# rules also read a few things live: the payer's settings, the coverage, the catalog's
+# diagnosis codes and the clinicians who saw the client. A change to one of those makes
+# the counts kept on the unsent claims that read it stale.
+@receiver(post_save, sender=Payer, dispatch_uid="billing.scrubber.payer_saved")
+def _payer_saved(instance: Payer, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        forget_errors(Claim.objects.filter(payer=instance))
+
+
+@receiver(post_save, sender=Coverage, dispatch_uid="billing.scrubber.coverage_saved")
+def _coverage_saved(instance: Coverage, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        forget_errors(Claim.objects.filter(coverage=instance))
+
+
+@receiver(post_save, sender=DiagnosisCode, dispatch_uid="billing.scrubber.diagnosis_saved")
+def _diagnosis_code_saved(instance: DiagnosisCode, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        forget_errors(Claim.objects.filter(diagnoses__code=instance.code))
+
+
+@receiver(post_save, sender=Clinician, dispatch_uid="billing.scrubber.clinician_saved")
+def _clinician_saved(instance: Clinician, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        forget_errors(Claim.objects.filter(lines__service_line__session__clinician=instance))
 
 
 def _line_label(line: ClaimLine) -> str:

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from billing.models import Claim
+from billing.models import Claim, DiagnosisCode
 from billing.scrubber import scrub
 from billing.services import claim_discard, claims_build, claims_check
 from tests import factories
@@ -153,3 +153,51 @@ def test_the_errors_column_and_filter_add_no_query_per_claim(
             response = biller.get(reverse("billing:claim_list"), query)
         assert response.status_code == 200
     assert len(response.context["claims"]) == claims // 2
+
+
+def test_a_payer_setting_change_clears_the_counts_its_unsent_claims_kept(biller, practice_row):
+    clean, wrong = two_drafts(practice_row)
+    sent = factories.CoverageFactory(payer=clean.payer)
+    ready_session(sent.client, minutes=45)
+    (submitted,) = build()
+    Claim.objects.filter(pk=submitted.pk).update(status=Claim.Status.SUBMITTED)
+    payer = clean.payer
+    payer.requires_prior_authorization = True  # as the admin's payer page saves it
+    payer.save()
+    column = errors_column(biller.get(reverse("billing:claim_list")))
+    assert column[clean.control_number] == "?"
+    assert column[wrong.control_number] == "1"  # another payer's claim keeps its count
+    assert Claim.objects.get(pk=submitted.pk).scrub_errors == 1  # a sent claim keeps its own
+    # Neither filter trusts a count that may be stale; opening the claim checks it again.
+    assert [
+        c.pk
+        for c in biller.get(reverse("billing:claim_list"), {"errors": "without"}).context["claims"]
+    ] == []
+    assert biller.get(reverse("billing:claim_detail", args=[clean.pk])).status_code == 200
+    assert Claim.objects.get(pk=clean.pk).scrub_errors == 1  # the missing authorization
+
+
+def test_a_coverage_change_clears_the_count_of_the_claims_billed_on_it(biller, practice_row):
+    clean, wrong = two_drafts(practice_row)
+    coverage = clean.coverage
+    coverage.effective_to = datetime.date(2026, 10, 4)  # ended the day before the session
+    coverage.save()
+    assert Claim.objects.get(pk=clean.pk).scrub_errors is None
+    assert Claim.objects.get(pk=wrong.pk).scrub_errors == 1
+    scrub(Claim.objects.get(pk=clean.pk))
+    assert Claim.objects.get(pk=clean.pk).scrub_errors > 0
+
+
+def test_catalog_and_clinician_changes_clear_the_counts_of_the_claims_that_read_them(
+    practice_row,
+):
+    clean, wrong = two_drafts(practice_row)
+    DiagnosisCode.objects.get(code="F41.1").save()  # both claims carry F41.1
+    assert set(Claim.objects.values_list("scrub_errors", flat=True)) == {None}
+    scrub(Claim.objects.get(pk=clean.pk))
+    scrub(Claim.objects.get(pk=wrong.pk))
+    clinician = clean.lines.get().service_line.session.clinician
+    assert wrong.lines.get().service_line.session.clinician_id != clinician.pk
+    clinician.save()
+    counts = dict(Claim.objects.values_list("pk", "scrub_errors"))
+    assert counts == {clean.pk: None, wrong.pk: 1}
