@@ -3,9 +3,11 @@
 Append-only (docs/getting-paid.md): every amount is a new row; a reversal (CLP02 = 22)
 adds the earlier posting's amounts negated, pointing at it, and a later CLP re-posts.
 The claim's status follows the money. The statement count does not grow with the
-number of claims: claims, lines and earlier postings are read with one query each, the
-new rows written with one bulk insert per table, and the secondary claims and copays
-that follow are built and applied in batches (billing/secondary.py, billing/payments.py).
+number of claims: claims and lines are read with one query each (and the postings a
+reversal takes back with theirs), the new rows are built as plain values and written
+with one statement per table (``practice.bulk.insert_rows``: COPY on PostgreSQL for a
+large file), and the secondary claims and copays that follow are built and applied in
+batches (billing/secondary.py, billing/payments.py).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from billing.remittance import (
     parse_835,
 )
 from billing.secondary import secondary_claims_build, secondary_drafts_discard
+from practice.bulk import insert_rows
 from practice.common import ZERO
 from practice.history import acting_user, snapshot_history
 
@@ -174,31 +177,20 @@ def _post_transaction(
         claim.control_number: claim
         for claim in Claim.objects.select_for_update()
         .filter(control_number__in=numbers, payer=remittance.payer)
-        .with_lines()
+        .with_line_list()
     }
     taken_back = {
         claims[c.control_number].pk
         for c in parsed.claims
         if c.status_code == STATUS_REVERSAL and c.control_number in claims
     }
-    live_postings = _live_postings(list(claims.values()), taken_back=taken_back)
-
-    postings: list[ClaimPosting] = []
-    allocations: list[tuple[ClaimPosting, PaymentAllocation, list[Adjustment]]] = []
-    claim_adjustments: list[tuple[ClaimPosting, Adjustment]] = []
+    live_postings: dict[int, ClaimPosting | _NewPosting] = _live_postings(
+        [c for c in claims.values() if c.pk in taken_back]
+    )
+    postings: list[_NewPosting] = []
     for answer in parsed.claims:
         claim = claims.get(answer.control_number)
-        posting = ClaimPosting(
-            payment=payment,
-            claim=claim,
-            control_number=answer.control_number,
-            status_code=answer.status_code,
-            charge=answer.charge,
-            paid=answer.paid,
-            patient_responsibility=answer.patient_responsibility,
-            payer_claim_number=answer.payer_claim_number,
-            created_at=now,
-        )
+        posting = _NewPosting(claim, answer)
         if answer.status_code == STATUS_REVERSAL:
             earlier = live_postings.get(claim.pk) if claim else None
             if earlier is None:
@@ -206,58 +198,38 @@ def _post_transaction(
                 claim = None
             else:
                 _check_reversal(answer, earlier)
-                posting.reverses = earlier
-                allocations += _negated(earlier, posting)
-                claim_adjustments += [
-                    (posting, _negated_adjustment(a, posting, None))
+                posting.reverses_id = earlier.pk
+                for _p, allocation, adjustments in _negated(earlier, None):
+                    posting.new_allocations.append(_NewAllocation.copy_of(allocation, adjustments))
+                posting.adjustments = [
+                    _adjustment_row(_negated_adjustment(a, None, None))
                     for a in earlier.adjustments.all()
                     if a.allocation_id is None
                 ]
                 del live_postings[claim.pk]
         else:
-            unmatched = list(claim.lines.all()) if claim else []
-            posting.new_allocations = []
+            unmatched = list(claim.lines_in_order) if claim else []
             for line in answer.lines:
-                claim_line = _match_line(line, unmatched)
-                allocation = PaymentAllocation(
-                    claim_line=claim_line,
-                    line_control_number=line.line_control_number,
-                    procedure_code=line.procedure_code[:5],
-                    modifiers=":".join(line.modifiers)[:11],
-                    date_of_service=line.date_of_service,
-                    units=line.units,
-                    charge=line.charge,
-                    allowed=line.allowed_amount,
-                    paid=line.paid,
-                    patient_responsibility=line.patient_responsibility,
-                )
-                adjustments = [_adjustment(a, posting, line) for a in line.adjustments]
-                allocations.append((posting, allocation, adjustments))
+                allocation = _NewAllocation.of_line(line, _match_line(line, unmatched))
                 posting.new_allocations.append(allocation)
-                if claim_line is None:
+                if allocation.claim_line is None:
                     result.lines_unmatched += 1
-            claim_adjustments += [(posting, _adjustment(a, posting)) for a in answer.adjustments]
+            posting.adjustments = [
+                (cas.group, cas.reason_code[:5], "", cas.amount, cas.quantity)
+                for cas in answer.adjustments
+            ]
             if claim is not None:
                 live_postings[claim.pk] = posting
         postings.append(posting)
         _count(answer, claim, result)
 
-    ClaimPosting.objects.bulk_create(postings)
-    for posting, allocation, _adjustments in allocations:
-        allocation.posting = posting
     contract_check(
-        payer_id=remittance.payer_id, allocations=[(p.claim, a) for p, a, _ in allocations]
+        payer_id=remittance.payer_id,
+        allocations=[
+            (p.claim, a) for p in postings if p.reverses_id is None for a in p.new_allocations
+        ],
     )
-    PaymentAllocation.objects.bulk_create([a for _p, a, _adj in allocations])
-    adjustments = []
-    for posting, allocation, line_adjustments in allocations:
-        for adjustment in line_adjustments:
-            adjustment.posting, adjustment.allocation = posting, allocation
-            adjustments.append(adjustment)
-    for posting, adjustment in claim_adjustments:
-        adjustment.posting = posting
-        adjustments.append(adjustment)
-    Adjustment.objects.bulk_create(adjustments)
+    _postings_write(postings, payment=payment, now=now)
     ProviderAdjustment.objects.bulk_create(
         ProviderAdjustment(
             remittance=remittance,
@@ -270,12 +242,155 @@ def _post_transaction(
         for plb in parsed.provider_adjustments
     )
     _follow_the_money(list(claims.values()), live_postings, payer_numbers(parsed), user=user)
-    answered = {p.claim_id for p in postings if p.claim_id and p.status_code != STATUS_REVERSAL}
-    taken_back = [p.claim_id for p in postings if p.claim_id and p.status_code == STATUS_REVERSAL]
+    answered = {p.claim.pk for p in postings if p.claim and p.status_code != STATUS_REVERSAL}
+    taken_back = [p.claim.pk for p in postings if p.claim and p.status_code == STATUS_REVERSAL]
     if taken_back:
         secondary_drafts_discard(primaries=taken_back, user=user)
     secondary_claims_build(claims=[c for c in claims.values() if c.pk in answered], user=user)
     _client_credit({c.client_id for c in claims.values()}, user=user)
+
+
+# The columns an import writes, in the order of the rows ``_postings_write`` builds.
+POSTING_COLUMNS = (
+    "payment_id",
+    "claim_id",
+    "control_number",
+    "status_code",
+    "charge",
+    "paid",
+    "patient_responsibility",
+    "payer_claim_number",
+    "reverses_id",
+    "created_at",
+)
+ALLOCATION_COLUMNS = (
+    "posting_id",
+    "claim_line_id",
+    "line_control_number",
+    "procedure_code",
+    "modifiers",
+    "date_of_service",
+    "units",
+    "charge",
+    "allowed",
+    "paid",
+    "patient_responsibility",
+    "reverses_id",
+    "expected_allowed",
+    "underpaid_by",
+)
+# An adjustment's own columns after its posting and allocation (``_NewPosting.adjustments``
+# and ``_NewAllocation.adjustments`` hold these).
+ADJUSTMENT_COLUMNS = ("group", "reason_code", "remark_codes", "amount", "quantity")
+
+
+class _NewPosting:
+    """A claim payment (``ClaimPosting``) this import writes, with its lines and claim
+    adjustments: plain values, not a model instance per row (a 1,000-claim file writes
+    some 4,500 rows). ``status_from_postings`` reads it like a saved posting."""
+
+    __slots__ = ("adjustments", "answer", "claim", "new_allocations", "pk", "reverses_id")
+
+    def __init__(self, claim: Claim | None, answer: ClaimPayment) -> None:
+        self.claim = claim
+        self.answer = answer
+        self.reverses_id: int | None = None
+        self.new_allocations: list[_NewAllocation] = []
+        self.adjustments: list[tuple] = []  # on the claim: ADJUSTMENT_COLUMNS
+        self.pk: int | None = None
+
+    @property
+    def status_code(self) -> str:
+        return self.answer.status_code
+
+    def row(self, payment_id: int, now: datetime.datetime) -> tuple:
+        answer = self.answer
+        return (
+            payment_id,
+            self.claim.pk if self.claim else None,
+            answer.control_number,
+            answer.status_code,
+            answer.charge,
+            answer.paid,
+            answer.patient_responsibility,
+            answer.payer_claim_number,
+            self.reverses_id,
+            now,
+        )
+
+
+class _NewAllocation:
+    """A service line's allocation (``PaymentAllocation``) this import writes, in
+    ALLOCATION_COLUMNS after its posting; ``contract_check`` sets its contract fields
+    as on a model instance."""
+
+    __slots__ = ("adjustments", "claim_line", *ALLOCATION_COLUMNS[1:])
+
+    def __init__(self, claim_line: ClaimLine | None, **values) -> None:
+        self.claim_line = claim_line
+        self.claim_line_id = claim_line.pk if claim_line is not None else None
+        self.reverses_id = self.expected_allowed = self.underpaid_by = None
+        self.adjustments: list[tuple] = []  # ADJUSTMENT_COLUMNS
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def of_line(cls, line: ServiceLine, claim_line: ClaimLine | None) -> _NewAllocation:
+        allocation = cls(
+            claim_line,
+            line_control_number=line.line_control_number,
+            procedure_code=line.procedure_code[:5],
+            modifiers=":".join(line.modifiers)[:11],
+            date_of_service=line.date_of_service,
+            units=line.units,
+            charge=line.charge,
+            allowed=line.allowed_amount,
+            paid=line.paid,
+            patient_responsibility=line.patient_responsibility,
+        )
+        remarks = " ".join(line.remarks)[:100]
+        allocation.adjustments = [
+            (cas.group, cas.reason_code[:5], remarks, cas.amount, cas.quantity)
+            for cas in line.adjustments
+        ]
+        return allocation
+
+    @classmethod
+    def copy_of(cls, allocation: PaymentAllocation, adjustments: list[Adjustment]):
+        """A reversal's line as ``_negated`` made it (unsaved instances)."""
+        names = ALLOCATION_COLUMNS[1:-2]  # not its posting; no contract check on a reversal
+        copy = cls(None, **{name: getattr(allocation, name) for name in names})
+        copy.adjustments = [_adjustment_row(a) for a in adjustments]
+        return copy
+
+    def row(self, posting_id: int) -> tuple:
+        return (posting_id, *(getattr(self, name) for name in ALLOCATION_COLUMNS[1:]))
+
+
+def _adjustment_row(adjustment: Adjustment) -> tuple:
+    return tuple(getattr(adjustment, name) for name in ADJUSTMENT_COLUMNS)
+
+
+def _postings_write(postings: list[_NewPosting], *, payment: Payment, now) -> None:
+    """Write the postings, then their allocations, then the adjustments of both: one
+    statement per table (``practice.bulk.insert_rows``: COPY on PostgreSQL from 100
+    rows, after one more for the ids of the rows others point at)."""
+    ids = insert_rows(ClaimPosting, POSTING_COLUMNS, [p.row(payment.pk, now) for p in postings])
+    for posting, pk in zip(postings, ids, strict=True):
+        posting.pk = pk
+    lines = [(p.pk, a) for p in postings for a in p.new_allocations]
+    ids = insert_rows(
+        PaymentAllocation, ALLOCATION_COLUMNS, [a.row(posting) for posting, a in lines]
+    )
+    adjustments = [
+        (posting, pk, *adjustment)
+        for (posting, allocation), pk in zip(lines, ids, strict=True)
+        for adjustment in allocation.adjustments
+    ]
+    adjustments += [(p.pk, None, *adjustment) for p in postings for adjustment in p.adjustments]
+    insert_rows(
+        Adjustment, ("posting_id", "allocation_id", *ADJUSTMENT_COLUMNS), adjustments, ids=False
+    )
 
 
 def payer_numbers(parsed: Transaction) -> dict[str, str]:
@@ -287,11 +402,11 @@ def payer_numbers(parsed: Transaction) -> dict[str, str]:
     }
 
 
-def _live_postings(claims: list[Claim], *, taken_back: set[int]) -> dict[int, ClaimPosting]:
-    """Each claim's posting that counts now: the latest one neither reversed nor itself a
-    reversal. Those of the claims in ``taken_back`` (the file reverses them) come with
-    their allocations and adjustments, which the reversal negates; a new answer replaces
-    the others without reading them. One query, and two more when some are taken back."""
+def _live_postings(claims: list[Claim]) -> dict[int, ClaimPosting]:
+    """Each claim's posting that counts now (the latest one neither reversed nor itself a
+    reversal), with its allocations and adjustments, which a reversal negates: ``claims``
+    are those the file takes back (a new answer replaces the others unread). Three
+    queries, none without claims."""
     if not claims:
         return {}
     found: dict[int, ClaimPosting] = {}
@@ -299,9 +414,7 @@ def _live_postings(claims: list[Claim], *, taken_back: set[int]) -> dict[int, Cl
         claim__in=claims, reverses__isnull=True, reversed_by__isnull=True
     ).order_by("pk"):
         found[posting.claim_id] = posting
-    reversed_ = [posting for pk, posting in found.items() if pk in taken_back]
-    if reversed_:
-        prefetch_related_objects(reversed_, "allocations", "adjustments")
+    prefetch_related_objects(list(found.values()), "allocations", "adjustments")
     return found
 
 
@@ -347,17 +460,6 @@ def _negated_adjustment(old: Adjustment, posting, allocation) -> Adjustment:
         remark_codes=old.remark_codes,
         amount=-old.amount,
         quantity=old.quantity,
-    )
-
-
-def _adjustment(cas, posting: ClaimPosting, line: ServiceLine | None = None) -> Adjustment:
-    return Adjustment(
-        posting=posting,
-        group=cas.group,
-        reason_code=cas.reason_code[:5],
-        remark_codes=" ".join(line.remarks)[:100] if line else "",
-        amount=cas.amount,
-        quantity=cas.quantity,
     )
 
 
@@ -407,7 +509,7 @@ def status_from_postings(claim: Claim, posting: ClaimPosting | None) -> str:
         for a in _allocations_of(posting)
         if a.claim_line_id and (a.paid > 0 or a.patient_responsibility > 0)
     }
-    lines = [line.pk for line in claim.lines.all()]
+    lines = [line.pk for line in claim.lines_in_order]
     if not answered:
         return Claim.Status.DENIED
     if all(pk in answered for pk in lines):
@@ -442,7 +544,7 @@ def _follow_the_money(
     paid = [claim for claim in claims if statuses.get(claim.pk) == Claim.Status.PAID]
     if paid:
         owed = owed_on_claims(
-            [(line.pk, claim.pk, line.charge) for claim in paid for line in claim.lines.all()]
+            [(line.pk, claim.pk, line.charge) for claim in paid for line in claim.lines_in_order]
         )
         statuses.update({claim.pk: settled_status(owed[claim.pk]) for claim in paid})
     changed = []

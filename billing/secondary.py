@@ -63,7 +63,7 @@ def secondary_claims_build(*, claims: list[Claim], user=None) -> list[Claim]:
     for claim in candidates:
         if claim.pk in already:
             continue
-        first_day = min(line.date_of_service for line in claim.lines.all())
+        first_day = min(line.date_of_service for line in claim.lines_in_order)
         in_force = sorted(
             (c for c in coverages[claim.client_id] if c.is_effective(first_day)),
             key=Coverage.responsibility_key,

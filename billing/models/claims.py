@@ -21,6 +21,16 @@ class ClaimQuerySet(models.QuerySet):
             models.Prefetch("lines", queryset=ClaimLine.objects.order_by("position"))
         )
 
+    def with_line_list(self) -> ClaimQuerySet:
+        """``with_lines`` as a plain list per claim (``Claim.lines_in_order``), without
+        the queryset Django builds for each claim's ``lines``: a tenth of a second for
+        the thousand claims an 835 answers."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "lines", queryset=ClaimLine.objects.order_by("position"), to_attr="line_list"
+            )
+        )
+
     def with_diagnoses(self) -> ClaimQuerySet:
         """The claims' diagnoses in box 21 order (A first), in one more query."""
         return self.prefetch_related(
@@ -195,6 +205,13 @@ class Claim(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status not in self.DEAD_STATUSES
+
+    @property
+    def lines_in_order(self) -> list[ClaimLine]:
+        """The lines in box 24 order: the list read by ``with_line_list``, else ``lines``
+        (prefetched by ``with_lines``, or one query)."""
+        found = self.__dict__.get("line_list")
+        return found if found is not None else list(self.lines.all())
 
     @property
     def line_count(self) -> int:

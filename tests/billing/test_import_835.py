@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ from billing.models import (
     ClaimPosting,
     Payment,
     PaymentAllocation,
+    ProcedureCode,
     ProviderAdjustment,
     Remittance,
 )
@@ -329,17 +332,17 @@ def test_posting_runs_the_same_statements_for_1_or_20_claims(
     claims = [make_claim(coverage) for _ in range(count)]
     text = build_835(coverage.payer, [paid_in_full(c) for c in claims])
     # The outer atomic's savepoint and release; payers; the remittance's savepoint,
-    # insert and release; payment; claims (locked) and their lines; live postings
-    # (their allocations and adjustments only when some exist); postings; allocations;
-    # the payer's contract rates; claims update; history insert; the answered clients'
+    # insert and release; payment; claims (locked) and their lines; postings;
+    # allocations; the payer's contract rates; claims update; history insert; the answered clients'
     # coverages and their claims' secondary claims (billing/secondary.py). Adjustments and
     # PLBs add one insert each when the file has any, whatever the number of claims; rates
     # on file add the practice's tolerance and the clinicians' levels of licence. +1: the
     # clients' payments, in case a copay taken earlier now pays the share the payer named
     # (billing/payments.py). +3: what is still owed on the paid claims, so those owed
     # nothing close in the same update (what payers paid and wrote off on their lines,
-    # what the clients paid on them: billing.ledger.owed_on_claims).
-    with django_assert_num_queries(21):
+    # what the clients paid on them: billing.ledger.owed_on_claims). A reversal adds the
+    # postings it takes back, with their allocations and adjustments.
+    with django_assert_num_queries(20):
         remittance_post(text=text)
     assert Claim.objects.filter(status=Claim.Status.CLOSED).count() == count
 
@@ -385,14 +388,85 @@ def test_posting_with_secondary_claims_and_copays_runs_a_fixed_number_of_stateme
     count, practice_row, django_assert_max_num_queries
 ):
     text = _busy_payment(count)
-    # Those of the 21-statement file above, and for the secondary claims (what they copy:
+    # Those of the 20-statement file above, and for the secondary claims (what they copy:
     # lines, diagnoses, people, the primaries' answers; their rows and history) and the
     # copays (the clients' payments, locks, allocations, charges; the claims they close):
     # the same for 2 claims as for 12.
-    with django_assert_max_num_queries(55):
+    with django_assert_max_num_queries(54):
         remittance_post(text=text)
     assert Claim.objects.filter(primary_claim__isnull=False).count() == count // 2
     assert Claim.objects.filter(status=Claim.Status.CLOSED).count() == count // 2
+
+
+def test_a_large_file_writes_every_row_as_a_small_one_does(practice_row):
+    """50 claims of two lines (100 allocations), then their reversals and corrections
+    (100 postings, 200 allocations): on PostgreSQL the rows go by COPY
+    (practice.bulk.insert_rows), and each must point where the small files' rows do."""
+    coverage = factories.CoverageFactory()
+    factories.PayerRateFactory(
+        payer=coverage.payer,
+        procedure=ProcedureCode.objects.get(code="90837"),
+        allowed_amount=D("125.00"),
+    )
+    claims = [
+        make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))]) for _ in range(50)
+    ]
+    answers = []
+    for index, claim in enumerate(claims):
+        first, second = claim.lines.all()
+        lines = [LineAnswer(first, D("100.00"), [("CO", "45", D("40")), ("PR", "3", D("20"))])]
+        # Every tenth claim's second line comes back under a code we did not bill.
+        other = {"by_code": True, "code": "90791"} if index % 10 == 0 else {}
+        lines.append(LineAnswer(second, D("120.00"), **other))
+        answers.append(ClaimAnswer(claim, lines, payer_claim_number=f"PCN{index}"))
+    result = remittance_post(text=build_835(coverage.payer, answers, trace="BIG1"))
+    assert (result.claims_matched, result.lines_unmatched) == (50, 5)
+    for index, claim in enumerate(claims):
+        claim.refresh_from_db()
+        first, second = claim.lines.all()
+        posting = ClaimPosting.objects.get(claim=claim)
+        assert (posting.payer_claim_number, posting.paid) == (f"PCN{index}", D("220.00"))
+        one, two = posting.allocations.order_by("pk")
+        assert (one.claim_line, one.allowed, one.paid) == (first, D("120.00"), D("100.00"))
+        assert (one.expected_allowed, one.underpaid_by) == (D("125.00"), D("5.00"))
+        assert sorted(one.adjustments.values_list("posting", "group", "amount")) == [
+            (posting.pk, "CO", D("40.00")),
+            (posting.pk, "PR", D("20.00")),
+        ]
+        assert (two.claim_line, two.procedure_code) == (
+            (None, "90791") if index % 10 == 0 else (second, "90834")
+        )
+        assert not two.adjustments.exists()
+        partly = index % 10 == 0  # its second line is not answered
+        assert claim.status == (Claim.Status.PARTIALLY_PAID if partly else Claim.Status.PAID)
+    assert Adjustment.objects.count() == 100
+
+    corrections = [
+        x for answer in answers for x in (reversal_of(answer), paid_in_full(answer.claim))
+    ]
+    with CaptureQueriesContext(connection) as written:
+        result = remittance_post(text=build_835(coverage.payer, corrections, trace="BIG2"))
+    copies = [q["sql"].split(" (")[0] for q in written if q["sql"].startswith("COPY")]
+    if connection.vendor == "postgresql":  # postings, allocations, adjustments
+        assert copies == [
+            'COPY "billing_claimposting"',
+            'COPY "billing_paymentallocation"',
+            'COPY "billing_adjustment"',
+        ]
+    assert (result.claims_matched, result.paid) == (100, D("3000.00"))  # 50 × (280 − 220)
+    for claim in claims:
+        claim.refresh_from_db()
+        original, reversal, repost = ClaimPosting.objects.filter(claim=claim).order_by("pk")
+        assert (reversal.reverses, repost.reverses) == (original, None)
+        for old in original.allocations.all():
+            negated = PaymentAllocation.objects.get(reverses=old)
+            assert (negated.posting, negated.claim_line_id) == (reversal, old.claim_line_id)
+            assert (negated.paid, negated.allowed) == (-old.paid, -old.allowed)
+            assert sorted(negated.adjustments.values_list("group", "amount")) == sorted(
+                (a.group, -a.amount) for a in old.adjustments.all()
+            )
+        assert [a.paid for a in repost.allocations.order_by("pk")] == [D("160.00"), D("120.00")]
+        assert claim.status == Claim.Status.CLOSED  # paid in full, nothing owed
 
 
 def test_the_service_raises_for_a_refused_file_and_keeps_the_database_as_it_was(coverage):

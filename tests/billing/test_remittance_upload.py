@@ -324,10 +324,10 @@ def test_the_preview_runs_a_bounded_number_of_queries(
     answers = [paid_in_full(make_claim(coverage)) for _ in range(claims)]
     response = upload(biller, build_835(coverage.payer, answers))
     # session, user, pending upload; the claims before and their secondary claims; the
-    # posting (21 statements, tests/billing/test_import_835.py); the secondary claims it
+    # posting (20 statements, tests/billing/test_import_835.py); the secondary claims it
     # drafted; the rows it wrote (postings with claims and clients, allocations,
     # adjustments); the savepoint's rollback; the read audit (2); the request's own
     # (roles, nav, savepoints, session save).
-    with django_assert_max_num_queries(42):
+    with django_assert_max_num_queries(40):
         page = biller.get(response.url)
     assert page.content.decode().count("data-claim=") == claims

@@ -1,4 +1,5 @@
-"""practice.bulk: rows inserted by COPY on PostgreSQL are the rows bulk_create writes."""
+"""practice.bulk: rows inserted by COPY on PostgreSQL are the rows bulk_create writes, from
+model instances (``bulk_insert``) or from tuples of values (``insert_rows``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from billing.models import Claim, ClaimDiagnosis
-from practice.bulk import bulk_insert
+from practice.bulk import bulk_insert, insert_rows
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,68 @@ def test_a_few_rows_are_one_insert_and_many_rows_a_copy(practice_row, django_ass
     else:
         bulk_insert(Claim, many)
     assert Claim.objects.filter(control_number__startswith="SLMANY").count() == 120
+
+
+def _diagnosis_rows(claims: list[Claim]) -> list[tuple]:
+    return [(claim.pk, 1, "F41.1") for claim in claims] + [
+        (claim.pk, 2, "Z63.0") for claim in claims
+    ]
+
+
+@pytest.mark.parametrize("copy_from", [1, 10_000])  # COPY on PostgreSQL, or one INSERT
+def test_rows_of_values_get_their_ids_in_order_and_read_back_as_written(practice_row, copy_from):
+    coverage = factories.CoverageFactory()
+    clinician = factories.ClinicianFactory()
+    claims = bulk_insert(
+        Claim, [_claim(coverage.client, coverage, clinician, f"SLROW{n}") for n in range(3)]
+    )
+    rows = _diagnosis_rows(claims)
+    ids = insert_rows(ClaimDiagnosis, ("claim_id", "position", "code"), rows, copy_from=copy_from)
+    assert len(ids) == 6 and ids == sorted(set(ids))
+    stored = dict(ClaimDiagnosis.objects.values_list("pk", "claim_id"))
+    assert [stored[pk] for pk in ids] == [row[0] for row in rows]
+    assert (
+        list(
+            ClaimDiagnosis.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("claim_id", "position", "code")
+        )
+        == rows
+    )
+    # Rows nothing points at need no ids: the table's own default draws them.
+    more = [(claim.pk, 3, "F43.23") for claim in claims]
+    assert insert_rows(ClaimDiagnosis, ("claim_id", "position", "code"), more, ids=False) == []
+    assert ClaimDiagnosis.objects.filter(code="F43.23").count() == 3
+
+
+def test_a_refused_row_of_values_raises_the_integrity_error_and_inserts_nothing(practice_row):
+    coverage = factories.CoverageFactory()
+    claim = bulk_insert(
+        Claim, [_claim(coverage.client, coverage, factories.ClinicianFactory(), "SLONE")]
+    )[0]
+    twice = [(claim.pk, 1, "F41.1"), (claim.pk, 1, "F41.9")]  # one position twice
+    for ids in (True, False):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert_rows(
+                ClaimDiagnosis, ("claim_id", "position", "code"), twice, ids=ids, copy_from=1
+            )
+    assert not ClaimDiagnosis.objects.exists()
+
+
+def test_rows_of_values_are_one_insert_or_a_copy(practice_row, django_assert_num_queries):
+    from django.db import connection
+
+    coverage = factories.CoverageFactory()
+    clinician = factories.ClinicianFactory()
+    claims = bulk_insert(
+        Claim, [_claim(coverage.client, coverage, clinician, f"SLMANY{n}") for n in range(60)]
+    )
+    names = ("claim_id", "position", "code")
+    with django_assert_num_queries(1):
+        insert_rows(ClaimDiagnosis, names, _diagnosis_rows(claims[:2]))
+    many = _diagnosis_rows(claims[2:])  # 116 rows
+    copies = connection.vendor == "postgresql"
+    with django_assert_num_queries(2 if copies else 1) as ctx:  # the ids, then one COPY
+        insert_rows(ClaimDiagnosis, names, many)
+    assert ctx.captured_queries[-1]["sql"].startswith("COPY") == copies
+    assert ClaimDiagnosis.objects.count() == 120
