@@ -7,11 +7,13 @@ billing/models/claims.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -21,7 +23,13 @@ from billing import coding, contracts
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, PayerRate
 from billing.parties import claim_parties
 from billing.rules import billing_clinicians
-from practice.common import MAX_DIAGNOSES, ZERO, pointed_codes, pointer_letter
+from practice.common import (
+    MAX_DIAGNOSES,
+    ZERO,
+    pointed_codes,
+    pointer_letter,
+    present_modifiers,
+)
 from practice.formats import us_date
 from practice.history import acting_user, create_with_history, update_with_history
 from practice.models import (
@@ -160,29 +168,67 @@ def _client_batches(locked: list[tuple[int, int]]) -> Iterator[list[int]]:
         yield batch
 
 
-def _for_drafting(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    """The sessions with what drafting their claims reads, prefetched: ``lines_to_bill``
-    (with their codes) and ``diagnoses_to_bill`` (with their codes), the client with its
-    coverages, the clinician with the supervisor, the location and the place of service.
+@dataclass(frozen=True, slots=True)
+class LineToBill:
+    """A session's service line as a claim bills it, read as plain values: a month of the
+    benchmark practice is 40,000 lines, and a model object each (with its code's) cost
+    more than drafting their claims."""
 
-    Prefetched, not joined: one object per client, clinician, code… shared by its
-    sessions (a join makes one per row, and would prefetch a client's coverages once per
-    session). A month of the benchmark practice is 40,000 sessions."""
-    return sessions.prefetch_related(
-        "client",
-        Prefetch("client__coverages", queryset=Coverage.objects.select_related("payer")),
-        Prefetch("clinician", queryset=Clinician.objects.select_related("supervisor")),
-        "location",
-        "place_of_service",
-        Prefetch("lines", queryset=ServiceLine.objects.all(), to_attr="lines_to_bill"),
-        "lines_to_bill__procedure",
-        Prefetch(
-            "session_diagnoses",
-            queryset=SessionDiagnosis.objects.select_related("diagnosis"),
-            to_attr="diagnoses_to_bill",
-        ),
-        "diagnoses_to_bill__diagnosis__code",
+    pk: int
+    procedure_code: str
+    modifier_1: str
+    modifier_2: str
+    modifier_3: str
+    modifier_4: str
+    units: int
+    charge: Decimal
+    diagnosis_pointers: str
+
+    @property
+    def modifiers(self) -> list[str]:
+        return present_modifiers(self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4)
+
+
+LINE_TO_BILL = [field.name for field in dataclasses.fields(LineToBill)]
+LINE_TO_BILL[LINE_TO_BILL.index("procedure_code")] = "procedure__code"
+
+
+def _for_drafting(sessions: QuerySet[Session]) -> list[Session]:
+    """The sessions (in the queryset's order) with what drafting their claims reads: the
+    client with its coverages, the clinician with the supervisor, the location and the
+    place of service, prefetched (one object each, shared by its sessions); and set on
+    each session, ``lines_to_bill`` (``LineToBill``, in line order) and ``codes_to_bill``
+    (its diagnosis codes, in claim order), read as plain values in one query each."""
+    sessions = list(
+        sessions.prefetch_related(
+            "client",
+            Prefetch("client__coverages", queryset=Coverage.objects.select_related("payer")),
+            Prefetch("clinician", queryset=Clinician.objects.select_related("supervisor")),
+            "location",
+            "place_of_service",
+        )
     )
+    ids = [session.pk for session in sessions]
+    lines: dict[int, list[LineToBill]] = defaultdict(list)
+    rows = (
+        ServiceLine.objects.filter(session_id__in=ids)
+        .order_by("session_id", *ServiceLine._meta.ordering)
+        .values_list("session_id", *LINE_TO_BILL)
+    )
+    for session_id, *values in rows:
+        lines[session_id].append(LineToBill(*values))
+    codes: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        SessionDiagnosis.objects.filter(session_id__in=ids)
+        .order_by("session_id", *SessionDiagnosis._meta.ordering)
+        .values_list("session_id", "diagnosis__code__code")
+    )
+    for session_id, code in rows:
+        codes[session_id].append(code)
+    for session in sessions:
+        session.lines_to_bill = lines.get(session.pk, [])
+        session.codes_to_bill = codes.get(session.pk, [])
+    return sessions
 
 
 def _draft_batch(
@@ -196,8 +242,10 @@ def _draft_batch(
 ) -> tuple[list[ClaimDraft], list[Session]]:
     """Claims drafted for one batch of locked sessions, and the sessions billed."""
     sessions = _for_drafting(
-        Session.objects.filter(pk__in=session_ids, status=Session.Status.READY)
-    ).order_by("client_id", "date", "start_time", "pk")
+        Session.objects.filter(pk__in=session_ids, status=Session.Status.READY).order_by(
+            "client_id", "date", "start_time", "pk"
+        )
+    )
     groups: dict[tuple, list[Session]] = defaultdict(list)
     days: dict[tuple, list[coding.DayLine]] = defaultdict(list)
     for session in sessions:
@@ -251,7 +299,7 @@ def _same_day_conflict(session: Session, day: list[coding.DayLine]) -> str:
     """docs/rules/coding.md §4: the same-day rule this session would break beside the
     client's sessions already drafted for that date, or "" (then it joins them)."""
     own = [
-        coding.DayLine(line.procedure.code, session.clinician_id, line.units)
+        coding.DayLine(line.procedure_code, session.clinician_id, line.units)
         for line in session.lines_to_bill
     ]
     known = set(coding.same_day_problems(day)) | set(coding.same_day_problems(own))
@@ -263,7 +311,7 @@ def _same_day_conflict(session: Session, day: list[coding.DayLine]) -> str:
 
 
 def _session_codes(session: Session) -> list[str]:
-    return [link.diagnosis.code.code for link in session.diagnoses_to_bill]
+    return session.codes_to_bill
 
 
 def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
@@ -352,23 +400,23 @@ def _draft_claim(
             position = len(claim_lines) + 1
             claim_lines.append(
                 ClaimLine(
-                    service_line=line,
+                    service_line_id=line.pk,
                     original_billing=frequency == Claim.Frequency.ORIGINAL,
                     position=position,
                     line_control_number=f"{claim.control_number}-{position}",
                     date_of_service=session.date,
                     place_of_service=session.place_of_service.code,
-                    procedure_code=line.procedure.code,
+                    procedure_code=line.procedure_code,
                     modifier_1=line.modifier_1,
                     modifier_2=line.modifier_2,
                     modifier_3=line.modifier_3,
                     modifier_4=line.modifier_4,
                     units=line.units,
-                    minutes=session.minutes_for(line.procedure.code),
+                    minutes=session.minutes_for(line.procedure_code),
                     charge=line.charge,
                     expected_allowed=contracts.expected_allowed(
-                        rates.get((coverage.payer_id, line.procedure.code), []),
-                        code=line.procedure.code,
+                        rates.get((coverage.payer_id, line.procedure_code), []),
+                        code=line.procedure_code,
                         modifiers=line.modifiers,
                         license_level=session.clinician.license_level,
                         on=session.date,
@@ -700,10 +748,10 @@ def claim_replace(*, claim: Claim, user=None) -> Claim:
             "Correct the claim first (give the reason and the payer's claim number), fix "
             "its sessions, then build the replacement."
         )
-    sessions = list(
-        _for_drafting(Session.objects.filter(lines__claim_lines__claim=claim).distinct()).order_by(
-            "date", "start_time", "pk"
-        )
+    sessions = _for_drafting(
+        Session.objects.filter(lines__claim_lines__claim=claim)
+        .distinct()
+        .order_by("date", "start_time", "pk")
     )
     waiting = [s for s in sessions if s.status == Session.Status.DRAFT]
     if waiting:

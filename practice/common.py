@@ -96,6 +96,9 @@ class LineModifiers(models.Model):
 
     @property
     def modifiers(self) -> list[str]:
-        return [
-            m for m in (self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4) if m
-        ]
+        return present_modifiers(self.modifier_1, self.modifier_2, self.modifier_3, self.modifier_4)
+
+
+def present_modifiers(*modifiers: str) -> list[str]:
+    """A line's modifiers in order, the empty slots left out."""
+    return [m for m in modifiers if m]
