@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
@@ -23,6 +23,7 @@ from billing.scrubber import scrub
 from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
 from practice.demo import data as demo_data
+from practice.demo.builder import check_foreign_keys
 from practice.demo.output import demo_url
 from practice.demo.practice_setup import clinician_npi
 from practice.models import (
@@ -602,3 +603,18 @@ def test_claims_go_back_a_year_and_older_sessions_are_closed_without_claims():
 )
 def test_the_demo_logins_name_the_address_make_run_serves(serve, url):
     assert demo_url(serve) == url
+
+
+def test_a_key_pointing_at_no_row_is_found_by_the_check_at_the_end():
+    """The demo writes its rows without a key check per row (on PostgreSQL) and checks
+    every key at the end: a line whose session does not exist stops it."""
+    session = factories.SessionFactory()
+    check_foreign_keys()  # nothing wrong yet
+    line = ServiceLine.objects.create(
+        session_id=session.pk + 1_000_000,  # the key is checked at commit, not here
+        procedure=ProcedureCode.objects.get(code="90837"),
+        charge=Decimal("150.00"),
+    )
+    with pytest.raises(IntegrityError, match=f"practice.ServiceLine {line.pk}: its session"):
+        check_foreign_keys()
+    line.delete()  # the test's own check of the keys at its end would refuse it too
