@@ -25,6 +25,7 @@ from billing.outputs.pdf import (
     heading_row,
     money,
     para,
+    plain_cells,
     styles,
     us_date,
 )
@@ -53,9 +54,11 @@ def _header(data: dict, title: str, facts: list[str], s) -> Table:
     )
 
 
-def _table(rows: list[list[object]], widths: list[float], *, total: bool = False) -> Table:
+def _table(
+    rows: list[list[object]], widths: list[float], *, total: bool = False, extra: tuple = ()
+) -> Table:
     rule_above_total = ("LINEABOVE", (0, -1), (-1, -1), 0.75, colors.black)
-    return data_table(rows, widths, extra=(rule_above_total,) if total else ())
+    return data_table(rows, widths, extra=((rule_above_total,) if total else ()) + extra)
 
 
 def _build(story: list[object], *, title: str, author: str) -> bytes:
@@ -110,12 +113,11 @@ def _statement_story(data: dict, s: dict[str, ParagraphStyle]) -> list[object]:
     due.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     aging = _table(
         [
-            [para(label, s["cell_right"]) for label, _amount in data["buckets"]]
-            + [para("Total", s["cell_right"])],
-            [para(_money(amount), s["cell_right"]) for _label, amount in data["buckets"]]
-            + [para(_money(data["balance"]), s["cell_right"])],
+            [label for label, _amount in data["buckets"]] + ["Total"],
+            [_money(amount) for _label, amount in data["buckets"]] + [_money(data["balance"])],
         ],
         [1] * (len(data["buckets"]) + 1),
+        extra=plain_cells(s["cell"], right_from=0),
     )
     rows: list[list[object]] = [
         heading_row(
@@ -132,25 +134,27 @@ def _statement_story(data: dict, s: dict[str, ParagraphStyle]) -> list[object]:
             numbers_from=2,
         ),
         [
-            para(_date(data.get("period_start")), s["cell"]),
-            para("Previous balance", s["cell"]),
+            _date(data.get("period_start")),
+            "Previous balance",
             "",
             "",
             "",
             "",
-            para(_money(data["previous_balance"]), s["cell_right"]),
+            _money(data["previous_balance"]),
         ],
     ]
+    # Dates and amounts are plain strings (``plain_cells``); the description, which can
+    # be long enough to wrap, stays a paragraph.
     for line in data["lines"]:
         rows.append(
             [
-                para(_date(line["date"]), s["cell"]),
+                _date(line["date"]),
                 para(line["description"], s["cell"]),
                 *(
-                    para(_money(line[key]) if Decimal(line[key]) else "", s["cell_right"])
+                    _money(line[key]) if Decimal(line[key]) else ""
                     for key in ("charge", "insurance_paid", "adjusted", "client_paid")
                 ),
-                para(_money(line["balance"]), s["cell_right"]),
+                _money(line["balance"]),
             ]
         )
     if not data["lines"]:
@@ -160,7 +164,11 @@ def _statement_story(data: dict, s: dict[str, ParagraphStyle]) -> list[object]:
         Spacer(1, 8),
         due,
         para("Account activity", s["head"]),
-        _table(rows, [0.8, 3.0, 0.75, 0.8, 0.75, 0.75, 0.8]),
+        _table(
+            rows,
+            [0.8, 3.0, 0.75, 0.8, 0.75, 0.75, 0.8],
+            extra=plain_cells(s["cell"], rows_from=1, right_from=2),
+        ),
         para("How old your balance is (days since each charge was yours to pay)", s["head"]),
         aging,
         Spacer(1, 6),
