@@ -140,6 +140,19 @@ def _self_pay_lines(start: datetime.date, end: datetime.date, filters: Filters) 
     return _limit_service_lines(lines, filters)
 
 
+def _made_on_local_days(field: str, start: datetime.date, end: datetime.date) -> Q:
+    """Rows whose timestamp ``field`` falls on a local date from ``start`` to ``end``
+    (the practice's time zone), said as a range of instants: from the first day's local
+    midnight to the midnight after the last. ``field__date__range`` means the same but
+    converts every row's timestamp to a date, so no index on ``field`` can serve it."""
+    zone = timezone.get_current_timezone()
+    first = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
+    after = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
+    return Q(**{f"{field}__gte": first, f"{field}__lt": after})
+
+
 def _coverage_on_date(value: str) -> Subquery:
     """``value`` of the client's first-priority coverage in force on the session's date."""
     coverages = (
@@ -165,7 +178,8 @@ class AddDays(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         date_sql, date_params = compiler.compile(self.source_expressions[0])
         days_sql, days_params = compiler.compile(self.source_expressions[1])
-        return f"date({date_sql}, '+' || ({days_sql}) || ' days')", (*date_params, *days_params)
+        # '90 days' or '-90 days' (SQLite reads '+-90 days' as no date at all).
+        return f"date({date_sql}, ({days_sql}) || ' days')", (*date_params, *days_params)
 
     def as_mysql(self, compiler, connection, **extra_context):
         date_sql, date_params = compiler.compile(self.source_expressions[0])

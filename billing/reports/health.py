@@ -14,15 +14,17 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import TruncDate
 
-from billing.models import Claim, ClaimLine
+from billing.models import Claim, ClaimLine, Payer
 from billing.reports.common import (
     ONE_DECIMAL,
     UNBILLED,
@@ -32,6 +34,7 @@ from billing.reports.common import (
     _coverage_on_date,
     _limit_claim_lines,
     _limit_claims,
+    _made_on_local_days,
     _sessions,
 )
 from practice.common import ZERO
@@ -128,10 +131,12 @@ def claims_by_status(start: datetime.date, end: datetime.date, filters: Filters)
     """Claims built in the period (by the practice's local date), per status, with their
     total charge; every status appears, in life-cycle order.
 
-    SQL: SELECT status, COUNT(*), SUM(total_charge) FROM claim WHERE created_at::date
-    BETWEEN … GROUP BY status
+    SQL: SELECT status, COUNT(*), SUM(total_charge) FROM claim WHERE created_at >= :start
+    (local midnight) AND created_at < the local midnight after :end GROUP BY status
     """
-    claims = _limit_claims(Claim.objects.filter(created_at__date__range=(start, end)), filters)
+    claims = _limit_claims(
+        Claim.objects.filter(_made_on_local_days("created_at", start, end)), filters
+    )
     found = {
         row["status"]: row
         for row in claims.values("status")
@@ -170,13 +175,13 @@ def days_to_claim(start: datetime.date, end: datetime.date, filters: Filters) ->
     number of days; the average and median are exact from that distribution.
 
     SQL: SELECT (c.created_at::date - cl.date_of_service) AS lag, COUNT(*) FROM claimline
-    cl JOIN claim c WHERE c.frequency = '1' AND c.created_at::date BETWEEN … AND
+    cl JOIN claim c WHERE c.frequency = '1' AND c.created_at in the period's local days AND
     c.status <> 'discarded' AND NOT (c.status = 'void' AND c.submitted_at IS NULL)
     GROUP BY lag
     """
     lines = ClaimLine.objects.filter(
+        _made_on_local_days("claim__created_at", start, end),
         claim__frequency=Claim.Frequency.ORIGINAL,
-        claim__created_at__date__range=(start, end),
     ).exclude(claim__status=Claim.Status.VOID, claim__submitted_at__isnull=True)
     lines = lines.exclude(claim__status=Claim.Status.DISCARDED)
     lines = _limit_claim_lines(lines, filters)
@@ -247,9 +252,16 @@ def timely_filing_risk(
     s.status IN ('draft', 'ready') AND NOT client.self_pay AND deadline <= :today + 14
     """
     cutoff = filters.today + datetime.timedelta(days=WARNING_DAYS)
+    # A deadline (date + the payer's limit) by the cutoff needs a date by the cutoff less
+    # the shortest limit of any payer: said too, as a range of the unbilled sessions'
+    # (status, date) index, so the coverage is looked up only for sessions that old.
+    shortest = Payer.objects.order_by("timely_filing_days").values("timely_filing_days")[:1]
+    old_enough = AddDays(
+        Value(cutoff), ExpressionWrapper(Subquery(shortest) * -1, output_field=IntegerField())
+    )
     found = (
         _unbilled_sessions(filters)
-        .filter(client__self_pay=False)
+        .filter(client__self_pay=False, date__lte=old_enough)
         .annotate(
             payer_name=_coverage_on_date("payer__name"),
             deadline=AddDays(F("date"), _coverage_on_date("payer__timely_filing_days")),

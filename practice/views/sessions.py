@@ -181,7 +181,9 @@ def session_list(request: HttpRequest) -> HttpResponse:
     # lines: one aggregate over the join would count distinct sessions across every line.
     # Up to COUNTED sessions only: a practice's whole history (a million sessions) is too
     # many to count and total on every visit; the page then says so and pages by cursor.
-    count = filtered[: COUNTED + 1].count()
+    # Unordered: the list's order would make the database sort (or walk its order's
+    # index through) every session of a clinician only to count them.
+    count = filtered.order_by()[: COUNTED + 1].count()
     total = None
     if count > COUNTED:
         count = None

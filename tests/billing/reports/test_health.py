@@ -70,6 +70,20 @@ def test_sessions_near_or_past_the_timely_filing_limit(unbilled_data):
     assert [r.date for r in only_slow] == [D(2025, 3, 1)]
 
 
+def test_a_session_of_the_shortest_limit_is_flagged_from_exactly_14_days_before(
+    unbilled_data,
+):
+    """The date bound said for the index (the cutoff less the shortest limit, 90 days
+    here) keeps the session due exactly on the cutoff and leaves out the one a day later."""
+    acme, _ = unbilled_data
+    b = factories.CoverageFactory(payer=acme).client
+    session(b, D(2025, 12, 1), ("90837", 1, "160"), status=Session.Status.READY)
+    session(b, D(2025, 12, 2), ("90837", 1, "160"), status=Session.Status.DRAFT)
+    rows = reports.timely_filing_risk(D(2026, 1, 1), D(2026, 1, 31), Filters())
+    mine = [(r.date, r.deadline, r.days_left) for r in rows if r.client_id == b.pk]
+    assert mine == [(D(2025, 12, 1), D(2026, 3, 1), 14)]
+
+
 def test_a_clinician_health_page_shows_only_their_unbilled_sessions(
     client, clinician_user, unbilled_data
 ):
@@ -142,6 +156,33 @@ def test_days_from_service_to_claim_average_and_median(claim_data):
         ("61–90 days", 0),
         ("91+ days", 0),
     ]
+
+
+def test_a_claim_counts_in_the_period_of_its_local_date_to_the_last_instant(
+    practice_row, clinician, time_machine
+):
+    """The period's first and last local instants count; the instants either side do not
+    (New York midnight is 05:00 UTC: a claim built at 23:59:59 on 31 January is already in
+    February in UTC)."""
+    client = factories.CoverageFactory(client__primary_clinician=clinician).client
+    edges = [
+        (datetime.datetime(2025, 12, 31, 23, 59, 59), D(2025, 12, 30)),  # before
+        (datetime.datetime(2026, 1, 1, 0, 0), D(2025, 12, 31)),  # the first instant
+        (datetime.datetime(2026, 1, 31, 23, 59, 59), D(2026, 1, 30)),  # the last one
+        (datetime.datetime(2026, 2, 1, 0, 0), D(2026, 1, 31)),  # after
+    ]
+    for built, service in edges:
+        ready_session(client, date=service)
+        time_machine.move_to(built.replace(tzinfo=NEW_YORK), tick=False)
+        claims_build()
+    time_machine.move_to(datetime.datetime(2026, 2, 15, 12, 0, tzinfo=NEW_YORK), tick=False)
+
+    rows = reports.claims_by_status(D(2026, 1, 1), D(2026, 1, 31), Filters())
+    assert {r.status: r.claims for r in rows if r.claims} == {"draft": 2}
+    lag = reports.days_to_claim(D(2026, 1, 1), D(2026, 1, 31), Filters())
+    assert (lag.lines, lag.average) == (2, Decimal("1.0"))
+    one_day = reports.claims_by_status(D(2026, 1, 31), D(2026, 1, 31), Filters())
+    assert sum(r.claims for r in one_day) == 1
 
 
 def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two():
