@@ -54,6 +54,39 @@ class ClaimQuerySet(models.QuerySet):
         )
 
 
+class ClaimStatus(models.TextChoices):
+    """A claim's status (``Claim.Status``): here so the model's indexes can name some."""
+
+    DRAFT = "draft", "Draft"
+    READY = "ready", "Ready to submit"
+    SUBMITTED = "submitted", "Submitted"
+    PAID = "paid", "Paid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    DENIED = "denied", "Denied"
+    # Turned back by the clearinghouse (999) or the payer's front end (277CA) before
+    # adjudication: the payer holds no claim, so it is fixed and sent again as is.
+    REJECTED = "rejected", "Rejected: fix and resend"
+    CLOSED = "closed", "Closed (nothing owed)"
+    CORRECTING = "correcting", "Being corrected"
+    REPLACED = "replaced", "Replaced"
+    VOID = "void", "Void"
+    DISCARDED = "discarded", "Discarded (never sent)"
+
+
+# Paid, closed or dead: history (reports), no longer work (the billing dashboard).
+SETTLED_CLAIM_STATUSES = (
+    ClaimStatus.PAID,
+    ClaimStatus.CLOSED,
+    ClaimStatus.VOID,
+    ClaimStatus.REPLACED,
+    ClaimStatus.DISCARDED,
+)
+# The rest, listed rather than said as NOT IN: an index reads a list of values (the
+# partial index ``claim_open_status`` holds just these claims), while NOT IN reads every
+# claim the practice ever made.
+OPEN_CLAIM_STATUSES = tuple(s for s in ClaimStatus.values if s not in SETTLED_CLAIM_STATUSES)
+
+
 class Claim(models.Model):
     """One claim to one payer for one client under one coverage (docs/rules/claim-forms.md §1).
 
@@ -63,21 +96,7 @@ class Claim(models.Model):
     edited in place: it is voided (frequency 8) or replaced (frequency 7).
     """
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        READY = "ready", "Ready to submit"
-        SUBMITTED = "submitted", "Submitted"
-        PAID = "paid", "Paid"
-        PARTIALLY_PAID = "partially_paid", "Partially paid"
-        DENIED = "denied", "Denied"
-        # Turned back by the clearinghouse (999) or the payer's front end (277CA) before
-        # adjudication: the payer holds no claim, so it is fixed and sent again as is.
-        REJECTED = "rejected", "Rejected: fix and resend"
-        CLOSED = "closed", "Closed (nothing owed)"
-        CORRECTING = "correcting", "Being corrected"
-        REPLACED = "replaced", "Replaced"
-        VOID = "void", "Void"
-        DISCARDED = "discarded", "Discarded (never sent)"
+    Status = ClaimStatus
 
     class Frequency(models.TextChoices):
         # docs/rules/claim-forms.md §2: CMS-1500 box 22 / 837P CLM05-3.
@@ -88,6 +107,8 @@ class Claim(models.Model):
     # A claim in these states bills nothing: its lines are not live. A claim being
     # corrected waits for its replacement (docs/rules/claims.md "Corrections").
     DEAD_STATUSES = (Status.VOID, Status.REPLACED, Status.DISCARDED, Status.CORRECTING)
+    SETTLED_STATUSES = SETTLED_CLAIM_STATUSES
+    OPEN_STATUSES = OPEN_CLAIM_STATUSES
     # Not sent yet (or sent and rejected unread): see ``is_editable``.
     EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.READY, Status.REJECTED})
     # Sent to the payer and not taken back: its services are billed.
@@ -181,6 +202,14 @@ class Claim(models.Model):
             models.Index(fields=["status", "created_at"]),
             # The claim list's order, newest first (its keyset: billing/views/claims.py).
             models.Index(fields=["created_at", "id"]),
+            # The billing dashboard's open claims by status with their charges, read from
+            # the index alone (a claim row, with its parties, is ~4 kB).
+            models.Index(
+                fields=["status"],
+                include=["total_charge"],
+                condition=Q(status__in=OPEN_CLAIM_STATUSES),
+                name="claim_open_status",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -26,13 +26,14 @@ from billing.models import Claim, ClaimLine, Payer
 from billing.posting import line_paid
 from practice import roles
 from practice.models import Client, Clinician, Coverage, ServiceLine, Session
+from practice.models.sessions import UNBILLED_SESSION_STATUSES
 
 HUNDRED = Decimal(100)
 ONE_DECIMAL = Decimal("0.1")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 ATTENDED = sorted(Session.ATTENDED_STATUSES)
-UNBILLED = [Session.Status.DRAFT, Session.Status.READY]
+UNBILLED = UNBILLED_SESSION_STATUSES
 
 
 # --- Payments: the one place ---------------------------------------------------------

@@ -18,6 +18,8 @@ from practice.models.clients import Client, Diagnosis
 from practice.models.practice import Clinician, Location
 
 SESSION_STATUSES = ["draft", "ready", "billed", "closed", "no_show", "late_cancel", "cancelled"]
+# Attended and not yet on a claim: the billing dashboard's and health report's work.
+UNBILLED_SESSION_STATUSES = ["draft", "ready"]
 
 
 class SessionQuerySet(models.QuerySet):
@@ -125,6 +127,14 @@ class Session(models.Model):
             models.Index(fields=["status", "date"]),
             # The session list's order, read backwards (its keyset: practice/views/sessions.py).
             models.Index(fields=["date", "start_time", "id"]),
+            # The unbilled sessions alone (a few weeks' work in a history of years), with
+            # what the billing dashboard counts them by: read from the index alone.
+            models.Index(
+                fields=["status"],
+                include=["id", "client"],
+                condition=Q(status__in=UNBILLED_SESSION_STATUSES),
+                name="session_unbilled",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -210,7 +220,11 @@ class ServiceLine(LineModifiers):
     change never rewrites what was billed.
     """
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by ``service_line_session`` below (and ``service_line_position_unique``),
+    # not by an index of its own.
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     position = models.PositiveSmallIntegerField(default=1)
     procedure = models.ForeignKey(ProcedureCode, on_delete=models.PROTECT, related_name="+")
     units = models.PositiveSmallIntegerField(default=1)
@@ -223,6 +237,12 @@ class ServiceLine(LineModifiers):
 
     class Meta:
         ordering = ["position", "pk"]
+        indexes = [
+            # A session's lines with their charges and ids, read from the index alone: the
+            # billing dashboard sums the charges of every unbilled session and looks for
+            # their lines on claims, one index lookup each.
+            models.Index(fields=["session"], include=["charge", "id"], name="service_line_session"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "position"], name="service_line_position_unique"

@@ -13,7 +13,13 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, ProcedureCode
-from billing.services import claim_correct, claim_submit, claims_build, new_control_number
+from billing.services import (
+    claim_correct,
+    claim_discard,
+    claim_submit,
+    claims_build,
+    new_control_number,
+)
 from practice.formats import us_date
 from practice.models import Coverage, Session
 from tests import factories
@@ -689,6 +695,40 @@ def test_the_dashboard_says_nothing_more_when_the_two_ready_counts_agree(biller,
     assert "ready to go on claims" in body and "ready to bill</a>," not in body
 
 
+def test_the_dashboard_tells_each_kind_of_ready_session_and_open_claim_apart(
+    biller, insured, frozen
+):
+    """At the edges of each count: a ready session on a claim being corrected is ready but
+    not billable (it goes on the replacement); one whose draft claim was discarded is
+    billable again; a self-pay one goes on a superbill; a draft without lines has no
+    charges; a claim being corrected or rejected is open work, a paid or discarded one
+    is not."""
+    billable = ready_session(insured)
+    corrected = ready_session(insured, date=DAY - datetime.timedelta(days=7))
+    (sent,) = claims_build(session_ids=[corrected.pk]).claims
+    claim_correct(claim=claim_submit(claim=sent), reason="wrong code", payer_claim_number="P-1")
+    again = ready_session(insured, date=DAY - datetime.timedelta(days=14))
+    (dropped,) = claims_build(session_ids=[again.pk]).claims
+    claim_discard(claim=dropped)
+    ready_session(factories.ClientFactory(self_pay=True))
+    factories.SessionFactory(client=insured, date=DAY, status=Session.Status.DRAFT)
+    make_claim(insured.coverages.get(), status=Claim.Status.PAID)
+    make_claim(insured.coverages.get(), status=Claim.Status.REJECTED)
+
+    response = biller.get(reverse("billing:dashboard"))
+
+    context = response.context
+    assert Session.objects.get(pk=corrected.pk).status == Session.Status.READY
+    assert Session.objects.get(pk=again.pk).status == Session.Status.READY
+    assert (context["ready_all"], context["ready_sessions"]) == (4, 2)
+    assert (context["ready_self_pay"], context["ready_corrections"]) == (1, 1)
+    rows = {row["status"]: (row["count"], row["charges"]) for row in context["rows"]}
+    assert rows == {"draft": (1, None), "ready": (4, Decimal("640.00"))}
+    claims = {row["status"]: row["count"] for row in context["claim_rows"]}
+    assert claims == {"rejected": 1, "correcting": 1}
+    assert billable.pk  # the plain ready session, counted among the 2 billable
+
+
 @pytest.mark.parametrize("sessions", [1, 12])
 def test_the_dashboard_runs_the_same_queries_for_1_or_12_of_each(
     biller, insured, frozen, django_assert_max_num_queries, sessions
@@ -697,10 +737,10 @@ def test_the_dashboard_runs_the_same_queries_for_1_or_12_of_each(
         ready_session(insured)
         ready_session(factories.ClientFactory(self_pay=True))
         make_claim(insured.coverages.get(), status=Claim.Status.DRAFT)
-    # 11 = the login session, the user, the user's roles, the request's savepoint pairs
-    # and the session's save; then the open sessions by status with their charges, the
-    # open claims by status, and the billable and self-pay ready sessions in one.
-    with django_assert_max_num_queries(11):
+    # 10 = the login session, the user, the user's roles, the request's savepoint pairs
+    # and the session's save; then the open sessions by status with their charges and the
+    # billable and self-pay ready ones, and the open claims by status.
+    with django_assert_max_num_queries(10):
         response = biller.get(reverse("billing:dashboard"))
     assert (response.context["ready_sessions"], response.context["ready_self_pay"]) == (
         sessions,
