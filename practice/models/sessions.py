@@ -123,7 +123,12 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["date", "status"]),
             models.Index(fields=["clinician", "date"]),
-            models.Index(fields=["client", "date"]),
+            # A client's sessions in a window with their status, read from the index alone:
+            # the prior authorizations' visits used (``with_auth_visits_used``), counted for
+            # every authorization in force by the billing health report.
+            models.Index(
+                fields=["client", "date"], include=["status", "id"], name="session_client_date"
+            ),
             models.Index(fields=["status", "date"]),
             # The session list's order, read backwards (its keyset: practice/views/sessions.py).
             models.Index(fields=["date", "start_time", "id"]),
