@@ -475,6 +475,77 @@ def test_the_service_raises_for_a_refused_file_and_keeps_the_database_as_it_was(
     assert posted_nothing()
 
 
+# --- pyx12's helpers (billing/remittance.py answers two of them with less work) --------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [chr(n) * 2 for n in range(0x80)]
+    + [
+        "SL8F2DC48431DD",
+        "",
+        " ",
+        "A\x07B\x01",
+        "\x17x\x09",
+        "caf\xe9",
+        "x\x7f",
+        "\u2028",
+        "a\u00a0b",
+    ],
+)
+def test_the_control_character_check_answers_as_pyx12s_own(value):
+    from billing import remittance
+
+    assert remittance._control_character(value) == remittance._contains_control_character(value)
+
+
+def _outcome(parse, segment, ref_des):
+    from pyx12.errors import EngineError
+
+    try:
+        return parse(segment, ref_des)
+    except EngineError as error:  # a designator of another segment
+        return str(error)
+
+
+@pytest.mark.parametrize(
+    ("ref_des", "on_clp"),
+    [
+        ("CLP01", (0, None)),
+        ("CLP07", (6, None)),
+        ("01", (0, None)),
+        ("03-1", (2, 0)),
+        ("CLP", (None, None)),
+        ("SVC01-2", "Invalid Reference Designator: SVC01-2, seg_id: CLP"),
+        ("CAS02", "Invalid Reference Designator: CAS02, seg_id: CLP"),
+    ],
+)
+def test_a_segment_reads_a_reference_designator_as_pyx12_does(ref_des, on_clp):
+    from pyx12.segment import Segment
+
+    from billing import remittance
+
+    clp = Segment("CLP*SL1*1*160*160**12*PCN", "~", "*", ":")
+    svc = Segment("SVC*HC:90837*160*160**1", "~", "*", ":")
+    for _twice in range(2):  # the second time from what was kept
+        assert _outcome(remittance._parse_refdes, clp, ref_des) == on_clp
+        for segment in (clp, svc):
+            assert _outcome(remittance._parse_refdes, segment, ref_des) == _outcome(
+                remittance._pyx12_parse_refdes, segment, ref_des
+            )
+
+
+def test_a_control_character_in_an_element_refuses_the_file_naming_it(tmp_path, coverage):
+    claim = make_claim(coverage)
+    text = build_835(coverage.payer, [paid_in_full(claim, payer_claim_number="PCN1")])
+    bad = text.replace("*PCN1", "*PCN\x071")
+    with pytest.raises(
+        CommandError, match=r"Payer Claim Control Number.*control character\(<BEL>\)"
+    ):
+        run(tmp_path, bad)
+    assert posted_nothing()
+
+
 # --- properties ----------------------------------------------------------------------
 
 cents = st.integers(min_value=0, max_value=50_000).map(lambda n: D(n) / 100)
