@@ -13,9 +13,37 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models.lookups import In
 
 M = TypeVar("M", bound=models.Model)
+
+
+class Among(In):
+    """``field__among=ids``: ``field__in`` for a long list of plain values (ids), sent on
+    PostgreSQL as one array parameter of the column's type, ``field = ANY(%s::bigint[])``:
+    what PostgreSQL makes of an ``IN`` list anyway, so the same plan. Django prepares and
+    psycopg quotes an ``IN`` list value by value in Python, about 5 µs an id, and the
+    claim builder and the demo pass thousands at a time. Elsewhere it is ``IN``."""
+
+    lookup_name = "among"
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql" or not self.rhs_is_direct_value():
+            return super().as_sql(compiler, connection)
+        values = [value for value in self.rhs if value is not None]
+        if not values:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # Typed as the column, as the IN list's values would be: the same plan.
+        array = f"{self.lhs.output_field.db_type(connection)}[]"
+        return f"{lhs} = ANY(%s::{array})", (*lhs_params, values)
+
+
+# A foreign key's lookups are its own (Django's related lookups), not a field's.
+models.Field.register_lookup(Among)
+models.ForeignObject.register_lookup(Among)
 
 
 def next_ids(model: type[models.Model], count: int) -> list[int]:

@@ -56,7 +56,7 @@ def update_with_history(
     model = type(objs[0])
     versioned = hasattr(model, "_concurrencymeta")
     bump = {"version": F("version") + 1} if versioned else {}
-    updated = model.objects.filter(pk__in=[obj.pk for obj in objs]).update(**values, **bump)
+    updated = model.objects.filter(pk__among=[obj.pk for obj in objs]).update(**values, **bump)
     for obj in objs:
         for name, value in values.items():
             setattr(obj, name, value)
@@ -76,7 +76,7 @@ def _record(model, ids: list, history_type: str, *, user, reason: str, batch: in
     date = timezone.now()
     for start in range(0, len(ids), size):
         snapshot_history(
-            model.objects.filter(pk__in=ids[start : start + size]),
+            model.objects.filter(pk__among=ids[start : start + size]),
             history_type=history_type,
             user=user,
             reason=reason,

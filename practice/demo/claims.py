@@ -43,7 +43,7 @@ ANSWERED += [Claim.Status.DENIED, Claim.Status.SUBMITTED]
 def _update_claims(ids: list[int], **values) -> None:
     """Update these claims, ``BATCH_SIZE`` ids a statement."""
     for start in range(0, len(ids), BATCH_SIZE):
-        Claim.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(**values)
+        Claim.objects.filter(pk__among=ids[start : start + BATCH_SIZE]).update(**values)
 
 
 def history_start(until: datetime.date) -> datetime.date:
@@ -73,7 +73,7 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
         if closed:
             older.update(status=Session.Status.CLOSED)
             snapshot_history(
-                Session.objects.filter(pk__in=closed), history_type="~", reason=DEMO_ANSWERED
+                Session.objects.filter(pk__among=closed), history_type="~", reason=DEMO_ANSWERED
             )
         first = start
     biller = User.objects.filter(username="biller").first()
@@ -112,7 +112,7 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     # A claim the payer answered was closed when its answer came.
     for paid_on, chosen in eras.closed_on.items():
         Claim.objects.filter(
-            pk__in=chosen,
+            pk__among=chosen,
             status__in=[Claim.Status.PAID, Claim.Status.CLOSED, Claim.Status.DENIED],
         ).update(closed_at=datetime.datetime.combine(paid_on, datetime.time(9, 0), tzinfo=zone))
     paid_sessions = Session.objects.filter(

@@ -37,7 +37,7 @@ class DemoRemittances:
         """Post each payer's answer to these claims; return the ids left to answer by
         status only (over ``PER_FILE`` a payer)."""
         ids_by_payer: dict[int, list[int]] = {}
-        pairs = Claim.objects.filter(pk__in=ids).order_by("payer_id", "pk")
+        pairs = Claim.objects.filter(pk__among=ids).order_by("payer_id", "pk")
         for pk, payer_id in pairs.values_list("pk", "payer_id"):
             ids_by_payer.setdefault(payer_id, []).append(pk)
         rest: list[int] = []
@@ -47,7 +47,7 @@ class DemoRemittances:
             answered += payer_ids[: self.PER_FILE]
         # Only the claims answered by file are read whole (a tenth of the benchmark's).
         claims = (
-            Claim.objects.filter(pk__in=answered)
+            Claim.objects.filter(pk__among=answered)
             .select_related("payer", "coverage", "client")
             .prefetch_related(models.Prefetch("lines", ClaimLine.objects.order_by("position")))
             .order_by("payer_id", "pk")

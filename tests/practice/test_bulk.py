@@ -4,10 +4,11 @@ model instances (``bulk_insert``) or from tuples of values (``insert_rows``)."""
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from billing.models import Claim, ClaimDiagnosis
 from practice.bulk import bulk_insert, insert_rows
+from practice.models import ServiceLine, Session
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +138,23 @@ def test_rows_of_values_are_one_insert_or_a_copy(practice_row, django_assert_num
         insert_rows(ClaimDiagnosis, names, many)
     assert ctx.captured_queries[-1]["sql"].startswith("COPY") == copies
     assert ClaimDiagnosis.objects.count() == 120
+
+
+def test_among_finds_the_rows_in_finds_with_one_array_parameter_on_postgresql(
+    django_assert_num_queries,
+):
+    sessions = [factories.SessionFactory() for _ in range(3)]
+    lines = [factories.ServiceLineFactory(session=session) for session in sessions]
+    wanted = [sessions[0].pk, sessions[2].pk, sessions[2].pk, None]
+    found = Session.objects.filter(pk__among=wanted).order_by("pk")
+    assert list(found) == [sessions[0], sessions[2]]
+    by_key = ServiceLine.objects.filter(session_id__among=wanted).order_by("pk")
+    assert list(by_key) == [lines[0], lines[2]]
+    assert not Session.objects.filter(pk__among=[]).exists()
+    assert Session.objects.exclude(pk__among=[sessions[1].pk]).count() == 2
+    sql, params = Session.objects.filter(pk__among=wanted).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert "= ANY(%s::bigint[])" in sql
+        assert params == ([sessions[0].pk, sessions[2].pk, sessions[2].pk],)  # None left out
+    else:
+        assert " IN (" in sql
