@@ -148,10 +148,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# A first request at the large demo on a loaded machine (a fresh worker, cold caches) may
+# take a while; one that never answers stops the bench with its address.
+FIRST_ANSWER_SECONDS = 180
+
+
 def _get(port: int, path: str, cookie: str = "") -> http.client.HTTPResponse:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=FIRST_ANSWER_SECONDS)
     connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-    response = connection.getresponse()
+    try:
+        response = connection.getresponse()
+    except TimeoutError:
+        raise SystemExit(f"{path}: no answer in {FIRST_ANSWER_SECONDS} s") from None
     response.body = response.read()
     connection.close()
     return response
@@ -333,6 +341,7 @@ def main() -> None:
         print("PostgreSQL is not reachable: benchmarking SQLite, small size only.")
     (ROOT / "var").mkdir(exist_ok=True)
     results = {}
+    failed = []
     for size in sizes:
         url = database_url(size, postgres)
         build(size, url, args.rebuild)
@@ -343,13 +352,19 @@ def main() -> None:
             results[size] = measure(size, url, args.repeat)
         if args.load_seconds:
             only = [word for word in args.pages.split(",") if word]
-            results[size]["load"] = load(size, url, args.load_seconds, only)
+            # A failed load run still leaves every figure measured before it printed.
+            try:
+                results[size]["load"] = load(size, url, args.load_seconds, only)
+            except SystemExit as stop:
+                failed.append(f"[{size}] load runs stopped: {stop}")
     if not args.load_only:
         print_table(results)
     for size, result in results.items():
         if "load" in result:
             print_load(size, result["load"], args.load_seconds)
     (ROOT / "var" / "bench_results.json").write_text(json.dumps(results, indent=2))
+    if failed:
+        raise SystemExit("\n".join(failed))
 
 
 if __name__ == "__main__":
