@@ -311,10 +311,6 @@ def _same_day_conflict(session: Session, day: list[coding.DayLine]) -> str:
     return ""
 
 
-def _session_codes(session: Session) -> list[str]:
-    return session.codes_to_bill
-
-
 def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
     """Split a group so each claim holds at most 50 lines and 12 distinct diagnoses;
     a session's lines never straddle two claims."""
@@ -322,7 +318,7 @@ def _chunks(sessions: list[Session]) -> Iterable[list[Session]]:
     codes: set[str] = set()
     lines = 0
     for session in sessions:
-        session_codes = set(_session_codes(session))
+        session_codes = set(session.codes_to_bill)
         session_lines = len(session.lines_to_bill)
         if chunk and (
             lines + session_lines > MAX_LINES_PER_CLAIM
@@ -385,14 +381,14 @@ def _draft_claim(
     # Merge the sessions' diagnoses in order of first use; re-map each line's letters.
     positions: dict[str, int] = {}
     for session in sessions:
-        for code in _session_codes(session):
+        for code in session.codes_to_bill:
             positions.setdefault(code, len(positions) + 1)
     diagnoses = [
         ClaimDiagnosis(position=position, code=code) for code, position in positions.items()
     ]
     claim_lines: list[ClaimLine] = []
     for session in sessions:
-        session_codes = _session_codes(session)
+        session_codes = session.codes_to_bill
         for line in session.lines_to_bill:
             letters = "".join(
                 pointer_letter(positions[code])

@@ -107,7 +107,7 @@ class Claim(models.Model):
     # A claim in these states bills nothing: its lines are not live. A claim being
     # corrected waits for its replacement (docs/rules/claims.md "Corrections").
     DEAD_STATUSES = (Status.VOID, Status.REPLACED, Status.DISCARDED, Status.CORRECTING)
-    SETTLED_STATUSES = SETTLED_CLAIM_STATUSES
+    # Still work for the biller (the billing dashboard); the rest is history.
     OPEN_STATUSES = OPEN_CLAIM_STATUSES
     # Not sent yet (or sent and rejected unread): see ``is_editable``.
     EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.READY, Status.REJECTED})

@@ -4,7 +4,6 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.shortcuts import render
 
 from billing.models import Claim
-from billing.models.claims import OPEN_CLAIM_STATUSES
 from billing.services import billable
 from practice.models import ServiceLine, Session
 from practice.models.sessions import UNBILLED_SESSION_STATUSES
@@ -60,7 +59,7 @@ def dashboard(request):
         (
             {**row, "label": claim_labels.get(row["status"], row["status"])}
             # COUNT(*), not of the id: the index holds status and charge, not the id.
-            for row in Claim.objects.filter(status__in=OPEN_CLAIM_STATUSES)
+            for row in Claim.objects.filter(status__in=Claim.OPEN_STATUSES)
             .values("status")
             .annotate(count=Count("*"), charges=Sum("total_charge"))
             .order_by()
