@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 
 from billing.models import Claim
 from billing.services import billable
-from practice.models import ServiceLine, Session
+from practice.models import Session
 from practice.models.sessions import UNBILLED_SESSION_STATUSES
 from practice.roles import billing_staff_only
 
@@ -16,18 +16,9 @@ def dashboard(request):
     claims are history (see reports), and counting them would read the whole ledger.
 
     Two statements, each read from a partial index of just that work (``session_unbilled``,
-    ``claim_open_status``) and, for the sessions, the lines' ``service_line_session``
-    index: the unbilled sessions by status with their charges, the ready ones that a claim
-    build would take and the self-pay ones; the open claims by status."""
-    # Each session's charges by a subquery on the lines' session index: a join would read
-    # every line of the practice's history to keep the few of open sessions.
-    charges = (
-        ServiceLine.objects.filter(session=OuterRef("pk"))
-        .order_by()
-        .values("session")
-        .annotate(charges=Sum("charge"))
-        .values("charges")
-    )
+    ``claim_open_status``): the unbilled sessions by status with their charges (each
+    session's ``line_charges``, the sum of its lines the database keeps), the ready ones
+    that a claim build would take and the self-pay ones; the open claims by status."""
     # Ready sessions that a claim build would take (``billable``) and self-pay ones, beside
     # the counts: the "Ready to bill" row counts every ready session; the difference is
     # said on the page: self-pay clients' sessions go on superbills, and a session being
@@ -37,7 +28,7 @@ def dashboard(request):
         .values("status")
         .annotate(
             count=Count("pk"),
-            charges=Sum(Subquery(charges)),
+            charges=Sum("line_charges"),
             billable=Count("pk", filter=billable()),
             self_pay=Count("pk", filter=Q(status=Session.Status.READY, client__self_pay=True)),
         )

@@ -39,6 +39,9 @@ SESSION_FIELDS = (
     "status",
     "note",
     "created_by_id",
+    # The sum of the lines' charges the database's triggers would keep (they are off
+    # while the demo writes: builder.foreign_keys_checked_at_the_end).
+    "line_charges",
 )
 
 LINE_FIELDS = (
@@ -179,6 +182,8 @@ class SessionWriter:
                 pos_id, lines = self.lines_for(
                     plan.clinician, payer, service, minutes, tele, at_home, ic, em, therapy
                 )
+                if not (status in attended and lines and diagnosis_ids):
+                    lines = None  # written without lines (write_lines)
                 # In SESSION_FIELDS order.
                 session_rows.append(
                     (
@@ -199,9 +204,10 @@ class SessionWriter:
                         Status.CLOSED if status in attended and day < billed_before else status,
                         note,
                         user_id,
+                        sum(line[3] for line in lines) if lines else None,
                     )
                 )
-                if status in attended and lines and diagnosis_ids:
+                if lines:
                     pointers = "AB" if len(diagnosis_ids) > 1 and rng.random() < 0.35 else "A"
                     extras.append((lines, pointers, diagnosis_ids))
                 else:

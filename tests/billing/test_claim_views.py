@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db.models import Sum
 from django.urls import reverse
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, ProcedureCode
@@ -21,7 +22,7 @@ from billing.services import (
     new_control_number,
 )
 from practice.formats import us_date
-from practice.models import Coverage, Session
+from practice.models import Coverage, ServiceLine, Session
 from tests import factories
 from tests.billing.test_services import ready_session
 
@@ -727,6 +728,33 @@ def test_the_dashboard_tells_each_kind_of_ready_session_and_open_claim_apart(
     claims = {row["status"]: row["count"] for row in context["claim_rows"]}
     assert claims == {"rejected": 1, "correcting": 1}
     assert billable.pk  # the plain ready session, counted among the 2 billable
+
+
+def test_the_dashboard_charges_are_the_sums_of_the_unbilled_sessions_lines(biller, insured, frozen):
+    """The charges per status (each session's stored ``line_charges``) against the plain
+    sum of the lines of the sessions in that status: several lines, a line of 0.00, a
+    draft without lines, lines changed after the session was written, billed work left
+    out."""
+    several = ready_session(insured)
+    factories.ServiceLineFactory(session=several, position=2, charge=Decimal("24.35"))
+    free = ready_session(insured, date=DAY - datetime.timedelta(days=7))
+    free.lines.update(charge=Decimal("0.00"))
+    draft = factories.SessionFactory(client=insured, date=DAY, status=Session.Status.DRAFT)
+    factories.SessionFactory(client=insured, date=DAY, status=Session.Status.DRAFT)
+    factories.ServiceLineFactory(session=draft, position=1, charge=Decimal("99.99")).delete()
+    factories.ServiceLineFactory(session=draft, position=1, charge=Decimal("80.10"))
+    make_claim(insured.coverages.get())  # a billed session with a line
+
+    rows = biller.get(reverse("billing:dashboard")).context["rows"]
+
+    plain = {
+        status: ServiceLine.objects.filter(session__status=status).aggregate(charges=Sum("charge"))[
+            "charges"
+        ]
+        for status in ("draft", "ready")
+    }
+    assert {row["status"]: row["charges"] for row in rows} == plain
+    assert plain == {"draft": Decimal("80.10"), "ready": Decimal("184.35")}
 
 
 @pytest.mark.parametrize("sessions", [1, 12])

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
@@ -112,6 +113,15 @@ def attended_sessions_by_payer() -> dict[str | None, list[Session]]:
 
 class TestSmallDemo:
     """``demo --clinicians 6 --clients 30 --months 3 --seed 7 --until 2026-10-31``."""
+
+    def test_every_session_carries_the_sum_of_its_lines_charges(self, small_demo):
+        """The demo writes with the database's triggers off on PostgreSQL (as a superuser):
+        it gives each session its lines' sum itself (None without lines)."""
+        rows = list(
+            Session.objects.annotate(live=Sum("lines__charge")).values_list("line_charges", "live")
+        )
+        assert [stored for stored, _ in rows] == [live for _, live in rows]
+        assert None in dict(rows) and len(dict(rows)) > 10
 
     def test_small_demo_has_a_pre_licensed_clinician_with_a_licensed_supervisor(self, small_demo):
         associates = Clinician.objects.filter(supervisor__isnull=False).select_related("supervisor")
