@@ -159,7 +159,16 @@ class ClaimPosting(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        indexes = [models.Index(fields=["control_number"])]
+        indexes = [
+            models.Index(fields=["control_number"]),
+            # The remittance list's "claims matched" per remittance, counted from the index
+            # alone (billing/views/remittances.py): a remittance pays hundreds of claims.
+            models.Index(
+                fields=["payment"],
+                condition=Q(claim__isnull=False, reverses__isnull=True),
+                name="claim_posting_matched",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.control_number} {self.status_code} {self.paid}"

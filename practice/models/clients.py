@@ -128,7 +128,12 @@ class Client(Address):
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
-        indexes = [models.Index(fields=["last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            # The client list counts the active clients (its default) from this index
+            # alone: a fifth of the table's pages (a client row is wide).
+            models.Index(fields=["id"], condition=Q(active=True), name="client_active"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_of_birth__gte=datetime.date(1900, 1, 1)),

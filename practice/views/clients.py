@@ -23,7 +23,7 @@ from billing.models import DiagnosisCode
 from billing.views.payments import client_account
 from practice import roles
 from practice.audit import AccessKind, record_access
-from practice.formats import us_date
+from practice.formats import date_writer
 from practice.forms.clients import APOSTROPHES, UNDOTTED_ICD10_RE, client_forms
 from practice.listing import row_url
 from practice.models import Client, Session, SessionDiagnosis
@@ -120,13 +120,14 @@ def client_list(request: HttpRequest) -> HttpResponse:
     paginator.count = clients.count()  # without the page's join to the clinician
     page = paginator.get_page(request.GET.get("page"))
     detail = row_url("practice:client_detail")
+    day = date_writer()
     rows = [
         ClientRow(
             pk=pk,
             url=detail(pk),
             first_name=first,
             last_name=last,
-            born=us_date(born),
+            born=day(born),
             clinician=f"{c_first} {c_last}",
             self_pay=self_pay,
             active=active,

@@ -331,3 +331,32 @@ def test_the_preview_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(40):
         page = biller.get(response.url)
     assert page.content.decode().count("data-claim=") == claims
+
+
+def test_the_list_writes_each_remittance_row_and_marks_those_waiting_for_a_person(
+    biller, coverage, settings
+):
+    assert "No remittance imported yet." in biller.get(LIST).content.decode()
+    settings.TIME_ZONE = "America/New_York"
+    coverage.payer.name = "Blue <Cross> & Shield"
+    coverage.payer.save()
+    claim = make_claim(coverage)
+    (line,) = claim.lines.all()
+    answer = ClaimAnswer(claim, [LineAnswer(line, line.charge, by_code=True, code="90834")])
+    remittance_post(text=build_835(coverage.payer, [answer], trace="TRACE77"))
+    remittance = Remittance.objects.get()
+    Remittance.objects.filter(pk=remittance.pk).update(
+        imported_at="2026-07-01T02:05:00+00:00"  # 10:05 pm the day before, in New York
+    )
+
+    html = biller.get(LIST).content.decode()
+
+    detail = reverse("billing:remittance_detail", args=[remittance.pk])
+    assert (
+        f'<tr class="table-warning"><td data-label="Payment date">'
+        f"{remittance.payment_date:%m/%d/%Y}</td>"
+        '<td data-label="Payer">Blue &lt;Cross&gt; &amp; Shield</td>'
+        f'<td data-label="Trace number"><a href="{detail}">TRACE77</a></td>'
+    ) in html
+    assert '<td data-label="Imported">06/30/2026 22:05</td></tr>' in html
+    assert list_figures(biller, remittance)[1:] == ["1", "0", "1"]

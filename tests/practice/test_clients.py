@@ -782,3 +782,14 @@ def test_diagnosis_search_needs_a_login(client):
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_list_says_no_client_matches_the_search_as_typed(client, biller_user):
+    factories.ClientFactory(first_name="Ana", last_name="Lima", active=False)
+    client.force_login(biller_user)
+
+    nothing = client.get(LIST_URL, {"q": "<b>Zed"}).content.decode()
+    inactive = client.get(LIST_URL, {"status": "inactive"}).content.decode()
+
+    assert '<td colspan="5" class="text-muted">No client matches “&lt;b&gt;Zed”.</td>' in nothing
+    assert '<td data-label="Status"><span class="text-muted">Inactive</span></td>' in inactive

@@ -9,9 +9,10 @@ import pytest
 from django import forms
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 
 from billing.services import claims_build
-from practice.formats import us_date, us_datetime, zip_plus4
+from practice.formats import date_writer, datetime_writer, us_date, us_datetime, zip_plus4
 from practice.forms.widgets import DateInput
 from tests import factories
 from tests.billing.test_scrubber import ready_session
@@ -98,3 +99,22 @@ def test_the_claim_page_shows_the_clients_birth_date_as_people_read_it(client, b
     html = client.get(reverse("billing:claim_detail", args=[claim.pk])).content.decode()
     assert "born 12/18/1984" in html
     assert "1984-12-18" not in html
+
+
+def test_a_pages_writers_write_what_us_date_and_us_datetime_write(settings):
+    settings.TIME_ZONE = "America/New_York"
+    day, moment = date_writer(), datetime_writer()
+    late = datetime.datetime(2027, 1, 1, 3, 30, tzinfo=datetime.UTC)
+    for value in (BIRTHDAY, datetime.date(5, 1, 2), datetime.date(2028, 2, 29)):
+        assert day(value) == us_date(value) == value.strftime("%m/%d/") + f"{value.year:04d}"
+    assert moment(late) == us_datetime(late) == "12/31/2026 22:30"
+    assert moment(datetime.datetime(2026, 12, 1, 9, 5)) == "12/01/2026 09:05"  # naive: as is
+    assert day(None) == moment(None) == ""
+
+
+def test_a_format_of_other_characters_is_written_by_django():
+    """Only our formats' characters are written by hand, per language; any other format
+    (here German's, "j. F Y") is Django's to write."""
+    with translation.override("de"):
+        assert us_date(BIRTHDAY) == date_writer()(BIRTHDAY) == "18. Dezember 1984"
+    assert us_date(BIRTHDAY) == date_writer()(BIRTHDAY) == "12/18/1984"
