@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('practice', '0014_session_client_index_covers_status'),
+        ('practice', '0016_vacuum_sessions'),
     ]
 
     operations = [
