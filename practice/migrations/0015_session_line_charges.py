@@ -11,11 +11,11 @@ from django.db import migrations, models
 # session's trigger recomputes them. Only the demo writes with triggers off
 # (session_replication_role = replica) and gives each session its sum itself.
 #
-# The backfill fills the open (draft and ready) sessions alone: about 25,000 rows at the
-# large demo, where all ~950,000 took two minutes and rewrote the whole table (a new row
-# version per session in each of its twelve indexes). A billed or closed session written
-# before this migration keeps NULL until it is written again: its lines are final unless a
-# correction makes it ready again, and that status change computes its sum.
+# The backfill gives every session its sum in one statement, before the triggers (which
+# would compute each row again), from one grouped pass over the lines. At the large demo
+# (~950,000 sessions, far beyond a 20-clinician practice) it rewrites the whole table; a
+# practice's history takes seconds.
+# Every row holds its sum, so no reader has to know which rows predate the column.
 #
 # SQLite drops a table's triggers when Django rebuilds the table: a later migration that
 # rebuilds practice_session or practice_serviceline must create them again
@@ -96,14 +96,12 @@ SQLITE_DROP = [
     )
 ]
 
-# The open sessions' sums in one statement (from their partial index), before the
-# triggers, which would compute each row again.
-OPEN = "('draft', 'ready')"  # practice.models.sessions.UNBILLED_SESSION_STATUSES
+# One pass over the lines, grouped (sessions without lines keep the new column's NULL).
 BACKFILL = (
-    f"UPDATE practice_session SET line_charges = {LINES_SUM.format(id='practice_session.id')} "
-    f"WHERE status IN {OPEN}"
+    "UPDATE practice_session SET line_charges = sums.total FROM ("
+    "SELECT session_id, SUM(charge) AS total FROM practice_serviceline GROUP BY session_id"
+    ") AS sums WHERE practice_session.id = sums.session_id"
 )
-
 
 def keep_line_charges(apps, schema_editor):
     connection = schema_editor.connection

@@ -4,12 +4,11 @@ from django.db import migrations
 
 
 def vacuum_sessions(apps, schema_editor):
-    """PostgreSQL: VACUUM the sessions after 0015 rewrote the open ones (~25,000 rows at
-    the large demo, ~8 s there). Each rewritten row leaves its page not all-visible, so
-    the billing dashboard's index-only scan of ``session_unbilled`` would visit the table
-    for every open session (twice: the old row version and the new) until autovacuum
-    comes, and it waits for a fifth of the table to change (about 190,000 rows at the
-    large demo). VACUUM cannot run in a transaction: this migration is not atomic."""
+    """PostgreSQL: VACUUM the sessions after 0015 rewrote every session with lines. Each
+    rewritten row leaves its page not all-visible, so the billing dashboard's index-only
+    scan of ``session_unbilled`` would visit the table for every open session (the old
+    row version and the new) until autovacuum comes by. VACUUM cannot run in a
+    transaction: this migration is not atomic."""
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

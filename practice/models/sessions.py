@@ -120,10 +120,9 @@ class Session(models.Model):
     # it, not this model: triggers (migration practice 0015) compute it when a session is
     # inserted, changes status or has the column set (every full save(), so a stale copy
     # in memory is never written), and when a line is added, changed, moved or deleted,
-    # whatever writes it (forms, admin, bulk inserts, SQL). A billed or closed session
-    # last written before that migration holds None: only the open ones were filled, and
-    # a correction's status change fills one. The demo writes with triggers off and gives
-    # each session its sum itself.
+    # whatever writes it (forms, admin, bulk inserts, SQL); the migration filled every
+    # session written before it. The demo writes with triggers off and gives each
+    # session its sum itself.
     line_charges = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, editable=False
     )
