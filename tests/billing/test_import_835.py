@@ -535,6 +535,190 @@ def test_a_segment_reads_a_reference_designator_as_pyx12_does(ref_des, on_clp):
             )
 
 
+def _pyx12_own(monkeypatch) -> None:
+    """pyx12 as it comes: every helper billing/remittance.py answers with less work put
+    back (the maps stay kept: they are only read)."""
+    import pyx12.map_if
+    import pyx12.map_walker
+    import pyx12.segment
+    import pyx12.validation
+
+    from billing import remittance
+
+    monkeypatch.setattr(
+        pyx12.validation, "contains_control_character", remittance._contains_control_character
+    )
+    monkeypatch.setattr(pyx12.segment.Segment, "_parse_refdes", remittance._pyx12_parse_refdes)
+    monkeypatch.setattr(pyx12.map_walker, "NodeCounter", remittance._NodeCounterBase)
+    segment_if, element_if = pyx12.map_if.segment_if, pyx12.map_if.element_if
+    monkeypatch.setattr(segment_if, "get_child_node_by_idx", remittance._pyx12_child_node_by_idx)
+    monkeypatch.setattr(segment_if, "is_valid_errors", remittance._pyx12_segment_valid)
+    monkeypatch.setattr(element_if, "is_valid_errors", remittance._pyx12_element_valid)
+
+
+def _pyx12_answer(text: str) -> tuple[bool, dict, list[str]]:
+    """pyx12's verdict, its whole JSON error document and our sentences from it."""
+    import pyx12.x12n_document
+
+    from billing import remittance
+
+    errors = io.StringIO()
+    valid = pyx12.x12n_document.x12n_document(
+        remittance._PARAMS, io.StringIO(text), None, None, None, errors
+    )
+    return valid, json.loads(errors.getvalue() or "{}"), remittance.pyx12_problems(text)
+
+
+def _files_to_check(payer, claims) -> dict[str, str]:
+    """A valid 835 and the same file broken in each way pyx12 looks at: codes, dates,
+    lengths, element counts, composites, separators, segments missing, repeated, unknown
+    or out of place."""
+    one, two, three = claims
+    first, second = two.lines.all()
+    answers = [
+        paid_in_full(one, payer_claim_number="PCN1"),
+        ClaimAnswer(
+            two,
+            [
+                LineAnswer(first, D("100.00"), [("CO", "45", D("40")), ("PR", "3", D("20"))]),
+                LineAnswer(second, D("0.00"), [("CO", "97", D("120"))], by_code=True),
+            ],
+            payer_claim_number="PCN2",
+        ),
+        reversal_of(paid_in_full(three, payer_claim_number="PCN3")),
+    ]
+    good = build_835(payer, answers)
+    svc = next(s for s in good.split("~\n") if s.startswith("SVC*"))
+    return {
+        "valid": good,
+        "a status code that is none": good.replace("*PCN1", "*PCN1", 1).replace(
+            f"CLP*{one.control_number}*1*", f"CLP*{one.control_number}*99*"
+        ),
+        "a date that is none": good.replace("DTM*472*2026", "DTM*472*1926", 1).replace(
+            "DTM*472*1926", "DTM*472*19261341", 1
+        ),
+        "too many elements": good.replace("CAS*CO*45*40", "CAS*CO*45*40" + "*1" * 20),
+        "trailing empty elements": good.replace("*PCN2", "*PCN2***"),
+        "a value too long": good.replace("*PCN1", "*" + "P" * 60),
+        "a composite where an element belongs": good.replace("*PCN1", "*PCN:1"),
+        "another sub-element separator": good.replace("*0*T*:", "*0*T*>", 1),
+        "a control character": good.replace("*PCN3", "*PCN\x073"),
+        "a mandatory segment missing": good.replace("TRN*1*TRACE0001*1999999999~\n", ""),
+        "a segment repeated": good.replace("LX*1~\n", "LX*1~\nLX*1~\n"),
+        "a segment unknown": good.replace("LX*1~\n", "LX*1~\nZZZ*1~\n"),
+        "a segment out of place": good.replace(svc + "~\n", "").replace(
+            "N1*PE*", svc + "~\nN1*PE*"
+        ),
+        "a loop repeated past its limit": good.replace(
+            "N3*1 PAYER WAY~\n", "N3*1 PAYER WAY~\n" * 3
+        ),
+    }
+
+
+def test_pyx12_with_our_helpers_answers_every_file_as_pyx12_itself(coverage, monkeypatch):
+    """The whole JSON error document and the verdict, for a valid 835 and each broken
+    copy, are pyx12's own; each file twice with our helpers (the second time from the
+    answers the map's nodes kept)."""
+    claims = [
+        make_claim(coverage),
+        make_claim(coverage, [Line(), Line(code="90834", charge=D("120.00"))]),
+        make_claim(coverage, [Line(modifiers=("95",))]),
+    ]
+    files = _files_to_check(coverage.payer, claims)
+    ours = {name: _pyx12_answer(text) for name, text in files.items()}
+    again = {name: _pyx12_answer(text) for name, text in files.items()}
+    _pyx12_own(monkeypatch)
+    theirs = {name: _pyx12_answer(text) for name, text in files.items()}
+    assert ours["valid"] == (True, theirs["valid"][1], [])
+    for name in files:
+        assert ours[name] == theirs[name], name
+        assert again[name] == theirs[name], name
+    broken = [name for name in files if not theirs[name][0] or theirs[name][2]]
+    assert len(broken) == len(files) - 1  # each broken copy is refused
+
+
+def test_the_loop_counter_counts_as_pyx12s_own():
+    """pyx12's walker counts by path: the same counts, from paths and their texts."""
+    from pyx12.nodeCounter import NodeCounter
+    from pyx12.path import X12Path
+
+    from billing.remittance import _NodeCounter
+
+    paths = [
+        "/ISA_LOOP",
+        "/ISA_LOOP/ISA",
+        "/ISA_LOOP/GS_LOOP",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/CLP",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/2110/SVC",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/2110/CAS",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/20000",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/",
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/REF02",
+    ]
+    objects = {text: X12Path(text) for text in paths}  # as a map node keeps its path
+    steps = [("increment", p) for p in paths for _ in range(2)] + [
+        ("reset_to_node", "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100"),
+        ("increment", "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/2110/SVC"),
+        ("setCount", "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/CLP"),
+        ("reset_to_node", "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/"),
+        ("reset_to_node", "/ISA_LOOP/ISA"),
+        ("increment", "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000"),
+        ("reset_to_node", "/ISA_LOOP"),
+    ]
+    start = {X12Path("/ISA_LOOP"): 3, "/ISA_LOOP/GS_LOOP": 2}
+    for by_text in (True, False):
+        ours, theirs = _NodeCounter(start), NodeCounter(start)
+        for step, path in steps:
+            key = path if by_text else objects[path]
+            for counter in (ours, theirs):
+                if step == "setCount":
+                    counter.setCount(key, 7)
+                else:
+                    getattr(counter, step)(key)
+            assert [ours.get_count(p) for p in paths] == [theirs.get_count(p) for p in paths]
+            assert [ours.get_count(objects[p]) for p in paths] == [
+                theirs.get_count(objects[p]) for p in paths
+            ]
+            assert ours.getState() == theirs.getState()
+
+
+def test_a_segment_finds_its_elements_as_pyx12_does():
+    """Every segment of the 835's and the envelope's maps, at every position and past
+    them: the very element pyx12 finds, or its error."""
+    from pyx12.errors import EngineError
+    from pyx12.map_if import segment_if
+
+    from billing import remittance
+
+    names = ("x12.control.00501.xml", "835.5010.X221.A1.xml", "835.5010.X221.A1.v2.xml")
+    maps = [remittance._map_file(name, remittance._PARAMS) for name in names]
+
+    def segments(node):  # a map's or a loop's children sit in its pos_map
+        if isinstance(node, segment_if):
+            yield node
+        for children in getattr(node, "pos_map", {}).values():
+            for child in children:
+                yield from segments(child)
+
+    def outcome(find, node, idx):
+        try:
+            return ("node", id(find(node, idx)))  # None or the node itself
+        except EngineError as error:
+            return ("error", str(error))
+
+    checked = 0
+    for loaded in maps:
+        for node in segments(loaded):
+            for idx in range(-1, len(node.children) + 2):
+                theirs = outcome(remittance._pyx12_child_node_by_idx, node, idx)
+                for _twice in range(2):  # the second time from what the node kept
+                    assert outcome(remittance._child_node_by_idx, node, idx) == theirs
+                checked += 1
+    assert checked > 1000
+
+
 def test_a_control_character_in_an_element_refuses_the_file_naming_it(tmp_path, coverage):
     claim = make_claim(coverage)
     text = build_835(coverage.payer, [paid_in_full(claim, payer_claim_number="PCN1")])
