@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from billing.models import PayerRate
-from billing.parties import Person
+from billing.parties import Parties, Person
 
 CENT = Decimal("0.01")
 
@@ -138,5 +138,4 @@ def contract_check(*, payer_id: int, allocations: Iterable[tuple]) -> None:
 
 
 def _seen_by(claim) -> Person:
-    parties = claim.party
-    return parties.seen_by or parties.rendering
+    return Parties.seen_by_of(claim.parties)

@@ -186,6 +186,13 @@ class Parties:
             pay_to=_optional(PostalAddress, data.get("pay_to")),
         )
 
+    @staticmethod
+    def seen_by_of(data: Any) -> Person:
+        """``seen_by or rendering`` of ``from_json(data)``, reading only those two (the
+        contract check reads it for each claim a remittance answers)."""
+        data = data if isinstance(data, dict) else {}
+        return _optional(Person, data.get("seen_by")) or _read(Person, data.get("rendering"))
+
     def value(self, party: str, key: str) -> str:
         """One printed value by name (``x837.PRINTED_VALUES``); "" for a party the claim
         does not have."""

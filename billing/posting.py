@@ -54,6 +54,7 @@ from billing.remittance import (
 )
 from billing.secondary import secondary_claims_build, secondary_drafts_discard
 from practice.bulk import insert_rows
+from practice.collector import fewer_collections
 from practice.common import ZERO
 from practice.history import acting_user, snapshot_history
 
@@ -129,31 +130,32 @@ def remittance_post(
     reports ``already_imported``; the database's unique constraint decides, so two
     imports of one file at the same time post it once. ``parsed`` is ``parse_835(text)``
     when the caller has read the file already (the upload's preview)."""
-    parsed = parse_835(text) if parsed is None else parsed
-    result = PostingResult()
-    now = timezone.now()
-    with transaction.atomic():
-        payers = list(Payer.objects.all())
-        for transaction_ in parsed:
-            payer = _payer_for(transaction_, payers)
-            try:
-                with transaction.atomic():  # a savepoint: a duplicate undoes only itself
-                    remittance = Remittance.objects.create(
-                        payer=payer,
-                        trace_number=transaction_.trace_number,
-                        payment_method=transaction_.method,
-                        payment_date=transaction_.payment_date,
-                        amount=transaction_.amount,
-                        file_name=file_name[:255],
-                        text=text,
-                        imported_at=now,
-                        imported_by=acting_user(user),
-                    )
-            except IntegrityError:
-                result.already_imported = True
-                continue
-            result.remittances.append(remittance)
-            _post_transaction(transaction_, remittance=remittance, result=result, user=user)
+    with fewer_collections():  # the file's objects live till the end: practice/collector.py
+        parsed = parse_835(text) if parsed is None else parsed
+        result = PostingResult()
+        now = timezone.now()
+        with transaction.atomic():
+            payers = list(Payer.objects.all())
+            for transaction_ in parsed:
+                payer = _payer_for(transaction_, payers)
+                try:
+                    with transaction.atomic():  # a savepoint: a duplicate undoes only itself
+                        remittance = Remittance.objects.create(
+                            payer=payer,
+                            trace_number=transaction_.trace_number,
+                            payment_method=transaction_.method,
+                            payment_date=transaction_.payment_date,
+                            amount=transaction_.amount,
+                            file_name=file_name[:255],
+                            text=text,
+                            imported_at=now,
+                            imported_by=acting_user(user),
+                        )
+                except IntegrityError:
+                    result.already_imported = True
+                    continue
+                result.remittances.append(remittance)
+                _post_transaction(transaction_, remittance=remittance, result=result, user=user)
     return result
 
 

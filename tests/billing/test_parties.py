@@ -69,6 +69,24 @@ def test_nulls_empty_parties_unknown_keys_and_odd_shapes_read_as_the_defaults():
     assert Parties.from_json(None) == Parties()
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        None,
+        "not an object",
+        {"rendering": {"npi": "1111111112", "license_level": "HO"}},
+        {"rendering": {"npi": "1111111112"}, "seen_by": {}},
+        {"rendering": {"npi": "1111111112"}, "seen_by": None},
+        {"rendering": None, "seen_by": {"npi": "2222222224", "license_level": ""}},
+        {"rendering": {"npi": "1"}, "seen_by": {"npi": "2", "last_name": None, "x": 1}},
+    ],
+)
+def test_who_saw_the_client_reads_as_from_the_whole_snapshot(data):
+    whole = Parties.from_json(data)
+    assert Parties.seen_by_of(data) == (whole.seen_by or whole.rendering)
+
+
 def test_a_recorded_empty_license_level_is_not_a_missing_one():
     assert Person().license_level is None
     assert Parties.from_json({"rendering": {"license_level": ""}}).rendering.license_level == ""
