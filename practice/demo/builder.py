@@ -23,6 +23,7 @@ from billing.models import (
     PaymentAllocation,
 )
 from billing.periods import add_months
+from practice.bulk import analyze
 from practice.demo import data
 from practice.demo.appointments import plan_demo_appointments
 from practice.demo.claims import claim_history, history_start
@@ -149,9 +150,16 @@ def demo_build(*, builder: DemoBuilder, reset: bool, progress=None) -> None:
             builder.build()
             plan_appointments(builder.until, progress=progress)
             record_creation()
+            # Planner statistics before each read of what was just written: the tables
+            # were created empty, and unanalyzed PostgreSQL read every session to update
+            # a batch of 2,000 by id (practice.bulk.analyze). At the end every table, so
+            # the foreign-key checks, the first queries on a million new rows and
+            # benchmarks run straight after plan on the rows there are.
+            analyze(WRITTEN)
             claim_history(until=builder.until, progress=progress)
-    if connection.vendor == "postgresql":
-        _analyze()
+            analyze(_every_table())
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        analyze(VACUUMED, vacuum=True)
 
 
 @contextmanager
@@ -228,29 +236,26 @@ def check_foreign_keys() -> None:
                 )
 
 
-def _analyze() -> None:
-    """Fresh planner statistics, so the first queries on a million new rows (and
-    benchmarks run straight after) do not plan as if the tables were empty."""
-    with connection.cursor() as cursor:
-        quote = connection.ops.quote_name
-        tables = (
-            Client,
-            Coverage,
-            Session,
-            SessionDiagnosis,
-            ServiceLine,
-            Claim,
-            ClaimLine,
-            ClaimDiagnosis,
-            # The 835 postings too: without statistics the A/R aging report (claims
-            # less their postings) took 76 s on the benchmark practice, 4 s with them.
-            Payment,
-            ClaimPosting,
-            PaymentAllocation,
-            Adjustment,
-        )
-        # VACUUM too: the claim history rewrote most sessions' status, and until
-        # the dead rows go, index scans on status wade through them.
-        # (VACUUM cannot run inside a transaction, e.g. a test's: ANALYZE then.)
-        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-        cursor.execute(f"{verb} " + ", ".join(quote(model._meta.db_table) for model in tables))
+# What the builder writes, analyzed before the claim history reads it back by id.
+WRITTEN = (Client, Coverage, Diagnosis, Session, SessionDiagnosis, ServiceLine)
+# Vacuumed at the end: the claim history rewrote most sessions' status and every claim's,
+# and until the dead rows go index scans on status wade through them; and index-only
+# scans (the dashboard's) need the pages marked all visible.
+VACUUMED = (
+    *WRITTEN,
+    Claim,
+    ClaimLine,
+    ClaimDiagnosis,
+    Payment,
+    ClaimPosting,
+    PaymentAllocation,
+    Adjustment,
+)
+
+
+def _every_table() -> list[type[models.Model]]:
+    return [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    ]

@@ -9,14 +9,36 @@ import time
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from billing.models import Claim
+from billing.models import (
+    Adjustment,
+    Claim,
+    ClaimDiagnosis,
+    ClaimLine,
+    ClaimPosting,
+    Payment,
+    PaymentAllocation,
+    Remittance,
+)
 from billing.periods import add_months
 from billing.services import claims_build
+from practice.bulk import analyze
 from practice.demo.remittances import DemoRemittances
 from practice.demo.writing import BATCH_SIZE
 from practice.history import snapshot_history
 from practice.models import Session
 
+BILLING = (
+    Claim,
+    Claim.history.model,
+    ClaimLine,
+    ClaimLine.history.model,
+    ClaimDiagnosis,
+    Remittance,
+    Payment,
+    ClaimPosting,
+    PaymentAllocation,
+    Adjustment,
+)
 UNBILLED_DAYS = 21  # the last three weeks stay ready (or draft) for the biller to build
 SETTLED_DAYS = 45  # claims built longer ago than this have been answered by the payer
 # Claims go back a year; older sessions were billed before the practice moved to
@@ -80,7 +102,11 @@ def claim_history(*, until: datetime.date, progress=None) -> None:
     zone = timezone.get_current_timezone()
     eras = DemoRemittances(biller=biller)
     started = time.monotonic()
-    for month_end in _month_ends(first, cutoff):
+    for month, month_end in enumerate(_month_ends(first, cutoff)):
+        if month == 1:
+            # The claims, postings and their history, a month's worth now: statistics
+            # the later months' statements are planned on (practice.bulk.analyze).
+            analyze(BILLING)
         built = claims_build(through=month_end, user=biller)
         built_on = month_end + datetime.timedelta(days=3)
         at = datetime.datetime.combine(built_on, datetime.time(9, 30), tzinfo=zone)

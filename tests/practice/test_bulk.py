@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from billing.models import Claim, ClaimDiagnosis
-from practice.bulk import bulk_insert, insert_rows
+from practice.bulk import analyze, bulk_insert, insert_rows
 from practice.models import ServiceLine, Session
 from tests import factories
 
@@ -158,3 +158,33 @@ def test_among_finds_the_rows_in_finds_with_one_array_parameter_on_postgresql(
         assert params == ([sessions[0].pk, sessions[2].pk, sessions[2].pk],)  # None left out
     else:
         assert " IN (" in sql
+
+
+@pytest.mark.postgres
+def test_analyze_in_a_transaction_gives_statistics_on_the_rows_it_wrote():
+    sessions = [factories.SessionFactory() for _ in range(5)]
+
+    def stats() -> tuple[float, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.reltuples, (SELECT count(*) FROM pg_stats s WHERE "
+                "s.schemaname = 'public' AND s.tablename = c.relname) FROM pg_class c "
+                "WHERE c.oid = %s::regclass",
+                [Session._meta.db_table],
+            )
+            return cursor.fetchone()
+
+    assert stats()[1] == 0  # no statistics (an earlier test's rolled back with it)
+    analyze([Session])  # uncommitted: the test's own transaction
+    reltuples, columns = stats()
+    assert reltuples == len(sessions)
+    assert columns > 0
+    with pytest.raises(ValueError, match="VACUUM"):
+        analyze([Session], vacuum=True)
+
+
+def test_analyze_does_nothing_off_postgresql(django_assert_num_queries):
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite and others only")
+    with django_assert_num_queries(0):
+        analyze([Session], vacuum=True)
