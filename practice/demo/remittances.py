@@ -33,9 +33,9 @@ class DemoRemittances:
         npi = practice.npi if practice else ""
         self.npi = npi or Clinician.objects.order_by("pk").values_list("npi", flat=True).first()
 
-    def answer(self, ids: list[int], *, paid_on: datetime.date) -> list[int]:
-        """Post each payer's answer to these claims; return the ids left to answer by
-        status only (over ``PER_FILE`` a payer)."""
+    def by_file(self, ids: list[int]) -> tuple[list[int], list[int]]:
+        """These claims split into those the payers answer by file (``PER_FILE`` a payer,
+        in id order) and the rest, answered by status only."""
         ids_by_payer: dict[int, list[int]] = {}
         pairs = Claim.objects.filter(pk__among=ids).order_by("payer_id", "pk")
         for pk, payer_id in pairs.values_list("pk", "payer_id"):
@@ -45,6 +45,10 @@ class DemoRemittances:
         for payer_ids in ids_by_payer.values():
             rest += payer_ids[self.PER_FILE :]
             answered += payer_ids[: self.PER_FILE]
+        return answered, rest
+
+    def answer(self, answered: list[int], *, paid_on: datetime.date) -> None:
+        """Post each payer's answer to these claims (``by_file``'s first list)."""
         # Only the claims answered by file are read whole (a tenth of the benchmark's).
         claims = (
             Claim.objects.filter(pk__among=answered)
@@ -68,7 +72,6 @@ class DemoRemittances:
             if answers:
                 self.post(chosen[0].payer, answers, paid_on=paid_on)
                 self.closed_on.setdefault(paid_on, []).extend(a.claim.pk for a in answers)
-        return rest
 
     def post(
         self, payer: Payer, answers: list, *, paid_on: datetime.date, check: bool = False
