@@ -23,7 +23,7 @@ from billing.models import (
     PaymentAllocation,
 )
 from billing.periods import add_months
-from practice.bulk import analyze
+from practice.bulk import analyze, indexes_built_after
 from practice.demo import data
 from practice.demo.appointments import plan_demo_appointments
 from practice.demo.claims import claim_history, history_start
@@ -147,9 +147,10 @@ def demo_build(*, builder: DemoBuilder, reset: bool, progress=None) -> None:
             if progress:
                 progress(f"Deleted the practice data ({deleted}).")
         with foreign_keys_checked_at_the_end():
-            builder.build()
-            plan_appointments(builder.until, progress=progress)
-            record_creation()
+            with indexes_built_after(LOADED):
+                builder.build()
+                plan_appointments(builder.until, progress=progress)
+                record_creation()
             # Planner statistics before each read of what was just written: the tables
             # were created empty, and unanalyzed PostgreSQL read every session to update
             # a batch of 2,000 by id (practice.bulk.analyze). At the end every table, so
@@ -238,6 +239,15 @@ def check_foreign_keys() -> None:
 
 # What the builder writes, analyzed before the claim history reads it back by id.
 WRITTEN = (Client, Coverage, Diagnosis, Session, SessionDiagnosis, ServiceLine)
+# The big tables the builder and the creation history load, their plain indexes built
+# after the load (practice.bulk.indexes_built_after): a session has eleven.
+LOADED = (
+    Session,
+    SessionDiagnosis,
+    ServiceLine,
+    Session.history.model,
+    ServiceLine.history.model,
+)
 # Vacuumed at the end: the claim history rewrote most sessions' status and every claim's,
 # and until the dead rows go index scans on status wade through them; and index-only
 # scans (the dashboard's) need the pages marked all visible.
