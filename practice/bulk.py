@@ -199,6 +199,9 @@ def indexes_built_after(tables: Iterable[type[models.Model]]) -> Iterator[None]:
     if not connection.in_atomic_block:
         raise ValueError("Indexes are dropped and built again inside one transaction.")
     names = [model._meta.db_table for model in tables]
+    if not names:
+        yield
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
