@@ -1,4 +1,5 @@
-"""Python's cycle collector during work that makes many objects at once (an 835 import).
+"""Python's cycle collector during work that makes many objects at once (an 835 import,
+the demo's build).
 
 Posting a 1,000-claim 835 makes some 200,000 objects that live until it ends (the parsed
 file, the claims and their lines, whose prefetched lists point back at them) on top of
@@ -6,7 +7,10 @@ the ~140,000 of a running process (Django's, pyx12's maps). Python's full collec
 scan them all, and the import set off one or two, each a fifth of a second on a loaded
 machine: a quarter of the import's CPU. ``fewer_collections`` freezes what is alive on
 entry (never scanned again until the end) and lets a collection wait for more new
-objects; cycles made inside are still collected.
+objects; cycles made inside are still collected. Building the demo makes millions of
+short-lived objects, and the collections they set off took a sixth of the claim
+builder's time (a month of the medium demo: 1.35 -> 1.15 s of CPU); its 835 imports run
+inside the build's own ``fewer_collections``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ order) and ``demo_build``, the one transaction around it."""
 from __future__ import annotations
 
 import datetime
-import gc
 import random
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from billing.models import (
 )
 from billing.periods import add_months
 from practice.bulk import analyze, indexes_built_after
+from practice.collector import fewer_collections
 from practice.demo import data
 from practice.demo.appointments import plan_demo_appointments
 from practice.demo.claims import claim_history, history_start
@@ -163,23 +163,6 @@ def demo_build(*, builder: DemoBuilder, reset: bool, progress=None) -> None:
             analyze(_every_table())
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         analyze(VACUUMED, vacuum=True)
-
-
-@contextmanager
-def fewer_collections(young: int = 10_000) -> Iterator[None]:
-    """Python's cycle collector runs less often inside: the objects alive on entry
-    (Django's, the catalog's) are frozen, never scanned again, and a collection waits for
-    ``young`` new objects, not 700. Building the demo makes millions of short-lived
-    objects, and the collections they set off took a sixth of the claim builder's time
-    (a month of the medium demo: 1.35 -> 1.15 s of CPU). Cycles are still collected."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(young, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import gc
 import itertools
 from collections import defaultdict
 from decimal import Decimal
@@ -25,7 +24,7 @@ from billing.scrubber import scrub
 from billing.services import billable_sessions, claims_build
 from billing.validators import validate_npi
 from practice.demo import data as demo_data
-from practice.demo.builder import check_foreign_keys, fewer_collections
+from practice.demo.builder import check_foreign_keys
 from practice.demo.output import demo_url
 from practice.demo.practice_setup import clinician_npi
 from practice.models import (
@@ -629,12 +628,3 @@ def test_a_key_pointing_at_no_row_is_found_by_the_check_at_the_end():
     with pytest.raises(IntegrityError, match=f"practice.ServiceLine {line.pk}: its session"):
         check_foreign_keys()
     line.delete()  # the test's own check of the keys at its end would refuse it too
-
-
-def test_the_build_runs_the_cycle_collector_less_often_and_puts_it_back():
-    before = gc.get_threshold()
-    with fewer_collections(young=12_345):
-        assert gc.get_threshold() == (12_345, *before[1:])
-        assert gc.get_freeze_count() > 0  # what was alive on entry is not scanned again
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0
