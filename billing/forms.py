@@ -452,7 +452,7 @@ class EobForm(forms.Form):
             )
 
     def eob_lines(self):
-        from billing.posting import EobLine
+        from billing.eob import EobLine
 
         found = []
         for line in self.claim_lines:

@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import Adjustment, ClaimLine, ClientAllocation, Payment, PaymentAllocation
-from billing.posting import MONEY, paid_per_line, written_off_per_line
+from billing.payer_money import MONEY, paid_per_line, written_off_per_line
 from practice.common import ZERO
 from practice.formats import us_date
 from practice.models import Client, ClientCharge, ServiceLine, Session
@@ -685,14 +685,14 @@ class LineMoney:
 
     def balance(self, charge: Decimal) -> Decimal:
         """Still owed on the line by the payer or the client: the claim page's rule
-        (``billing.posting.claim_money``) per line."""
+        (``billing.payer_money.claim_money``) per line."""
         return charge - self.paid - self.written_off
 
 
 def claim_lines_money(lines) -> dict[int, LineMoney]:
     """Paid and written off per claim line that has a posting (two queries for any
     number of lines; ``lines`` a queryset or ids): the claim summary's Paid and Balance.
-    The rule is ``billing.posting.paid_per_line`` / ``written_off_per_line``, which the
+    The rule is ``billing.payer_money.paid_per_line`` / ``written_off_per_line``, which the
     reports read per line in SQL too."""
     paid = dict(paid_per_line(lines).values_list("claim_line", "total"))
     written_off = dict(written_off_per_line(lines).values_list("claim_line", "total"))

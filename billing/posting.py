@@ -8,6 +8,12 @@ reversal takes back with theirs), the new rows are built as plain values and wri
 with one statement per table (``practice.bulk.insert_rows``: COPY on PostgreSQL for a
 large file), and the secondary claims and copays that follow are built and applied in
 batches (billing/secondary.py, billing/payments.py).
+
+What follows a payer's answer is here for every way one is posted: the claim's status
+(``status_from_postings``, ``_follow_the_money``) and a copay applied to the client's
+share (``_client_credit``); a paper EOB (billing/eob.py) and a match by hand
+(billing/matching.py) call them too. What the postings add up to per line and per claim
+is read in billing/payer_money.py.
 """
 
 from __future__ import annotations
@@ -17,18 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import (
-    Count,
-    DecimalField,
-    F,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    prefetch_related_objects,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from billing.contracts import contract_check
@@ -583,213 +578,6 @@ def _claims_update(claims: list[Claim], batch: int = 2000) -> None:
                 f"WHERE {table}.id = v.column1",
                 params,
             )
-
-
-@dataclass(frozen=True)
-class ClaimMoney:
-    """What a claim has brought in so far, from its postings (reversals included, so a
-    reversed payment counts zero)."""
-
-    paid: Decimal
-    adjustments: Decimal  # written off: CO, OA, PI
-    patient_responsibility: Decimal
-    balance: Decimal  # charge − paid − written off: still owed by the payer or the client
-    posted: bool
-
-
-MONEY = DecimalField(max_digits=12, decimal_places=2)
-
-
-# What a claim line has been paid and written off: the one definition. The claim
-# summary and closing read it per batch of lines (``billing.ledger.claim_lines_money``),
-# the reports per line in SQL (``line_paid``); both are these querysets.
-
-
-def paid_per_line(lines=None) -> QuerySet:
-    """What payers paid per claim line (``claim_line``, ``total``): the sum of what their
-    postings allocated to it, a reversal's negated rows included, so a reversed payment
-    counts zero. A client's payment is not a payer's (``ClientAllocation``, the ledger).
-    ``lines``: a queryset or ids to narrow to; None for every line."""
-    rows = PaymentAllocation.objects.filter(claim_line__isnull=False)
-    if lines is not None:
-        rows = rows.filter(claim_line__in=lines)
-    return rows.order_by().values("claim_line").annotate(total=Sum("paid"))
-
-
-def written_off_per_line(lines=None) -> QuerySet:
-    """What payers wrote off per claim line (``claim_line``, ``total``): its adjustments
-    other than the client's share (CO, OA, PI), a reversal's included."""
-    rows = Adjustment.objects.filter(allocation__claim_line__isnull=False).exclude(group="PR")
-    if lines is not None:
-        rows = rows.filter(allocation__claim_line__in=lines)
-    return (
-        rows.order_by().values(claim_line=F("allocation__claim_line")).annotate(total=Sum("amount"))
-    )
-
-
-def line_paid(line: str = "pk") -> Coalesce:
-    """``paid_per_line`` for one claim line, as SQL (a correlated subquery on the claim
-    line's ``line`` column); 0.00 before any posting. A claim's lines add up to its
-    ``claim_money`` Paid whenever the payer answered every line we sent (each line
-    matched, no claim-level adjustment)."""
-    total = paid_per_line().filter(claim_line=OuterRef(line)).values("total")
-    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
-
-
-def line_written_off(line: str = "pk") -> Coalesce:
-    """``claim_money``'s written off for one claim line, as SQL beside ``line_paid``: the
-    line's adjustments other than the patient's share (CO, OA, PI), reversals included;
-    0.00 before any. Charge − ``line_paid`` − this is what is still owed on the line
-    (``billing.ledger.LineMoney.balance``)."""
-    money = DecimalField(max_digits=12, decimal_places=2)
-    written_off = (
-        Adjustment.objects.filter(allocation__claim_line=OuterRef(line))
-        .exclude(group="PR")
-        .order_by()
-        .values("allocation__claim_line")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(written_off, output_field=money), Value(ZERO), output_field=money)
-
-
-def claim_money(claim: Claim) -> ClaimMoney:
-    """Paid and Balance for the claim page: two aggregate queries, whatever the number of
-    postings."""
-    totals = ClaimPosting.objects.filter(claim=claim).aggregate(
-        paid=Sum("paid"), patient=Sum("patient_responsibility"), count=Count("pk")
-    )
-    written_off = (
-        Adjustment.objects.filter(posting__claim=claim)
-        .exclude(group="PR")
-        .aggregate(total=Sum("amount"))["total"]
-        or ZERO
-    )
-    paid = totals["paid"] or ZERO
-    return ClaimMoney(
-        paid=paid,
-        adjustments=written_off,
-        patient_responsibility=totals["patient"] or ZERO,
-        balance=claim.total_charge - paid - written_off,
-        posted=bool(totals["count"]),
-    )
-
-
-class EobError(Exception):
-    """A paper EOB that does not add up: nothing was posted. ``field`` names the form
-    field the message belongs beside (``line-<id>-paid``), or is empty."""
-
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True)
-class EobLine:
-    """One line of a paper EOB as the biller reads it: allowed (optional), paid and the
-    adjustments (group, CARC reason, amount) that explain the rest of the charge."""
-
-    claim_line: ClaimLine
-    paid: Decimal
-    adjustments: tuple[tuple[str, str, Decimal], ...] = ()
-    allowed: Decimal | None = None
-
-
-def eob_post(
-    *,
-    claim: Claim,
-    received_on: datetime.date,
-    check_number: str,
-    lines: list[EobLine],
-    user=None,
-) -> ClaimPosting:
-    """Post a payer's paper EOB per line, with the 835's rules: per line, charge − Σ
-    adjustments = paid, and allowed (when given) = paid + the client's share (PR); the
-    claim's status follows the money. Raises EobError (nothing posted) otherwise."""
-    from billing.services import _locked
-
-    if not lines:
-        raise EobError("Enter at least one line.")
-    with transaction.atomic():
-        claim = _locked(claim)
-        if claim.status not in ANSWERABLE:
-            raise EobError(
-                f"A {claim.get_status_display().lower()} claim takes no payment; only a "
-                "submitted claim is answered by its payer."
-            )
-        ours = {line.pk: line for line in claim.lines.all()}
-        for line in lines:
-            key = f"line-{line.claim_line.pk}"
-            if line.claim_line.pk not in ours:
-                raise EobError("That line is not on this claim.", field=f"{key}-paid")
-            if line.paid < 0 or any(a < 0 for _g, _r, a in line.adjustments):
-                raise EobError("Amounts on a paper EOB are not negative.", field=f"{key}-paid")
-            adjusted = sum((a for _g, _r, a in line.adjustments), ZERO)
-            if line.claim_line.charge - adjusted != line.paid:
-                raise EobError(
-                    f"Charge {line.claim_line.charge:.2f} − adjustments {adjusted:.2f} is "
-                    f"{line.claim_line.charge - adjusted:.2f}, not the {line.paid:.2f} paid.",
-                    field=f"{key}-paid",
-                )
-            patient = sum((a for g, _r, a in line.adjustments if g == "PR"), ZERO)
-            if line.allowed is not None and line.allowed != line.paid + patient:
-                raise EobError(
-                    f"Allowed {line.allowed:.2f} is not paid {line.paid:.2f} + the client's "
-                    f"share {patient:.2f}.",
-                    field=f"{key}-allowed",
-                )
-        now = timezone.now()
-        paid = sum((line.paid for line in lines), ZERO)
-        patient = sum((a for line in lines for g, _r, a in line.adjustments if g == "PR"), ZERO)
-        payment = Payment.objects.create(
-            source=Payment.Source.PAYER,
-            payer=claim.payer,
-            method=Payment.Method.CHECK if paid else Payment.Method.NONE,
-            amount=paid,
-            received_on=received_on,
-            reference=check_number[:50],
-            created_at=now,
-            created_by=acting_user(user),
-        )
-        denied = paid == 0 and patient == 0
-        posting = ClaimPosting.objects.create(
-            payment=payment,
-            claim=claim,
-            control_number=claim.control_number,
-            status_code=STATUS_DENIED if denied else "1",
-            charge=sum((line.claim_line.charge for line in lines), ZERO),
-            paid=paid,
-            patient_responsibility=patient,
-            created_at=now,
-        )
-        allocations = [
-            PaymentAllocation(
-                posting=posting,
-                claim_line=line.claim_line,
-                line_control_number=line.claim_line.line_control_number,
-                procedure_code=line.claim_line.procedure_code,
-                modifiers=":".join(line.claim_line.modifiers),
-                date_of_service=line.claim_line.date_of_service,
-                units=line.claim_line.units,
-                charge=line.claim_line.charge,
-                allowed=line.paid + sum((a for g, _r, a in line.adjustments if g == "PR"), ZERO),
-                paid=line.paid,
-                patient_responsibility=sum((a for g, _r, a in line.adjustments if g == "PR"), ZERO),
-            )
-            for line in lines
-        ]
-        contract_check(payer_id=claim.payer_id, allocations=[(claim, a) for a in allocations])
-        PaymentAllocation.objects.bulk_create(allocations)
-        Adjustment.objects.bulk_create(
-            Adjustment(posting=posting, allocation=allocation, group=g, reason_code=r, amount=a)
-            for allocation, line in zip(allocations, lines, strict=True)
-            for g, r, a in line.adjustments
-            if a
-        )
-        posting.new_allocations = allocations
-        _follow_the_money([claim], {claim.pk: posting}, {}, user=user, reason="Paper EOB posted")
-        _client_credit({claim.client_id}, user=user)
-    return posting
 
 
 def _client_credit(client_ids: set[int], *, user) -> None:

@@ -13,7 +13,7 @@ Python only fills gaps (months with no sessions) and divides for percentages. Th
 of queries never depends on the number of sessions, so ``bench/`` can call these directly.
 
 Money stays ``Decimal`` end to end. The revenue report's "paid" amounts come from
-``claim_line_paid()`` (``billing.posting.line_paid``: what the postings allocated to each
+``claim_line_paid()`` (``billing.payer_money.line_paid``: what the postings allocated to each
 claim line, the claim page's rule per line) and ``service_line_paid()`` in ``common.py``
 (``billing.ledger.service_line_client_paid``: what a self-pay client's payments were
 applied to the session's service line, less refunds). Aging, denials and

@@ -83,7 +83,7 @@ def _claim_sum(model, field: str, *, claim: str, exclude: dict | None = None) ->
 
 def payer_owes() -> Coalesce:
     """What the payer still owes on a claim: its charge less what its postings paid, wrote
-    off (CO, OA, PI) and moved to the client (PR). ``billing.posting.claim_money`` splits
+    off (CO, OA, PI) and moved to the client (PR). ``billing.payer_money.claim_money`` splits
     a claim's money the same way (its ``balance − patient_responsibility``); this is that
     rule as SQL so a report sums it over every claim in one statement."""
     return (

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from billing.ledger import service_line_client_paid
 from billing.models import Claim, ClaimLine, Payer
-from billing.posting import line_paid
+from billing.payer_money import line_paid
 from practice import roles
 from practice.models import Client, Clinician, Coverage, ServiceLine, Session
 from practice.models.sessions import UNBILLED_SESSION_STATUSES
@@ -40,7 +40,7 @@ UNBILLED = UNBILLED_SESSION_STATUSES
 
 
 def claim_line_paid() -> Coalesce:
-    """What the payers have paid on one claim line: ``billing.posting.line_paid``, the
+    """What the payers have paid on one claim line: ``billing.payer_money.line_paid``, the
     claim page's rule (``claim_money``) per line. A correlated subquery, not a join, so
     summing charges beside it never counts a line twice."""
     return line_paid()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import services
+from billing.eob import EobError, eob_post
 from billing.forms import (
     BuildClaimsForm,
     ClaimCorrectForm,
@@ -28,7 +29,8 @@ from billing.forms import (
     PayerClaimNumberForm,
 )
 from billing.models import Claim, ClaimLine, DiagnosisCode, PaymentAllocation
-from billing.posting import ANSWERABLE, EobError, claim_money, eob_post
+from billing.payer_money import claim_money
+from billing.posting import ANSWERABLE
 from billing.scrubber import scrub
 from billing.templatetags.money import money
 from practice.audit import AccessKind, record_access

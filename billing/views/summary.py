@@ -10,7 +10,7 @@ claim, payer, client and money (``_line_rows``) and one for the claims' diagnose
 totals page sums per payer in the database; a payer's page adds up the rows it shows;
 the CSV starts with its header row and needs no totals. Both querysets are built once per
 process (``LINE_ROWS``, ``TOTALS``) and narrowed per request. What payers paid and wrote
-off per line is billing.posting's ``line_paid`` and ``line_written_off``. The query count
+off per line is billing.payer_money's ``line_paid`` and ``line_written_off``. The query count
 does not depend on the number of claims.
 
 Only the lines whose date of service falls in the range count: a claim spanning two
@@ -43,7 +43,7 @@ from django.views.decorators.http import require_GET
 from billing.forms import LIVE_STATUSES, SummaryForm
 from billing.ledger import LineMoney
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer
-from billing.posting import line_paid, line_written_off
+from billing.payer_money import line_paid, line_written_off
 from practice.audit import AccessKind, record_access
 from practice.common import ZERO, pointed_codes
 from practice.formats import us_date
@@ -132,7 +132,7 @@ class SummaryLine:
     diagnosis_pointers: str
     charge: Decimal
     expected_allowed: Decimal | None
-    paid: Decimal  # by the payers (billing.posting.line_paid)
+    paid: Decimal  # by the payers (billing.payer_money.line_paid)
     balance: Decimal  # still owed (billing.ledger.LineMoney.balance)
     diagnosis_codes: list[str] = field(default_factory=list)
     shown_date: str = ""
@@ -375,7 +375,7 @@ def summary_lines(**scope) -> QuerySet[ClaimLine]:
 
 
 # Per payer, by name: claims, lines, charges, expected allowed, what payers paid and wrote
-# off (``billing.posting.line_paid``, ``line_written_off``), built once like ``LINE_ROWS``.
+# off (``billing.payer_money.line_paid``, ``line_written_off``), built once like ``LINE_ROWS``.
 TOTALS = (
     ClaimLine.objects.exclude(claim__frequency=Claim.Frequency.VOID)
     .annotate(line_paid=line_paid(), line_written_off=line_written_off())

@@ -10,12 +10,13 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from billing.eob import EobLine, eob_post
 from billing.ledger import amount_paid_box_29, claim_lines_money, client_paid_toward_claims
 from billing.models import Claim, ClaimLine, Payer
 from billing.outputs import cms1500
 from billing.outputs.cms1500 import claims_for_print, render_cms1500
+from billing.payer_money import line_paid, line_written_off
 from billing.payments import client_payment_record, client_refund_record
-from billing.posting import EobLine, eob_post, line_paid, line_written_off
 from practice.models import Session
 from tests import factories
 from tests.billing.test_claim_views import Line, make_claim
@@ -190,7 +191,8 @@ def test_one_rule_for_what_a_line_was_paid_in_python_and_in_sql(practice_row):
     read one definition: they agree, line by line, on a claim paid, reversed,
     paid again and with the client's share paid by the client."""
     from billing.ledger import claim_lines_money
-    from billing.posting import claim_money, line_paid, remittance_post
+    from billing.payer_money import claim_money, line_paid
+    from billing.posting import remittance_post
     from tests.x835 import ClaimAnswer, LineAnswer, build_835, reversal_of
 
     coverage = factories.CoverageFactory()

@@ -166,7 +166,7 @@ def test_the_client_page_shows_the_ledger_in_a_fixed_number_of_queries(
     owner = coverage.client
     for _ in range(3):
         claim = make_claim(coverage)
-        from billing.posting import EobLine, eob_post
+        from billing.eob import EobLine, eob_post
 
         eob_post(
             claim=claim,

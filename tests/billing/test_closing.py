@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pytest
 
+from billing.eob import EobLine, eob_post
 from billing.models import Claim
 from billing.payments import client_payment_record, client_refund_record
-from billing.posting import EobLine, eob_post, remittance_post
+from billing.posting import remittance_post
 from tests import factories
 from tests.billing.test_claim_views import Line, make_claim
 from tests.x835 import ClaimAnswer, LineAnswer, build_835, paid_in_full, reversal_of

@@ -1,4 +1,4 @@
-"""Posting a payer's paper EOB from the claim page (billing/posting.py ``eob_post``):
+"""Posting a payer's paper EOB from the claim page (billing/eob.py ``eob_post``):
 the same rules as an 835, errors beside the field, nothing half-saved."""
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import ledger
+from billing.eob import EobLine, eob_post
 from billing.models import Claim, ClientAllocation, Payment
 from billing.payments import PaymentError, client_payment_record, client_refund_record
-from billing.posting import EobLine, eob_post
 from practice.models import Appointment, ClientCharge, Session
 from tests import factories
 from tests.billing.test_claim_views import make_claim

@@ -16,10 +16,10 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
+from billing.eob import EobLine, eob_post
 from billing.forms import LIVE_STATUSES
 from billing.ledger import claim_lines_money
 from billing.models import Claim, ClaimLine
-from billing.posting import EobLine, eob_post
 from billing.services import (
     claim_correct,
     claim_record_payer_number,

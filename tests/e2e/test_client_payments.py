@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from billing.eob import EobLine, eob_post
 from billing.models import Payment
-from billing.posting import EobLine, eob_post
 from practice.models import Session
 from tests import factories
 from tests.billing.test_claim_views import make_claim

@@ -97,9 +97,9 @@ def _sent(claim, day):
 
 @pytest.fixture
 def money_data(practice_row, clinician, other_clinician):
+    from billing.eob import EobLine, eob_post
     from billing.models import Claim, Payment
     from billing.payments import client_payment_record
-    from billing.posting import EobLine, eob_post
     from tests.billing.test_claim_views import Line, make_claim
 
     M = Decimal

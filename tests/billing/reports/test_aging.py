@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from billing import reports
 from billing.models import Claim
-from billing.posting import claim_money, remittance_post
+from billing.payer_money import claim_money
+from billing.posting import remittance_post
 from billing.reports import Filters
 from tests import factories
 from tests.billing.reports.helpers import TODAY, D, csv_of, session, table_of
@@ -44,7 +45,7 @@ def test_thirty_days_is_still_the_first_bucket_and_thirty_one_the_second(money_d
 
 
 def test_the_payers_part_is_claim_money_less_the_clients_share(money_data):
-    """One rule: the SQL here agrees with billing.posting.claim_money on every claim."""
+    """One rule: the SQL here agrees with billing.payer_money.claim_money on every claim."""
     for claim in Claim.objects.filter(status__in=reports.aging.WITH_PAYER):
         money = claim_money(claim)
         (row,) = reports.aging.claims_with_payer(Filters()).filter(pk=claim.pk)

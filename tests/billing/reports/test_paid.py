@@ -1,4 +1,4 @@
-"""The revenue report's Paid is the claim page's Paid (billing.posting.claim_money), per
+"""The revenue report's Paid is the claim page's Paid (billing.payer_money.claim_money), per
 line: one rule, so the two never disagree — with postings, a reversal and none."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from billing import reports
 from billing.models import Claim, ClaimLine
-from billing.posting import claim_money, remittance_post
+from billing.payer_money import claim_money
+from billing.posting import remittance_post
 from billing.reports import Filters
 from tests import factories
 from tests.billing.reports.helpers import D, csv_of
