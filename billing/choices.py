@@ -11,31 +11,24 @@ longer, never let a wrong one through.
 
 from __future__ import annotations
 
-from django import forms
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from billing.models import Payer
-from practice.listing import CHOICES_SECONDS
+from practice.listing import CHOICES_SECONDS, Offered
 
 PAYERS_KEY = "sl:choices:payers"
 
 
-def payer_choices() -> list[tuple[str, str]]:
+def payer_choices() -> Offered:
     """Every payer by name, as (str(pk), name)."""
     choices = cache.get(PAYERS_KEY)
     if choices is None:
-        choices = [(str(payer.pk), str(payer)) for payer in Payer.objects.order_by("name", "pk")]
+        payers = Payer.objects.order_by("name", "pk")
+        choices = Offered([(str(payer.pk), str(payer)) for payer in payers])
         cache.set(PAYERS_KEY, choices, CHOICES_SECONDS)
     return choices
-
-
-def offer(field: forms.ModelChoiceField, choices: list[tuple[str, str]]) -> None:
-    """Show ``choices`` in the field's select (with its empty label first, if any); the
-    field still validates against its queryset."""
-    empty = [("", field.empty_label)] if field.empty_label is not None else []
-    field.choices = empty + choices
 
 
 @receiver(post_save, sender=Payer, dispatch_uid="billing.choices.payers_saved")

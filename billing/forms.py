@@ -9,11 +9,11 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from billing.choices import offer, payer_choices
+from billing.choices import payer_choices
 from billing.models import Claim, ClaimLine, GoodFaithEstimate, Payer, Payment, ProcedureCode
 from billing.validators import validate_icd10_format
 from practice.forms.widgets import DateInput
-from practice.listing import clinician_choices
+from practice.listing import clinician_choices, offer
 from practice.models import Client, Clinician, Location
 
 # What the summary shows unless asked otherwise: every claim that still counts.

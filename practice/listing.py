@@ -3,7 +3,9 @@
 without a query per request, and pages found from the row they follow.
 
 - ``row_url(name)``: reverse a URL pattern once per page, then fill in each row's id.
-- ``clinician_choices()``: the clinician dropdown of a filter form, from the cache.
+- ``clinician_choices()``: the clinician dropdown of a filter form, from the cache, as
+  ``Offered`` choices (their ``<option>`` elements written once, not per request);
+  ``offer(field, choices)`` puts them in a form's select.
 - ``paginate(query, rows, Keyset(Key(...), ...), ...)``: the one keyset pager of every
   list that grows with the practice's history (sessions, claims, remittances).
 """
@@ -14,12 +16,16 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.core.cache import cache
 from django.db.models import F, Field, Func, Q, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.choices import BaseChoiceIterator
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 from practice.models import Clinician
 from practice.params import BadParameter, parse_id
@@ -35,6 +41,57 @@ def row_url(name: str) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
+class Offered(BaseChoiceIterator):
+    """A select's choices, ``(value, label)`` pairs, with their ``<option>`` elements
+    written and escaped once, when the list is read from the database: the claim list's
+    clinician select has 400 options at the large demo, and writing them each request
+    cost as much as the page's rows (issue 14). Django takes a choice iterator as it is
+    (no per-request normalising of every pair); ``{{ field|quick_field }}``
+    (practice/templatetags/quickfields.py) and the session list's select print
+    ``options(chosen)``. ``blank`` is the empty choice's label ("All clinicians"), if any.
+    """
+
+    def __init__(self, pairs: list[tuple[str, str]], blank: str | None = None) -> None:
+        self.pairs = pairs
+        self.blank = blank
+        self.html = "".join(_option(value, label) for value, label in pairs)
+
+    def __iter__(self):
+        if self.blank is not None:
+            yield ("", self.blank)
+        yield from self.pairs
+
+    def with_blank(self, label: str) -> Offered:
+        """The same choices after an empty one labelled ``label`` (written already)."""
+        offered = Offered.__new__(Offered)
+        offered.pairs, offered.blank, offered.html = self.pairs, label, self.html
+        return offered
+
+    def options(self, chosen: set[str] | frozenset[str] = frozenset()) -> SafeString:
+        """The ``<option>`` elements, the ``chosen`` values (as text) selected, as a
+        Django select writes them."""
+        html = self.html
+        for value in chosen:
+            if value:
+                element = _option(value, "")[: -len("</option>")]
+                html = html.replace(element, f"{element[:-1]} selected>", 1)
+        if self.blank is not None:
+            html = _option("", self.blank, selected="" in chosen) + html
+        return SafeString(html)
+
+
+def _option(value: str, label: str, selected: bool = False) -> str:
+    mark = " selected" if selected else ""
+    return f'<option value="{conditional_escape(value)}"{mark}>{conditional_escape(label)}</option>'
+
+
+def offer(field: forms.ChoiceField, choices: Offered) -> None:
+    """Show ``choices`` in the field's select, after its empty label if it has one; a
+    model choice field still validates against its queryset."""
+    empty = getattr(field, "empty_label", None)
+    field.choices = choices.with_blank(empty) if empty is not None else choices
+
+
 # Dropdown choices that change when the owner hires or renames someone: cached for a
 # few minutes. A save or delete clears this process's copy at once; other worker
 # processes (the default cache is per process) show the change within CHOICES_SECONDS.
@@ -43,12 +100,12 @@ CHOICES_SECONDS = 300
 CLINICIANS_KEY = "sl:choices:clinicians"
 
 
-def clinician_choices() -> list[tuple[str, str]]:
+def clinician_choices() -> Offered:
     """Every clinician as ``(str(pk), "First Last, Credentials")``, by last then first
     name: the "Clinician" filter of the session and claim lists."""
     choices = cache.get(CLINICIANS_KEY)
     if choices is None:
-        choices = [(str(c.pk), str(c)) for c in Clinician.objects.order_by(*_ORDER)]
+        choices = Offered([(str(c.pk), str(c)) for c in Clinician.objects.order_by(*_ORDER)])
         cache.set(CLINICIANS_KEY, choices, CHOICES_SECONDS)
     return choices
 

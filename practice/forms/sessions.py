@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from billing import coding
 from practice import roles, services, session_plan
@@ -537,8 +538,13 @@ class SessionFilterForm(forms.Form):
         if not roles.sees_all_clients(user):
             del self.fields["clinician"]
 
-    def clinician_choices(self) -> list[tuple[str, str]]:
-        return clinician_choices() if "clinician" in self.fields else []
+    def clinician_options(self) -> SafeString:
+        """The clinician select's ``<option>`` elements after "All clinicians", the
+        chosen one selected (written once per process: ``practice.listing.Offered``)."""
+        if "clinician" not in self.fields:
+            return SafeString("")
+        value = self["clinician"].value()
+        return clinician_choices().options({"" if value is None else str(value)})
 
     def chosen_client(self) -> Client | None:
         """The client the list is narrowed to (a link from the client's page), if valid."""

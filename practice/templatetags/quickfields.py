@@ -17,6 +17,8 @@ from django.forms.boundfield import BoundField
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from practice.listing import Offered
+
 register = template.Library()
 
 ONE_LINE = (forms.DateInput, forms.TextInput, forms.NumberInput, forms.EmailInput)
@@ -62,18 +64,21 @@ def _widget_attrs(field: BoundField, css: str, described: dict) -> dict:
     return {**attrs, **described, "id": field.auto_id}
 
 
-def _select(field: BoundField, choices: list) -> str:
+def _select(field: BoundField, choices) -> str:
     help_html, described = _help(field)
     attrs = _widget_attrs(field, "select form-select", described)
     value = field.value()
     chosen = {"" if v is None else str(v) for v in (value if isinstance(value, list) else [value])}
-    options = []
-    for option, text in choices:
-        key = "" if option is None else str(option)
-        options.append(
-            f'<option value="{conditional_escape(key)}"{" selected" if key in chosen else ""}>'
-            f"{conditional_escape(text)}</option>"
-        )
+    if isinstance(choices, Offered):  # written once (practice.listing.Offered)
+        options = [choices.options(chosen)]
+    else:
+        options = []
+        for option, text in choices:
+            key = "" if option is None else str(option)
+            options.append(
+                f'<option value="{conditional_escape(key)}"{" selected" if key in chosen else ""}>'
+                f"{conditional_escape(text)}</option>"
+            )
     multiple = " multiple" if isinstance(field.field.widget, forms.SelectMultiple) else ""
     return (
         f'<div id="div_{field.auto_id}" class="mb-3">{_label(field)}'
@@ -123,6 +128,8 @@ def quick_field(field: BoundField) -> SafeString:
         if isinstance(widget, forms.CheckboxSelectMultiple):
             return mark_safe(_checkboxes(field))
         if isinstance(widget, forms.Select):
+            if isinstance(field.field.choices, Offered):  # no groups
+                return mark_safe(_select(field, field.field.choices))
             choices = list(field.field.choices)
             if not any(isinstance(text, (list, tuple)) for _option, text in choices):  # groups
                 return mark_safe(_select(field, choices))

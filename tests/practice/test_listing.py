@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from practice.formats import us_date
-from practice.listing import Key, Keyset, paginate, row_url
+from practice.listing import Key, Keyset, Offered, paginate, row_url
 from practice.models import Session
 from practice.params import BadParameter, parse_id
 from practice.views import sessions as session_views
@@ -292,3 +292,29 @@ def test_the_session_rows_written_in_python_escape_what_people_typed(client, cli
     assert "<script>alert" not in body
     assert "O&#x27;Brien &amp; Sons, &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
     assert 'aria-label="Mark the ' in body and "Ready</button>" in body
+
+
+def test_offered_choices_select_exactly_the_chosen_values():
+    """``Offered.options`` marks a value, never one it is the prefix of ("1" in "11"),
+    and escapes what people typed; with a blank first when asked."""
+    offered = Offered([("1", "Ann <b>"), ("11", "Bo & Co"), ("2", "Zoë")])
+    assert offered.options({"1"}) == (
+        '<option value="1" selected>Ann &lt;b&gt;</option>'
+        '<option value="11">Bo &amp; Co</option><option value="2">Zoë</option>'
+    )
+    assert " selected" not in offered.options({"3"}) and " selected" not in offered.options()
+    assert offered.options({"11", "2"}).count(" selected") == 2
+    blank = offered.with_blank("All clinicians")
+    assert list(blank) == [("", "All clinicians"), *offered.pairs]
+    assert blank.options({""}).startswith('<option value="" selected>All clinicians</option>')
+    assert blank.options({"2"}).startswith('<option value="">All clinicians</option>')
+
+
+def test_the_session_lists_clinician_filter_keeps_the_choice(client, biller_user):
+    chosen = factories.ClinicianFactory(first_name="Zoë", last_name="<Ng>")
+    client.force_login(biller_user)
+    body = client.get(reverse("practice:session_list"), {"clinician": chosen.pk}).content.decode()
+    select = body.split('<select name="clinician"', 1)[1].split("</select>", 1)[0]
+    assert select.count(" selected") == 1
+    assert f'<option value="{chosen.pk}" selected>' in select
+    assert "&lt;Ng&gt;" in select and "<Ng>" not in select

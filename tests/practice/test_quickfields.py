@@ -55,6 +55,25 @@ def test_it_writes_what_crispy_writes(data):
         _same(field)
 
 
+def test_cached_selects_write_what_crispy_writes_with_a_choice_made():
+    """The payer and clinician selects come from ``practice.listing.Offered`` (options
+    written once per process): the chosen one selected, names escaped, as crispy."""
+    payers = [factories.PayerFactory(name=name) for name in ("Acme <& Sons>", "Zoë Mutual")]
+    clinicians = [factories.ClinicianFactory() for _ in range(11)]  # ids 1 and 11, say
+    chosen = clinicians[0]
+    claims = ClaimFilterForm({"payer": str(payers[1].pk), "clinician": str(chosen.pk)})
+    for name in ("payer", "clinician"):
+        _same(claims[name])
+    html = str(quick_field(claims["clinician"]))
+    assert html.count(" selected") == 1
+    assert f'<option value="{chosen.pk}" selected>' in html
+    payer = str(quick_field(claims["payer"]))
+    assert "Acme &lt;&amp; Sons&gt;" in payer and f'value="{payers[1].pk}" selected' in payer
+    assert '<option value="">All payers</option>' in payer
+    unchosen = str(quick_field(ClaimFilterForm({})["payer"]))
+    assert unchosen.count(" selected") == 1 and '<option value="" selected>' in unchosen
+
+
 def test_fields_with_errors_are_crispys_own():
     form = ClaimFilterForm({"date_from": "2026-13-01", "date_to": "x"})
     form.is_valid()
