@@ -32,10 +32,10 @@ from billing.models import Claim, ClaimLine, DiagnosisCode, PaymentAllocation
 from billing.payer_money import claim_money
 from billing.posting import ANSWERABLE
 from billing.scrubber import scrub
-from billing.templatetags.money import money
+from billing.templatetags.money import dollars
 from practice.audit import AccessKind, record_access
 from practice.common import ZERO
-from practice.formats import us_date
+from practice.formats import date_writer
 from practice.listing import Key, Keyset, aware_datetime, paginate, row_url
 from practice.models import Coverage, Sex
 from practice.params import parse_id
@@ -107,6 +107,7 @@ class ClaimRow:
 
 def _claim_rows(page_rows: list[tuple]) -> list[ClaimRow]:
     detail = row_url("billing:claim_detail")
+    write_date = date_writer()
     rows = []
     for (
         pk,
@@ -123,9 +124,9 @@ def _claim_rows(page_rows: list[tuple]) -> list[ClaimRow]:
         service_to,
         lines_count,
     ) in page_rows:
-        dates = us_date(service_from)
+        dates = write_date(service_from)
         if service_to != service_from:
-            dates = f"{dates} – {us_date(service_to)}"
+            dates = f"{dates} – {write_date(service_to)}"
         rows.append(
             ClaimRow(
                 pk=pk,
@@ -138,7 +139,7 @@ def _claim_rows(page_rows: list[tuple]) -> list[ClaimRow]:
                 payer=payer,
                 dates=dates,
                 lines_count=lines_count or 0,
-                total=money(total),
+                total=dollars(total),
                 status=STATUS_LABELS.get(status, status),
                 errors=errors,
                 editable=status in Claim.EDITABLE_STATUSES,
