@@ -12,6 +12,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Claim, ClaimDiagnosis, ClaimLine, Payer, ProcedureCode
 from billing.services import (
@@ -252,6 +253,27 @@ def test_the_list_filters_by_payer_status_clinician_and_dates(biller, practice_r
     # Claims are created "now": every one after 2020, none before.
     assert len(listed(dates="created", date_from="2020-01-01")) == 3
     assert listed(dates="created", date_to="2020-01-01") == set()
+
+
+def test_the_created_dates_are_the_practices_days(biller, insured, time_machine):
+    """A claim made at 11:59 pm is that day's, one at midnight the next day's, though both
+    are the same UTC day's 04:00 hour (the filter compares moments, for its index)."""
+    coverage = insured.coverages.get()
+    zone = timezone.get_current_timezone()
+    time_machine.move_to(datetime.datetime(2026, 10, 12, 23, 59, 59, tzinfo=zone), tick=False)
+    late = make_claim(coverage, [Line(date=DAY)])
+    time_machine.move_to(datetime.datetime(2026, 10, 13, 0, 0, tzinfo=zone), tick=False)
+    midnight = make_claim(coverage, [Line(date=DAY)])
+
+    def created(**params) -> set[int]:
+        response = biller.get(reverse("billing:claim_list"), {"dates": "created", **params})
+        return {claim.pk for claim in response.context["claims"]}
+
+    assert created(date_from="2026-10-12", date_to="2026-10-12") == {late.pk}
+    assert created(date_to="2026-10-12") == {late.pk}
+    assert created(date_from="2026-10-13") == {midnight.pk}
+    assert created(date_from="2026-10-13", date_to="2026-10-13") == {midnight.pk}
+    assert created(date_from="2026-10-12") == {late.pk, midnight.pk}
 
 
 def test_a_filter_on_a_claim_with_many_lines_in_range_lists_it_once(biller, insured):
