@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
-    DecimalField,
     Exists,
     OuterRef,
     Q,
@@ -31,7 +30,7 @@ from django.utils import timezone
 from billing import coding, gfe, rules
 from billing.models import GoodFaithEstimate, GoodFaithEstimateLine, ProcedureCode
 from billing.outputs.superbill import SUPERBILL_STATUSES
-from practice.common import ZERO
+from practice.common import MONEY, ZERO
 from practice.formats import us_date
 from practice.models import (
     Appointment,
@@ -370,7 +369,6 @@ def clients_needing_estimate(*, clients: QuerySet[Client], on: datetime.date) ->
     def latest(name: str):
         return Subquery(first.values(name)[:1])
 
-    money = DecimalField(max_digits=12, decimal_places=2)
     billed = (
         ServiceLine.objects.filter(
             session__client=OuterRef("pk"),
@@ -393,7 +391,7 @@ def clients_needing_estimate(*, clients: QuerySet[Client], on: datetime.date) ->
             gfe_deadline=latest("deadline"),
             gfe_delivered_at=latest("delivered_at"),
         )
-        .annotate(gfe_billed=Coalesce(Subquery(billed, output_field=money), Value(ZERO)))
+        .annotate(gfe_billed=Coalesce(Subquery(billed, output_field=MONEY), Value(ZERO)))
         .filter(uninsured_or_self_pay(on) | Q(gfe_id__isnull=False))
         .select_related("primary_clinician")
         .order_by("last_name", "first_name", "pk")

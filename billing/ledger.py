@@ -29,8 +29,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import Adjustment, ClaimLine, ClientAllocation, Payment, PaymentAllocation
-from billing.payer_money import MONEY, paid_per_line, written_off_per_line
-from practice.common import ZERO
+from billing.payer_money import paid_per_line, written_off_per_line
+from practice.common import MONEY, ZERO
 from practice.formats import us_date
 from practice.models import Client, ClientCharge, ServiceLine, Session
 

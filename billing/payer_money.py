@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from billing.models import Adjustment, Claim, ClaimPosting, PaymentAllocation
-from practice.common import ZERO
+from practice.common import MONEY, ZERO
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,6 @@ class ClaimMoney:
     patient_responsibility: Decimal
     balance: Decimal  # charge − paid − written off: still owed by the payer or the client
     posted: bool
-
-
-MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
 # What a claim line has been paid and written off: the one definition. The claim
@@ -79,7 +76,6 @@ def line_written_off(line: str = "pk") -> Coalesce:
     line's adjustments other than the patient's share (CO, OA, PI), reversals included;
     0.00 before any. Charge − ``line_paid`` − this is what is still owed on the line
     (``billing.ledger.LineMoney.balance``)."""
-    money = DecimalField(max_digits=12, decimal_places=2)
     written_off = (
         Adjustment.objects.filter(allocation__claim_line=OuterRef(line))
         .exclude(group="PR")
@@ -88,7 +84,7 @@ def line_written_off(line: str = "pk") -> Coalesce:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return Coalesce(Subquery(written_off, output_field=money), Value(ZERO), output_field=money)
+    return Coalesce(Subquery(written_off, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
 def claim_money(claim: Claim) -> ClaimMoney:

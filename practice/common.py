@@ -1,8 +1,8 @@
 """The small vocabulary both apps share: imports nothing of ours, so `billing.models`
 and `practice.models` can both stand on it without importing each other.
 
-Here: the money zero, the claim's diagnosis pointer alphabet, and the abstract field sets
-(`Address`, `LineModifiers`) that several models carry.
+Here: money's zero and its SQL type, the claim's diagnosis pointer alphabet, and the
+abstract field sets (`Address`, `LineModifiers`) that several models carry.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from practice.formats import zip_plus4
 
 ZERO = Decimal("0.00")
 """Money's zero, with its two places (money is Decimal, never float)."""
+
+MONEY = models.DecimalField(max_digits=12, decimal_places=2)
+"""The type of money worked out in SQL (a sum, a subquery's total, a coalesced zero): two
+places, and twelve digits, room for a practice's totals of any column."""
 
 POINTER_LETTERS = "ABCDEFGHIJKL"
 """CMS-1500 box 21 names a claim's diagnoses A–L; a line points at them by letter

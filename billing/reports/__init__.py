@@ -52,7 +52,6 @@ from billing.reports.collections import (
 )
 from billing.reports.common import (
     ATTENDED,
-    MONEY,
     UNBILLED,
     AddDays,
     Filters,
@@ -108,7 +107,6 @@ __all__ = [
     "INDIVIDUAL_CODES",
     "LAG_BUCKETS",
     "LONGEST_LAG",
-    "MONEY",
     "OLDEST_BUCKET",
     "SELF_PAY",
     "UNBILLED",

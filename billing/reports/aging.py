@@ -34,8 +34,8 @@ from django.utils import timezone
 from billing.ledger import BUCKETS as LEDGER_BUCKETS
 from billing.ledger import balances_sql, money
 from billing.models import Adjustment, Claim, ClaimPosting, Payer
-from billing.reports.common import MONEY, Filters, _clients, _limit_claims
-from practice.common import ZERO
+from billing.reports.common import Filters, _clients, _limit_claims
+from practice.common import MONEY, ZERO
 from practice.models import Client
 
 # (label, first day, last day) of age; anything older is OVER_120.

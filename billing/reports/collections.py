@@ -17,14 +17,13 @@ from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 
 from billing.models import Claim, ClaimPosting, ClientAllocation, Payment, PaymentAllocation
 from billing.reports.common import (
-    MONEY,
     Filters,
     _clinician_values,
     _limit_claims,
     _name,
     _sessions,
 )
-from practice.common import ZERO
+from practice.common import MONEY, ZERO
 from practice.models import Appointment
 
 CLIENTS = "Clients (copays, self-pay, balances)"

@@ -9,7 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     DateField,
-    DecimalField,
     Exists,
     F,
     Func,
@@ -30,7 +29,6 @@ from practice.models.sessions import UNBILLED_SESSION_STATUSES
 
 HUNDRED = Decimal(100)
 ONE_DECIMAL = Decimal("0.1")
-MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 ATTENDED = sorted(Session.ATTENDED_STATUSES)
 UNBILLED = UNBILLED_SESSION_STATUSES

@@ -21,8 +21,8 @@ from django.db.models.functions import Coalesce
 
 from billing.models import Adjustment, Claim, ClaimPosting, Payer
 from billing.remittance import STATUS_DENIED, reason_words
-from billing.reports.common import MONEY, Filters, _limit_claims, share
-from practice.common import ZERO
+from billing.reports.common import Filters, _limit_claims, share
+from practice.common import MONEY, ZERO
 
 
 def _answers(start: datetime.date, end: datetime.date, filters: Filters) -> QuerySet:

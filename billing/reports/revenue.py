@@ -17,7 +17,6 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from billing.reports.common import (
-    MONEY,
     Filters,
     _clinician_values,
     _live_claim_lines,
@@ -27,7 +26,7 @@ from billing.reports.common import (
     claim_line_paid,
     service_line_paid,
 )
-from practice.common import ZERO
+from practice.common import MONEY, ZERO
 
 SELF_PAY = "Self-pay"
 
