@@ -27,6 +27,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from billing.contracts import contract_check
+from billing.ledger import owed_on_claims, settled_status
 from billing.models import (
     Adjustment,
     Claim,
@@ -38,6 +39,7 @@ from billing.models import (
     ProviderAdjustment,
     Remittance,
 )
+from billing.payments import credit_apply_for
 from billing.remittance import (
     STATUS_DENIED,
     STATUS_REVERSAL,
@@ -531,8 +533,6 @@ def _follow_the_money(
     UPDATE per batch, with a history record each (who, and why: the remittance). A paid
     claim on which nothing more is owed, by the payer or the client, is Closed
     (``billing.ledger.claims_settle``'s rule; three grouped queries for the batch)."""
-    from billing.ledger import owed_on_claims, settled_status
-
     statuses = {
         claim.pk: status_from_postings(claim, live.get(claim.pk))
         for claim in claims
@@ -584,6 +584,4 @@ def _client_credit(client_ids: set[int], *, user) -> None:
     """A copay taken before the payer answered now pays the share the payer named (after
     any secondary claim is built: a share billed on is not the client's yet); a claim
     whose share that pays is Closed (``billing.ledger.claims_settle``)."""
-    from billing.payments import credit_apply_for
-
     credit_apply_for(client_ids, user=user)
