@@ -72,9 +72,8 @@ class Offered(BaseChoiceIterator):
         Django select writes them."""
         html = self.html
         for value in chosen:
-            if value:
-                element = _option(value, "")[: -len("</option>")]
-                html = html.replace(element, f"{element[:-1]} selected>", 1)
+            opening = f'<option value="{conditional_escape(value)}"'
+            html = html.replace(f"{opening}>", f"{opening} selected>", 1)
         if self.blank is not None:
             html = _option("", self.blank, selected="" in chosen) + html
         return SafeString(html)

@@ -69,20 +69,14 @@ def _select(field: BoundField, choices) -> str:
     attrs = _widget_attrs(field, "select form-select", described)
     value = field.value()
     chosen = {"" if v is None else str(v) for v in (value if isinstance(value, list) else [value])}
-    if isinstance(choices, Offered):  # written once (practice.listing.Offered)
-        options = [choices.options(chosen)]
-    else:
-        options = []
-        for option, text in choices:
-            key = "" if option is None else str(option)
-            options.append(
-                f'<option value="{conditional_escape(key)}"{" selected" if key in chosen else ""}>'
-                f"{conditional_escape(text)}</option>"
-            )
+    if not isinstance(choices, Offered):  # cached lists come written already
+        choices = Offered(
+            [("" if option is None else str(option), text) for option, text in choices]
+        )
     multiple = " multiple" if isinstance(field.field.widget, forms.SelectMultiple) else ""
     return (
         f'<div id="div_{field.auto_id}" class="mb-3">{_label(field)}'
-        f'<select name="{field.html_name}"{multiple}{_attributes(attrs)}>{"".join(options)}'
+        f'<select name="{field.html_name}"{multiple}{_attributes(attrs)}>{choices.options(chosen)}'
         f"</select>{help_html}</div>"
     )
 
